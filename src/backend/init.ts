@@ -1,0 +1,140 @@
+/**
+ * Choosing and initialising the tfjs backend.
+ *
+ * Order when nothing is forced: `tensorflow` (from `@tensorflow/tfjs-node-gpu`,
+ * then `@tensorflow/tfjs-node`, when installed), then `wasm` (SIMD), then `cpu`.
+ * `TFPPL_BACKEND=wasm|cpu|tensorflow` or `initBackend({ backend })` forces one;
+ * a forced backend that cannot be loaded is a {@link BackendError}, never a silent fallback.
+ */
+import * as tf from '@tensorflow/tfjs-core'
+import '@tensorflow/tfjs-backend-cpu'
+import * as wasm from '@tensorflow/tfjs-backend-wasm'
+import { BackendError } from '../errors.js'
+
+/** The backends tfppl knows how to choose. */
+export type BackendName = 'tensorflow' | 'wasm' | 'cpu'
+
+/** Options for {@link initBackend}. */
+export interface BackendOptions {
+  /** Force one backend (overrides `TFPPL_BACKEND`). */
+  readonly backend?: BackendName
+  /** wasm threads, where the threaded wasm build works (not in Node today). */
+  readonly threads?: number
+}
+
+/** What {@link initBackend} chose and why. */
+export interface BackendInfo {
+  readonly name: BackendName
+  /** The npm package that provides the backend. */
+  readonly package: string
+  /** Whether the backend runs on a GPU (tfjs-node-gpu). */
+  readonly gpu: boolean
+  /** wasm: whether SIMD is in use. */
+  readonly simd: boolean
+  /** wasm: threads in use (1 when the threaded build is unavailable). */
+  readonly threads: number
+  /** Whether the optional native accelerator is active (see `native/`). */
+  readonly native: boolean
+  /** Candidates that were tried before the chosen one, with the reason each was skipped. */
+  readonly skipped: readonly string[]
+}
+
+const NODE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const
+const NAMES: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu']
+
+let current: BackendInfo | undefined
+
+/** `true` for a module-not-found failure of exactly `pkg` (not of something it imports). */
+const isMissing = (err: unknown, pkg: string): boolean => {
+  const e = err as { code?: string; message?: string }
+  const msg = e.message ?? ''
+  return msg.includes(pkg) && (e.code === 'ERR_MODULE_NOT_FOUND' || e.code === 'MODULE_NOT_FOUND' ||
+    /Cannot find (package|module)|Could not resolve|Failed to (resolve|load url)/.test(msg))
+}
+
+const describe = (err: unknown): string => (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? ''
+
+/** Tries tfjs-node-gpu, then tfjs-node; returns the info, or the reasons both failed. */
+const tryTensorflow = async (skipped: string[]): Promise<BackendInfo | undefined> => {
+  for (const pkg of NODE_PACKAGES) {
+    try {
+      const name: string = pkg // a variable specifier: these packages are optional peers
+      await import(name)
+      if (await tf.setBackend('tensorflow')) {
+        return { name: 'tensorflow', package: pkg, gpu: pkg.endsWith('gpu'), simd: false, threads: 0, native: false, skipped }
+      }
+      skipped.push(`${pkg}: loaded, but the 'tensorflow' backend did not initialise`)
+    } catch (err) {
+      skipped.push(isMissing(err, pkg) ? `${pkg}: not installed` : `${pkg}: failed to load (${describe(err)})`)
+    }
+  }
+  return undefined
+}
+
+const tryWasm = async (threads: number | undefined, skipped: string[]): Promise<BackendInfo | undefined> => {
+  if (threads !== undefined) wasm.setThreadsCount(threads)
+  try {
+    if (await tf.setBackend('wasm')) {
+      await tf.ready()
+      return {
+        name: 'wasm', package: '@tensorflow/tfjs-backend-wasm', gpu: false,
+        simd: tf.env().getBool('WASM_HAS_SIMD_SUPPORT'), threads: wasm.getThreadsCount(), native: false, skipped,
+      }
+    }
+    skipped.push('@tensorflow/tfjs-backend-wasm: the wasm module did not initialise')
+  } catch (err) {
+    skipped.push(`@tensorflow/tfjs-backend-wasm: ${describe(err)}`)
+  }
+  return undefined
+}
+
+const tryCpu = async (skipped: string[]): Promise<BackendInfo | undefined> =>
+  (await tf.setBackend('cpu'))
+    ? { name: 'cpu', package: '@tensorflow/tfjs-backend-cpu', gpu: false, simd: false, threads: 1, native: false, skipped }
+    : undefined
+
+const tryOne = (name: BackendName, opts: BackendOptions, skipped: string[]): Promise<BackendInfo | undefined> =>
+  name === 'tensorflow' ? tryTensorflow(skipped) : name === 'wasm' ? tryWasm(opts.threads, skipped) : tryCpu(skipped)
+
+/** Reads and checks `TFPPL_BACKEND`. */
+const fromEnv = (): BackendName | undefined => {
+  const raw = process.env['TFPPL_BACKEND']
+  if (raw === undefined || raw === '') return undefined
+  if ((NAMES as readonly string[]).includes(raw)) return raw as BackendName
+  throw new BackendError(`TFPPL_BACKEND='${raw}' is not a backend tfppl knows; expected one of ${NAMES.join(', ')}`)
+}
+
+/**
+ * Chooses, initialises and returns the backend (idempotent for the same request).
+ *
+ * @example
+ * const info = await initBackend()          // auto: tensorflow → wasm → cpu
+ * console.log(info.name, info.simd)
+ * await initBackend({ backend: 'cpu' })     // forced: a BackendError if unavailable
+ */
+export const initBackend = async (opts: BackendOptions = {}): Promise<BackendInfo> => {
+  const forced = opts.backend ?? fromEnv()
+  if (current !== undefined && (forced === undefined || forced === current.name) && tf.getBackend() === current.name) {
+    return current
+  }
+  const skipped: string[] = []
+  for (const name of forced === undefined ? NAMES : [forced]) {
+    const info = await tryOne(name, opts, skipped)
+    if (info !== undefined) return (current = info)
+  }
+  throw new BackendError(forced === undefined
+    ? `no tfjs backend could be initialised: ${skipped.join('; ')}`
+    : `the backend '${forced}' was requested (${opts.backend !== undefined ? 'initBackend option' : 'TFPPL_BACKEND'}) but is unavailable: ${skipped.join('; ')}` +
+      (forced === 'tensorflow' ? '. Install it with `npm install @tensorflow/tfjs-node-gpu` (CUDA) or `npm install @tensorflow/tfjs-node`.' : ''))
+}
+
+/**
+ * What {@link initBackend} chose; throws if it has not run yet.
+ *
+ * @example
+ * await initBackend(); console.log(backendInfo().name)   // 'wasm' on a machine without tfjs-node
+ */
+export const backendInfo = (): BackendInfo => {
+  if (current === undefined) throw new BackendError('backendInfo() was called before initBackend(); await initBackend() first')
+  return current
+}

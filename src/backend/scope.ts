@@ -1,0 +1,21 @@
+/**
+ * `scoped`: turns a tensor function into an op in the tfjs sense — every
+ * intermediate it creates is released when it returns; only its result survives.
+ * This is how tfjs-core's own `op()` works, and it is the one place the pure
+ * layers (distributions, programs) get their memory hygiene from: they call
+ * `scoped` functions and never `tidy`/`dispose` themselves.
+ */
+import * as tf from '@tensorflow/tfjs-core'
+
+/**
+ * Wraps `f` so that it frees its intermediates; the returned tensors belong to the caller.
+ *
+ * @example
+ * const logDensity = scoped('normal.logProb', (x: tf.Tensor) => tf.neg(tf.square(x)))
+ * const y = logDensity(tf.scalar(2))   // only `y` survives
+ */
+export const scoped = <Args extends readonly unknown[], R extends tf.TensorContainer>(
+  name: string,
+  f: (...args: Args) => R,
+): ((...args: Args) => R) =>
+  (...args) => tf.tidy(name, () => f(...args))

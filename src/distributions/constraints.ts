@@ -1,0 +1,90 @@
+/**
+ * Constraints: the sets a distribution's values (its `support`) and its
+ * parameters live in. Each can test a tensor elementwise (over its event dims).
+ */
+import * as tf from '@tensorflow/tfjs-core'
+
+/** A set of values, testable on tensors. */
+export interface Constraint {
+  readonly _tag: 'real' | 'positive' | 'unitInterval' | 'boolean' | 'interval' | 'integerInterval' | 'simplex' | 'oneHot' | 'independent'
+  /** Human-readable description used in error messages, e.g. `x > 0`. */
+  readonly describe: string
+  /** How many rightmost dims one element of the set spans (simplex: 1). */
+  readonly eventDims: number
+  /** A bool tensor of shape `x.shape` minus the `eventDims` rightmost dims. */
+  readonly check: (x: tf.Tensor) => tf.Tensor
+}
+
+const isFinite = (x: tf.Tensor): tf.Tensor => tf.logicalNot(tf.logicalOr(tf.isNaN(x), tf.isInf(x)))
+
+/** All finite reals. @example constraints.real.check(tf.scalar(NaN)) // false */
+export const real: Constraint = { _tag: 'real', describe: 'finite real', eventDims: 0, check: isFinite }
+
+/** x > 0 (finite). */
+export const positive: Constraint = {
+  _tag: 'positive', describe: 'x > 0', eventDims: 0,
+  check: (x) => tf.logicalAnd(tf.greater(x, 0), isFinite(x)),
+}
+
+/** 0 ≤ x ≤ 1. */
+export const unitInterval: Constraint = {
+  _tag: 'unitInterval', describe: '0 ≤ x ≤ 1', eventDims: 0,
+  check: (x) => tf.logicalAnd(tf.greaterEqual(x, 0), tf.lessEqual(x, 1)),
+}
+
+/** x ∈ {0, 1}. */
+export const boolean: Constraint = {
+  _tag: 'boolean', describe: 'x ∈ {0, 1}', eventDims: 0,
+  check: (x) => tf.logicalOr(tf.equal(x, 0), tf.equal(x, 1)),
+}
+
+/** Non-negative vectors summing to 1 (within 1e-5) over the last dim. */
+export const simplex: Constraint = {
+  _tag: 'simplex', describe: 'x ≥ 0 and Σ x = 1 over the last dim', eventDims: 1,
+  check: (x) => tf.logicalAnd(
+    tf.all(tf.greaterEqual(x, 0), -1),
+    tf.lessEqual(tf.abs(tf.sub(tf.sum(x, -1), 1)), 1e-5)),
+}
+
+/** One-hot vectors over the last dim. */
+export const oneHot: Constraint = {
+  _tag: 'oneHot', describe: 'one-hot vectors over the last dim', eventDims: 1,
+  check: (x) => tf.logicalAnd(tf.all(boolean.check(x), -1), tf.equal(tf.sum(x, -1), 1)),
+}
+
+/**
+ * low ≤ x ≤ high, with tensor or number bounds (broadcast against x).
+ *
+ * @example interval(0, 1)
+ */
+export const interval = (low: tf.Tensor | number, high: tf.Tensor | number): Constraint => ({
+  _tag: 'interval', describe: `low ≤ x ≤ high`, eventDims: 0,
+  check: (x) => tf.logicalAnd(tf.greaterEqual(x, low), tf.lessEqual(x, high)),
+})
+
+/**
+ * Integers in {low, …, high}.
+ *
+ * @example integerInterval(0, 9)   // a categorical over 10 classes
+ */
+export const integerInterval = (low: number, high: number): Constraint => ({
+  _tag: 'integerInterval', describe: `integer ${low} ≤ x ≤ ${high}`, eventDims: 0,
+  check: (x) => {
+    const f = tf.cast(x, 'float32')
+    return tf.logicalAnd(tf.equal(f, tf.round(f)), tf.logicalAnd(tf.greaterEqual(f, low), tf.lessEqual(f, high)))
+  },
+})
+
+/**
+ * `base` applied elementwise, with `n` more rightmost dims reinterpreted as one event.
+ *
+ * @example independent(real, 1)   // real vectors
+ */
+export const independent = (base: Constraint, n: number): Constraint =>
+  n === 0 ? base : {
+    _tag: 'independent', describe: base.describe, eventDims: base.eventDims + n,
+    check: (x) => {
+      const ok = base.check(x)
+      return tf.all(ok, Array.from({ length: n }, (_, i) => ok.rank - 1 - i))
+    },
+  }

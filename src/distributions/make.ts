@@ -1,0 +1,125 @@
+/**
+ * Assembling distribution values: `makeDistribution` turns a family's math
+ * (draw, log-density, moments) into a validated, memory-scoped, immutable
+ * {@link Distribution}; `independent` is the `toEvent` reinterpretation.
+ */
+import type * as tf from '@tensorflow/tfjs-core'
+import { ShapeError, showShape } from '../errors.js'
+import { scoped } from '../backend/scope.js'
+import { stopGradient } from '../backend/gradient.js'
+import * as constraints from './constraints.js'
+import type { Constraint } from './constraints.js'
+import type { Distribution, Independent, RepOf, SampleFn, ValueOf } from './distribution.js'
+import { batchShape as toBatch, broadcastsTo, checkSampleShape, eventShape as toEvent, sumRightmost } from './shape.js'
+import type { BatchShape } from './shape.js'
+import { checkValue } from './validation.js'
+
+/** A family's math: everything `makeDistribution` needs to build the value. */
+export interface Spec<D extends Distribution> {
+  readonly tag: D['_tag']
+  readonly name: string
+  /** Family-specific fields exposed on the value (loc, scale, logits, …). */
+  readonly fields: Omit<D, keyof Distribution>
+  readonly batchShape: readonly number[]
+  readonly eventShape: readonly number[]
+  readonly reparameterized: RepOf<D>
+  readonly support: Constraint
+  /** Shape `sampleShape ++ batch ++ event`; differentiable in the parameters when reparameterised. */
+  readonly draw: (sampleShape: readonly number[], seed: number | undefined) => ValueOf<D>
+  /** The log density, without validation (the builder validates first). */
+  readonly logProb: (value: ValueOf<D>) => tf.Tensor
+  readonly mean?: () => tf.Tensor
+  readonly variance?: () => tf.Tensor
+  readonly entropy?: () => tf.Tensor
+  /** The family at a larger batch shape (already checked to be a broadcast of the current one). */
+  readonly expand: (batchShape: BatchShape) => D
+  /** `false` when `logProb` delegates to distributions that check the support themselves. */
+  readonly checksSupport?: boolean
+}
+
+const checkExpand = (name: string, from: readonly number[], to: readonly number[]): void => {
+  if (!Array.isArray(to) || to.some((d) => !Number.isInteger(d) || d < 1) || !broadcastsTo(from, to)) {
+    throw new ShapeError(`${name}.expand: batchShape ${showShape(from)} cannot be broadcast to ${JSON.stringify(to)}; expected positive integers with trailing dims equal to, or expanding 1s of, ${showShape(from)}`)
+  }
+}
+
+const checkToEvent = (name: string, n: number, batch: readonly number[]): void => {
+  if (!Number.isInteger(n) || n < 0 || n > batch.length) {
+    throw new ShapeError(`${name}.toEvent(${n}): n must be an integer between 0 and the batch rank ${batch.length} (batchShape ${showShape(batch)})`)
+  }
+}
+
+const sampler = <T extends tf.Tensor>(name: string, draw: (s: readonly number[], seed: number | undefined) => T, detach: boolean): SampleFn<T> =>
+  scoped(`${name}.sample`, (s: readonly number[] = [], seed?: number) => {
+    checkSampleShape(name, s)
+    const x = draw(s, seed)
+    return detach ? stopGradient(x) : x
+  })
+
+/**
+ * Builds a distribution value from a family's {@link Spec}: methods free their
+ * intermediates, `logProb` validates shape and support (when validation is on),
+ * `mean`/`variance` are computed on access, and the result is frozen.
+ *
+ * @example
+ * export const normal = (loc, scale): Normal => makeDistribution<Normal>({ tag: 'Normal', name: 'normal', … })
+ */
+export const makeDistribution = <D extends Distribution>(spec: Spec<D>): D => {
+  const { name } = spec
+  const batchShape = toBatch(spec.batchShape)
+  const eventShape = toEvent(spec.eventShape)
+  const value: Record<string, unknown> = {
+    ...spec.fields,
+    _tag: spec.tag, name, batchShape, eventShape, reparameterized: spec.reparameterized, support: spec.support,
+    sample: sampler(name, spec.draw, true),
+    rsample: spec.reparameterized ? sampler(name, spec.draw, false) : undefined,
+    logProb: scoped(`${name}.logProb`, (x: ValueOf<D>) => {
+      checkValue(name, x, batchShape, eventShape, spec.support, spec.checksSupport ?? true)
+      return spec.logProb(x)
+    }),
+    toEvent: (n: number) => { checkToEvent(name, n, batchShape); return n === 0 ? self : independent(self, n) },
+    expand: (b: readonly number[]) => { checkExpand(name, batchShape, b); return spec.expand(toBatch(b)) },
+  }
+  if (spec.entropy !== undefined) value['entropy'] = scoped(`${name}.entropy`, spec.entropy)
+  for (const key of ['mean', 'variance'] as const) {
+    const f = spec[key]
+    if (f !== undefined) Object.defineProperty(value, key, { get: scoped(`${name}.${key}`, f), enumerable: false })
+  }
+  const self = Object.freeze(value) as unknown as D
+  return self
+}
+
+/**
+ * Reinterprets the rightmost `n` batch dims of `base` as event dims: `logProb`
+ * and `entropy` sum over them. Nested reinterpretations merge.
+ *
+ * log p(x) = Σ_{rightmost n dims} log p_base(x)
+ *
+ * @example
+ * independent(normal(tf.zeros([5, 3]), 1), 1).logProb(x)   // shape [5]
+ */
+export const independent = <D extends Distribution>(base: D, n: number): Independent<D> => {
+  checkToEvent(`${base.name}.toEvent`, n, base.batchShape)
+  if (base._tag === 'Independent') {
+    const inner = base as unknown as Independent
+    return independent(inner.base, inner.reinterpreted + n) as unknown as Independent<D>
+  }
+  const b = base.batchShape
+  const keep = b.length - n
+  return makeDistribution<Independent<D>>({
+    tag: 'Independent', name: base.name,
+    fields: { base, reinterpreted: n } as Omit<Independent<D>, keyof Distribution>,
+    batchShape: b.slice(0, keep), eventShape: [...b.slice(keep), ...base.eventShape],
+    reparameterized: base.reparameterized as RepOf<Independent<D>>,
+    support: constraints.independent(base.support, n),
+    draw: (s, seed) => ((base.rsample ?? base.sample) as SampleFn<ValueOf<D>>)(s, seed),
+    logProb: (x) => sumRightmost(base.logProb(x), n),
+    ...(base.entropy !== undefined ? { entropy: () => sumRightmost(base.entropy!(), n) } : {}),
+    ...(hasMoments(base) ? { mean: () => base.mean, variance: () => base.variance } : {}),
+    expand: (nb) => independent(base.expand([...nb, ...b.slice(keep)]) as D, n),
+    checksSupport: false,
+  })
+}
+
+const hasMoments = (d: Distribution): d is Distribution & { mean: tf.Tensor; variance: tf.Tensor } =>
+  Object.getOwnPropertyDescriptor(d, 'mean') !== undefined && Object.getOwnPropertyDescriptor(d, 'variance') !== undefined

@@ -1,0 +1,83 @@
+/**
+ * Argument and value validation, on by default and switchable off globally
+ * (like Pyro's `validate_args`). Checks read values back, so turning them off
+ * saves a sync per check in a hot loop.
+ */
+import * as tf from '@tensorflow/tfjs-core'
+import { InvalidArgumentError, ShapeError, SupportError, showShape } from '../errors.js'
+import { scoped } from '../backend/scope.js'
+import type { Constraint } from './constraints.js'
+
+let enabled = true
+
+/**
+ * Turns validation of distribution arguments and `logProb` values on or off.
+ *
+ * @example
+ * setValidation(false)   // trusted inner loop: no read-backs
+ */
+export const setValidation = (on: boolean): void => { enabled = on }
+
+/** Whether validation is on. @example if (isValidating()) { … } */
+export const isValidating = (): boolean => enabled
+
+/** Finds the first failing element: its multi-index and value, or undefined if all pass. */
+const findViolation = (ok: tf.Tensor, x: tf.Tensor): { index: number[]; value: number } | undefined => {
+  const flat = ok.dataSync().findIndex((v) => v !== 1)
+  if (flat < 0) return undefined
+  const index: number[] = []
+  for (let i = ok.shape.length - 1, rest = flat; i >= 0; i--) {
+    const d = ok.shape[i] ?? 1
+    index.unshift(rest % d)
+    rest = Math.floor(rest / d)
+  }
+  // x may hold several elements per check (event dims) or be broadcast by it.
+  return { index, value: x.dataSync()[Math.floor((flat * x.size) / Math.max(ok.size, 1))] ?? NaN }
+}
+
+/** Whether two shapes broadcast against each other (right-aligned). */
+const compatible = (a: readonly number[], b: readonly number[]): boolean => {
+  for (let i = 1; i <= Math.min(a.length, b.length); i++) {
+    const x = a[a.length - i] ?? 1, y = b[b.length - i] ?? 1
+    if (x !== y && x !== 1 && y !== 1) return false
+  }
+  return true
+}
+
+const checkWith = (c: Constraint, x: tf.Tensor): { index: number[]; value: number } | undefined => {
+  const ok = scoped('constraint.check', (t: tf.Tensor) => c.check(t))(x)
+  try { return findViolation(ok, x) } finally { ok.dispose() }
+}
+
+/**
+ * Throws an {@link InvalidArgumentError} if `value` violates `c` (when validating).
+ *
+ * @example
+ * checkParam('normal', 'scale', scale, constraints.positive)
+ */
+export const checkParam = (dist: string, arg: string, value: tf.Tensor, c: Constraint): void => {
+  if (!enabled) return
+  const bad = checkWith(c, value)
+  if (bad !== undefined) {
+    throw new InvalidArgumentError(`${dist}: argument '${arg}' must satisfy ${c.describe}; got ${bad.value} at index [${bad.index.join(', ')}] of shape ${showShape(value.shape)}`)
+  }
+}
+
+/**
+ * Checks a `logProb` value: its event dims must equal `eventShape`, the rest
+ * must broadcast against `batchShape`, and it must lie in `support`.
+ */
+export const checkValue = (dist: string, value: tf.Tensor, batch: readonly number[], event: readonly number[], support: Constraint, checkSupport = true): void => {
+  if (!enabled) return
+  const s = value.shape
+  const eventPart = s.slice(s.length - event.length)
+  const batchPart = s.slice(0, s.length - event.length)
+  if (s.length < event.length || eventPart.some((d, i) => d !== event[i]) || !compatible(batchPart, batch)) {
+    throw new ShapeError(`${dist}.logProb: value of shape ${showShape(s)} does not fit sampleShape ++ batchShape ${showShape(batch)} ++ eventShape ${showShape(event)}`)
+  }
+  if (!checkSupport) return
+  const bad = checkWith(support, value)
+  if (bad !== undefined) {
+    throw new SupportError(`${dist}.logProb: value outside the support (${support.describe}); got ${bad.value} at index [${bad.index.join(', ')}] of a value of shape ${showShape(s)}`)
+  }
+}
