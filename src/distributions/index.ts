@@ -1,0 +1,11 @@
+/** Distributions: immutable values, their shapes, constraints, validation and the KL registry. */
+export type { Distribution, Independent, SampleFn, ValueOf, RepOf } from './distribution.js'
+export type { BatchShape, EventShape, TensorLike } from './shape.js'
+export { batchShape, eventShape, broadcastShapes } from './shape.js'
+export * as constraints from './constraints.js'
+export type { Constraint } from './constraints.js'
+export { setValidation, isValidating } from './validation.js'
+export { makeDistribution, independent } from './make.js'
+export type { Spec } from './make.js'
+export { normal } from './normal.js'
+export type { Normal } from './normal.js'
