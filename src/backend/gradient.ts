@@ -3,8 +3,7 @@
  * estimator, both built with `tf.customGrad`.
  */
 import * as tf from '@tensorflow/tfjs-core'
-// tfjs-core alone registers no gradients; the umbrella package registers them (in Node too).
-import '@tensorflow/tfjs'
+import './gradients.js' // registers tfjs's gradients, plus zero gradients for comparisons
 
 // tfjs types custom-gradient inputs as `Tensor | GradSaveFunc`; ours are all tensors.
 type TensorGradFunc = (...inputs: tf.Tensor[]) => { value: tf.Tensor; gradFunc: (dy: tf.Tensor) => tf.Tensor | tf.Tensor[] }

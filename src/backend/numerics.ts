@@ -3,6 +3,8 @@
  * None of them create module-level tensors; constants are plain numbers.
  */
 import * as tf from '@tensorflow/tfjs-core'
+import './gradients.js' // registers tfjs's gradients, plus zero gradients for comparisons
+import { scoped } from './scope.js'
 
 /** Float32 machine epsilon, 2^-23. */
 export const FLOAT32_EPS = 1.1920928955078125e-7
@@ -15,8 +17,8 @@ export const FLOAT32_MAX = 3.4028234663852886e38
  * @example
  * logSumExp(tf.tensor1d([1000, 1000]))   // 1000 + log 2, not Infinity
  */
-export const logSumExp = (x: tf.Tensor, axis: number | number[] = -1, keepDims = false): tf.Tensor =>
-  tf.logSumExp(x, axis, keepDims)
+export const logSumExp = scoped('logSumExp', (x: tf.Tensor, axis?: number | number[], keepDims?: boolean): tf.Tensor =>
+  tf.logSumExp(x, axis ?? -1, keepDims ?? false))
 
 /**
  * softplus(x) = log(1 + eˣ) = max(x, 0) + log1p(e^−|x|): exact for large |x|.
@@ -24,8 +26,8 @@ export const logSumExp = (x: tf.Tensor, axis: number | number[] = -1, keepDims =
  * @example
  * softplus(tf.scalar(100))   // 100
  */
-export const softplus = (x: tf.Tensor): tf.Tensor =>
-  tf.add(tf.relu(x), tf.log1p(tf.exp(tf.neg(tf.abs(x)))))
+export const softplus = scoped('softplus', (x: tf.Tensor): tf.Tensor =>
+  tf.add(tf.relu(x), tf.log1p(tf.exp(tf.neg(tf.abs(x))))))
 
 /**
  * log σ(x) = −softplus(−x).
@@ -33,7 +35,7 @@ export const softplus = (x: tf.Tensor): tf.Tensor =>
  * @example
  * logSigmoid(tf.scalar(-100))   // -100
  */
-export const logSigmoid = (x: tf.Tensor): tf.Tensor => tf.neg(softplus(tf.neg(x)))
+export const logSigmoid = scoped('logSigmoid', (x: tf.Tensor): tf.Tensor => tf.neg(softplus(tf.neg(x))))
 
 /**
  * log(1 − eˣ) for x ≤ 0 (Mächler 2012): log(−expm1 x) for x > −log 2, else log1p(−eˣ).
@@ -41,13 +43,13 @@ export const logSigmoid = (x: tf.Tensor): tf.Tensor => tf.neg(softplus(tf.neg(x)
  * @example
  * log1mexp(tf.scalar(-1e-10))   // ≈ log(1e-10)
  */
-export const log1mexp = (x: tf.Tensor): tf.Tensor => {
+export const log1mexp = scoped('log1mexp', (x: tf.Tensor): tf.Tensor => {
   const nearZero = tf.greater(x, -Math.LN2)
   // Each branch gets an argument safe for it, so neither produces NaN (or NaN gradients).
   const xNear = tf.where(nearZero, x, tf.fill(x.shape, -1))
   const xFar = tf.where(nearZero, tf.fill(x.shape, -1), x)
   return tf.where(nearZero, tf.log(tf.neg(tf.expm1(xNear))), tf.log1p(tf.neg(tf.exp(xFar))))
-}
+})
 
 /**
  * Clamps probabilities into [ε, 1 − ε] (ε = float32 epsilon) so logs stay finite.
@@ -63,10 +65,10 @@ export const clampProbs = (p: tf.Tensor): tf.Tensor => tf.clipByValue(p, FLOAT32
  * @example
  * probsToLogits(tf.scalar(0.5))   // 0
  */
-export const probsToLogits = (p: tf.Tensor): tf.Tensor => {
+export const probsToLogits = scoped('probsToLogits', (p: tf.Tensor): tf.Tensor => {
   const q = clampProbs(p)
   return tf.sub(tf.log(q), tf.log1p(tf.neg(q)))
-}
+})
 
 /**
  * log Σ exp over the pairwise maximum: logaddexp(a, b) = max + log1p(e^−|a−b|).
@@ -74,5 +76,5 @@ export const probsToLogits = (p: tf.Tensor): tf.Tensor => {
  * @example
  * logAddExp(tf.scalar(0), tf.scalar(0))   // log 2
  */
-export const logAddExp = (a: tf.Tensor, b: tf.Tensor): tf.Tensor =>
-  tf.add(tf.maximum(a, b), tf.log1p(tf.exp(tf.neg(tf.abs(tf.sub(a, b))))))
+export const logAddExp = scoped('logAddExp', (a: tf.Tensor, b: tf.Tensor): tf.Tensor =>
+  tf.add(tf.maximum(a, b), tf.log1p(tf.exp(tf.neg(tf.abs(tf.sub(a, b)))))))

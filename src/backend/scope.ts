@@ -6,8 +6,7 @@
  * `scoped` functions and never `tidy`/`dispose` themselves.
  */
 import * as tf from '@tensorflow/tfjs-core'
-// tfjs-core alone registers no gradients; the umbrella package registers them (in Node too).
-import '@tensorflow/tfjs'
+import './gradients.js' // registers tfjs's gradients, plus zero gradients for comparisons
 
 /**
  * Wraps `f` so that it frees its intermediates; the returned tensors belong to the caller.

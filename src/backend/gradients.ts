@@ -1,0 +1,26 @@
+/**
+ * Gradient registration. tfjs-core alone registers no gradients (the umbrella
+ * `@tensorflow/tfjs` does, in Node too), and it never registers any for
+ * comparisons, so `tf.where(tf.greater(x, 0), a, b)` fails to differentiate in
+ * `x` ("gradient function not found for Greater"). Comparisons and logical ops
+ * are piecewise constant: their gradient is zero, as in TensorFlow. We register
+ * that, only where tfjs has none. Importing this module is what makes it so.
+ */
+import * as tf from '@tensorflow/tfjs-core'
+import '@tensorflow/tfjs'
+
+const BINARY = ['Greater', 'GreaterEqual', 'Less', 'LessEqual', 'Equal', 'NotEqual', 'LogicalAnd', 'LogicalOr', 'LogicalXor']
+const UNARY = ['LogicalNot', 'IsNan', 'IsInf', 'IsFinite', 'ArgMax', 'ArgMin']
+
+/** A zero gradient for each named input (saved only for its shape). */
+const zeroGradient = (kernelName: string, inputs: readonly string[]): tf.GradConfig => ({
+  kernelName,
+  inputsToSave: [...inputs],
+  gradFunc: (_dy, saved) => Object.fromEntries(inputs.map((name, i) => [name, () => tf.zerosLike(saved[i]!)])),
+})
+
+for (const [names, inputs] of [[BINARY, ['a', 'b']], [UNARY, ['x']]] as const) {
+  for (const kernelName of names) {
+    if (tf.getGradient(kernelName) === undefined) tf.registerGradient(zeroGradient(kernelName, inputs))
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * The KL registry: `kl(p, q)` dispatches on the pair of families and returns
+ * the closed-form KL(p ‖ q) = E_p[log p(X) − log q(X)], shape = the broadcast
+ * batch shape, or `undefined` when no closed form is registered (callers then
+ * fall back to a Monte Carlo estimate). Registration is open: `registerKl`.
+ */
+import type * as tf from '@tensorflow/tfjs-core'
+import { ShapeError, showShape } from '../errors.js'
+import { scoped } from '../backend/scope.js'
+import type { Distribution, Independent } from './distribution.js'
+import { sumRightmost } from './shape.js'
+import { klNormalNormal } from './normal.js'
+import type { Normal } from './normal.js'
+
+/** A closed-form KL(p ‖ q) between two families. */
+export type KlFn<P extends Distribution = Distribution, Q extends Distribution = Distribution> = (p: P, q: Q) => tf.Tensor
+
+const registry = new Map<string, KlFn>()
+const keyOf = (pTag: string, qTag: string): string => `${pTag}‖${qTag}`
+
+/**
+ * Registers the closed form of KL(p ‖ q) for a pair of families (by `_tag`);
+ * a later registration for the same pair replaces the earlier one.
+ *
+ * @example
+ * registerKl<Normal, Laplace>('Normal', 'Laplace', (p, q) => myClosedForm(p, q))
+ */
+export const registerKl = <P extends Distribution, Q extends Distribution>(pTag: P['_tag'], qTag: Q['_tag'], f: KlFn<P, Q>): void => {
+  registry.set(keyOf(pTag, qTag), f as unknown as KlFn)
+}
+
+/** Whether a closed form is registered for the pair. @example hasKl(normal(0, 1), normal(1, 1)) // true */
+export const hasKl = (p: Distribution, q: Distribution): boolean => lookup(p, q) !== undefined
+
+const lookup = (p: Distribution, q: Distribution): KlFn | undefined => {
+  if (p._tag === 'Independent' && q._tag === 'Independent') {
+    const ip = p as Independent, iq = q as Independent
+    if (ip.reinterpreted !== iq.reinterpreted || lookup(ip.base, iq.base) === undefined) return undefined
+    return (a, b) => sumRightmost(klRaw((a as Independent).base, (b as Independent).base)!, ip.reinterpreted)
+  }
+  return registry.get(keyOf(p._tag, q._tag))
+}
+
+const klRaw = (p: Distribution, q: Distribution): tf.Tensor | undefined => lookup(p, q)?.(p, q)
+
+/**
+ * KL(p ‖ q) in closed form, or `undefined` when none is registered for the pair.
+ * Independent/Independent pairs with the same reinterpreted rank sum the base KL
+ * over the event dims.
+ *
+ * @example
+ * const d = kl(normal(0, 1), normal(1, 2))   // log 2 + (1 + 1)/8 − ½
+ * if (d === undefined) { … fall back to Monte Carlo … }
+ */
+export const kl = scoped('kl', (p: Distribution, q: Distribution): tf.Tensor | undefined => {
+  if (p.eventShape.length !== q.eventShape.length || p.eventShape.some((d, i) => d !== q.eventShape[i])) {
+    throw new ShapeError(`kl(${p.name}, ${q.name}): event shapes differ: ${showShape(p.eventShape)} vs ${showShape(q.eventShape)}`)
+  }
+  return klRaw(p, q)
+})
+
+registerKl<Normal, Normal>('Normal', 'Normal', klNormalNormal)

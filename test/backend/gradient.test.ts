@@ -1,0 +1,30 @@
+import * as tf from '@tensorflow/tfjs-core'
+import { describe, expect, it } from 'vitest'
+import { stopGradient, straightThroughGrad } from '../../src/backend/gradient.js'
+import { expectNoLeak, read, t } from '../helpers.js'
+
+describe('gradient', () => {
+  it('stopGradient is the identity forward and blocks the gradient', () => tf.tidy(() => {
+    const x = tf.scalar(3)
+    expect(read(stopGradient(x))).toEqual([3])
+    // d/dx [sg(x)·x] = sg(x) = 3, not 2x = 6
+    expect(read(tf.grad((v: tf.Tensor) => tf.mul(stopGradient(v), v))(x))).toEqual([3])
+  }))
+
+  it('straightThroughGrad takes the value of hard and the gradient of soft', () => tf.tidy(() => {
+    const p = t([0.2, 0.7], [2])
+    const f = (v: tf.Tensor) => tf.sum(tf.mul(straightThroughGrad(tf.round(v), tf.square(v)), t([1, 10], [2])))
+    expect(read(straightThroughGrad(tf.round(p), tf.square(p)))).toEqual([0, 1])
+    // gradient of Σ w·v² is 2 w v
+    const g = read(tf.grad(f)(p))
+    expect(g[0]).toBeCloseTo(2 * 1 * 0.2, 5)
+    expect(g[1]).toBeCloseTo(2 * 10 * 0.7, 4)
+  }))
+
+  it('leaks nothing, gradients included', () => {
+    const x = t([1, 2], [2]), hard = t([1, 0], [2])
+    expectNoLeak(() => [stopGradient(x), straightThroughGrad(hard, x)])
+    expectNoLeak(() => tf.grad((v: tf.Tensor) => tf.sum(straightThroughGrad(stopGradient(v), v)))(x))
+    tf.dispose([x, hard])
+  })
+})
