@@ -11,6 +11,12 @@ import type { Distribution, Independent } from './distribution.js'
 import { sumRightmost } from './shape.js'
 import { klNormalNormal } from './normal.js'
 import type { Normal } from './normal.js'
+import { klBernoulliBernoulli } from './bernoulli.js'
+import type { Bernoulli } from './bernoulli.js'
+import { klCategoricalCategorical } from './categorical.js'
+import type { Categorical } from './categorical.js'
+import { klOneHotOneHot } from './one-hot-categorical.js'
+import type { OneHotCategorical } from './one-hot-categorical.js'
 
 /** A closed-form KL(p ‖ q) between two families. */
 export type KlFn<P extends Distribution = Distribution, Q extends Distribution = Distribution> = (p: P, q: Q) => tf.Tensor
@@ -60,3 +66,6 @@ export const kl = scoped('kl', (p: Distribution, q: Distribution): tf.Tensor | u
 })
 
 registerKl<Normal, Normal>('Normal', 'Normal', klNormalNormal)
+registerKl<Bernoulli, Bernoulli>('Bernoulli', 'Bernoulli', klBernoulliBernoulli)
+registerKl<Categorical, Categorical>('Categorical', 'Categorical', klCategoricalCategorical)
+registerKl<OneHotCategorical, OneHotCategorical>('OneHotCategorical', 'OneHotCategorical', klOneHotOneHot)
