@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs-core'
 import '@tensorflow/tfjs'
 
 const BINARY = ['Greater', 'GreaterEqual', 'Less', 'LessEqual', 'Equal', 'NotEqual', 'LogicalAnd', 'LogicalOr', 'LogicalXor']
-const UNARY = ['LogicalNot', 'IsNan', 'IsInf', 'IsFinite', 'ArgMax', 'ArgMin']
+const UNARY = ['LogicalNot', 'IsNan', 'IsInf', 'IsFinite', 'ArgMax', 'ArgMin', 'All', 'Any']
 
 /** A zero gradient for each named input (saved only for its shape). */
 const zeroGradient = (kernelName: string, inputs: readonly string[]): tf.GradConfig => ({

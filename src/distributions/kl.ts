@@ -17,6 +17,10 @@ import { klCategoricalCategorical } from './categorical.js'
 import type { Categorical } from './categorical.js'
 import { klOneHotOneHot } from './one-hot-categorical.js'
 import type { OneHotCategorical } from './one-hot-categorical.js'
+import { klLaplaceLaplace } from './laplace.js'
+import type { Laplace } from './laplace.js'
+import { klUniformUniform } from './uniform.js'
+import type { Uniform } from './uniform.js'
 
 /** A closed-form KL(p ‖ q) between two families. */
 export type KlFn<P extends Distribution = Distribution, Q extends Distribution = Distribution> = (p: P, q: Q) => tf.Tensor
@@ -69,3 +73,5 @@ registerKl<Normal, Normal>('Normal', 'Normal', klNormalNormal)
 registerKl<Bernoulli, Bernoulli>('Bernoulli', 'Bernoulli', klBernoulliBernoulli)
 registerKl<Categorical, Categorical>('Categorical', 'Categorical', klCategoricalCategorical)
 registerKl<OneHotCategorical, OneHotCategorical>('OneHotCategorical', 'OneHotCategorical', klOneHotOneHot)
+registerKl<Laplace, Laplace>('Laplace', 'Laplace', klLaplaceLaplace)
+registerKl<Uniform, Uniform>('Uniform', 'Uniform', klUniformUniform)

@@ -1,0 +1,121 @@
+import * as tf from '@tensorflow/tfjs-core'
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { delta } from '../../src/distributions/delta.js'
+import { InvalidArgumentError, ShapeError, SupportError } from '../../src/errors.js'
+import { FC, centralDiff, expectClose, expectNoLeak, read, sizeOf, smallShape, t } from '../helpers.js'
+
+/** A value of rank 0–3 with dims 1–3, and how many of its rightmost dims are the event. */
+const withValue = fc.array(fc.integer({ min: 1, max: 3 }), { maxLength: 3 }).chain((shape) => fc.record({
+  shape: fc.constant(shape),
+  values: fc.array(fc.double({ min: -1e3, max: 1e3, noNaN: true }), { minLength: sizeOf(shape), maxLength: sizeOf(shape) }),
+  eventDims: fc.integer({ min: 0, max: shape.length }),
+}))
+
+describe('delta', () => {
+  it('sample, rsample and logProb have shapes sampleShape ++ batchShape (++ eventShape)', () => {
+    fc.assert(fc.property(withValue, smallShape, ({ shape, values, eventDims }, s) => tf.tidy(() => {
+      const d = delta(t(values, shape), { eventDims })
+      const split = shape.length - eventDims
+      expect(d.batchShape).toEqual(shape.slice(0, split))
+      expect(d.eventShape).toEqual(shape.slice(split))
+      expect(d.sample(s).shape).toEqual([...s, ...shape])
+      expect(d.rsample(s).shape).toEqual([...s, ...shape])
+      expect(d.logProb(d.sample(s)).shape).toEqual([...s, ...d.batchShape])
+    })), FC)
+  })
+
+  it('toEvent(n) moves n batch dims into the event; expand prepends batch dims', () => {
+    fc.assert(fc.property(withValue, smallShape, ({ shape, values, eventDims }, s) => tf.tidy(() => {
+      const d = delta(t(values, shape), { eventDims })
+      const n = d.batchShape.length
+      const ind = d.toEvent(n)
+      expect(ind.batchShape).toEqual([])
+      expect(ind.eventShape).toEqual(shape)
+      const x = ind.sample(s)
+      expect(ind.logProb(x).shape).toEqual(s)
+      expect(read(ind.logProb(x)).every((v) => v === 0)).toBe(true)
+      const e = d.expand([2, ...d.batchShape])
+      expect(e.batchShape).toEqual([2, ...d.batchShape])
+      expect(e.eventShape).toEqual(d.eventShape)
+      expect(e.sample(s).shape).toEqual([...s, 2, ...shape])
+      expect(e.logProb(e.sample(s)).shape).toEqual([...s, 2, ...d.batchShape])
+    })), FC)
+  })
+
+  it('logProb is 0 at value and −∞ where any event element differs (float64 reference)', () => {
+    fc.assert(fc.property(withValue, fc.nat(), ({ shape, values, eventDims }, pick) => tf.tidy(() => {
+      const d = delta(t(values, shape), { eventDims })
+      const k = sizeOf(d.eventShape)
+      // perturb one element; every event containing it must get −∞, all others 0
+      const i = pick % values.length
+      const x = values.map((v, j) => (j === i ? v + 1 : v))
+      const want = Array.from({ length: sizeOf(d.batchShape) }, (_, b) => (Math.floor(i / k) === b ? -Infinity : 0))
+      expect(read(d.logProb(t(x, shape)))).toEqual(want)
+    })), FC)
+  })
+
+  it('normalisation: exp(logProb(value)) = 1', () => tf.tidy(() => {
+    const d = delta(t([1.5, -2, 1e20, 0], [2, 2]), { eventDims: 1 })
+    expect(read(tf.exp(d.logProb(d.value)))).toEqual([1, 1])
+  }))
+
+  it('draws equal value; mean is value and variance is 0', () => tf.tidy(() => {
+    const v = [-2, 0, 5.5]
+    const d = delta(t(v, [3]))
+    const x = read(d.sample([1000], 7))
+    x.forEach((u, i) => expect(u).toBe(Math.fround(v[i % 3]!)))
+    expect(read(d.mean)).toEqual(v)
+    expect(read(d.variance)).toEqual([0, 0, 0])
+    expect(d.entropy).toBeUndefined()
+  }))
+
+  it('samples lie in the support', () => tf.tidy(() => {
+    const d = delta(t([1, 2, 3, 4, 5, 6], [2, 3]), { eventDims: 1 })
+    const ok = d.support.check(d.sample([10]))
+    expect(ok.shape).toEqual([10, 2])
+    expect(read(ok).every((v) => v === 1)).toBe(true)
+  }))
+
+  it('rsample gradients w.r.t. value match finite differences', () => {
+    const f = (v: number) => tf.tidy(() => read(tf.sum(tf.sin(delta(v).rsample([5]))))[0]!)
+    const g = tf.tidy(() => read(tf.grad((v: tf.Tensor) => tf.sum(tf.sin(delta(v).rsample([5]))))(tf.scalar(0.7)))[0]!)
+    expectClose([g], [centralDiff(f, 0.7, 1e-3)], 1e-3, 1e-4)
+    expectClose([g], [5 * Math.cos(0.7)], 1e-4)
+  })
+
+  it('extreme values (±1e30) give finite logProb at value and finite gradients', () => tf.tidy(() => {
+    const v = t([1e30, -1e30], [2])
+    const lp = read(delta(v).logProb(v))
+    const g = read(tf.grad((u: tf.Tensor) => tf.sum(delta(u).logProb(v)))(v))
+    ;[...lp, ...g].forEach((x) => expect(Number.isFinite(x)).toBe(true))
+    expect(read(delta(v).logProb(t([1e30, 0], [2])))).toEqual([0, -Infinity])
+  }))
+
+  it('every public call leaves numTensors unchanged', () => {
+    const value = t([0, 1, 2, 3], [2, 2]), x = t([0, 1, 2, 4], [2, 2])
+    const d = delta(value, { eventDims: 1 })
+    expectNoLeak(() => { delta(value); return [] })
+    expectNoLeak(() => d.sample([3], 1))
+    expectNoLeak(() => d.rsample([3]))
+    expectNoLeak(() => d.rsample())
+    expectNoLeak(() => d.logProb(x))
+    expectNoLeak(() => [d.mean, d.variance])
+    expectNoLeak(() => d.toEvent(1).logProb(x))
+    expectNoLeak(() => { const e = d.expand([3, 2]); return [e.sample(), e.value] })
+    tf.dispose([value, x])
+  })
+
+  it('rejects bad arguments with named errors', () => {
+    expect(() => delta(NaN)).toThrow(InvalidArgumentError)
+    expect(() => delta([0, Infinity])).toThrow(/delta: argument 'value' must satisfy finite real; got Infinity at index \[1\]/)
+    expect(() => delta([1, 2], { eventDims: 2 })).toThrow(ShapeError)
+    expect(() => delta([1, 2], { eventDims: 2 })).toThrow(/delta: option 'eventDims' must be an integer between 0 and the rank of 'value' \(1, shape \[2\]\); got 2/)
+    expect(() => delta([1, 2], { eventDims: 0.5 })).toThrow(ShapeError)
+    const d = delta([[1, 2], [3, 4]], { eventDims: 1 })
+    expect(() => d.logProb(t([1, NaN], [2]))).toThrow(SupportError)
+    expect(() => d.logProb(t([1, 2, 3], [3]))).toThrow(/delta.logProb: value of shape \[3\] does not fit/)
+    expect(() => d.expand([3])).toThrow(/delta.expand: batchShape \[2\] cannot be broadcast to \[3\]/)
+    expect(() => d.sample([-1])).toThrow(/sampleShape/)
+  })
+})
