@@ -1,0 +1,105 @@
+/**
+ * Effect messages: the plain objects a program yields. Running a program is the
+ * interpreter's job (src/inference); here we only say what each effect asks for.
+ * The type parameters are phantom records of the site (name, value, kind) that
+ * give a program its type.
+ */
+import type * as tf from '@tensorflow/tfjs-core'
+import type { Constraint } from '../distributions/constraints.js'
+import type { Distribution } from '../distributions/distribution.js'
+
+/** Whether a sample site is a latent variable or an observation. */
+export type SiteKind = 'latent' | 'observed'
+
+/** A plate a site sits in: `size` elements, of which `subsampleSize` are in this run (scale size/subsampleSize). */
+export interface PlateFrame {
+  readonly name: string
+  readonly size: number
+  readonly subsampleSize: number
+  /** The batch dim the plate indexes (negative, from the right of the batch shape). */
+  readonly dim: number
+}
+
+/** What handlers add to a site: its scale (plates, β), mask, plate context, seed, and an answer. */
+export interface SiteContext {
+  readonly scale: number | tf.Tensor
+  readonly mask: tf.Tensor | undefined
+  readonly plates: readonly PlateFrame[]
+  /** The seed the default interpreter draws this site with (set by the `seed` handler). */
+  readonly seed?: number
+}
+
+/** A message a handler has already answered (replay, substitute, condition). */
+export interface Answer<V> {
+  readonly value?: V
+}
+
+/** `sample(name, dist)` / `observe(name, dist, value)`. */
+export interface SampleMsg<N extends string = string, T extends tf.Tensor = tf.Tensor, K extends SiteKind = SiteKind> extends SiteContext, Answer<T> {
+  readonly _tag: 'Sample'
+  readonly name: N
+  readonly kind: K
+  readonly dist: Distribution<T>
+  /** The observed value (observations, and latents turned into observations by `condition`). */
+  readonly obs: T | undefined
+}
+
+/** `param(name, init, { constraint })`: a learnable tensor, stored unconstrained. */
+export interface ParamMsg<N extends string = string> extends Answer<tf.Tensor> {
+  readonly _tag: 'Param'
+  readonly name: N
+  readonly init: tf.Tensor | (() => tf.Tensor)
+  readonly constraint: Constraint
+}
+
+/** Something with learnable variables that maps tensors to tensors (a tfjs-layers model, or your own). */
+export interface Network<I = tf.Tensor, O = tf.Tensor> {
+  /** The forward pass. */
+  readonly apply: (input: I) => O
+  /** Its trainable variables. */
+  readonly variables: readonly tf.Variable[]
+}
+
+/** `module(name, network)`: registers a network's variables under `name`. */
+export interface ModuleMsg<N extends string = string, I = tf.Tensor, O = tf.Tensor> {
+  readonly _tag: 'Module'
+  readonly name: N
+  readonly network: Network<I, O>
+}
+
+/** `factor(name, logWeight)`: adds `logWeight` to the log joint (auxiliary losses, regularisers). */
+export interface FactorMsg<N extends string = string> extends SiteContext {
+  readonly _tag: 'Factor'
+  readonly name: N
+  readonly logWeight: tf.Tensor
+}
+
+/** `deterministic(name, value)`: records a value in the trace; no density. */
+export interface DeterministicMsg<N extends string = string, T extends tf.Tensor = tf.Tensor> {
+  readonly _tag: 'Deterministic'
+  readonly name: N
+  readonly value: T
+}
+
+/** Entering a plate; the interpreter answers with the subsample indices (int32, length subsampleSize). */
+export interface PlateEnterMsg<N extends string = string> extends Answer<tf.Tensor> {
+  readonly _tag: 'PlateEnter'
+  readonly seed?: number
+  readonly frame: PlateFrame & { readonly name: N }
+}
+
+/** Leaving a plate. */
+export interface PlateExitMsg {
+  readonly _tag: 'PlateExit'
+  readonly name: string
+}
+
+/** Every effect a program can yield. */
+export type Message =
+  | SampleMsg
+  | ParamMsg
+  | ModuleMsg<string, never, unknown>
+  | FactorMsg
+  | DeterministicMsg
+  | PlateEnterMsg
+  | PlateExitMsg

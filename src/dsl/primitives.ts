@@ -1,0 +1,117 @@
+/**
+ * The effects a program can yield: `sample`, `observe`, `param`, `module`,
+ * `factor`, `deterministic`, and `plate` (a sub-program scope).
+ */
+import type * as tf from '@tensorflow/tfjs-core'
+import { InvalidArgumentError } from '../errors.js'
+import * as constraints from '../distributions/constraints.js'
+import type { Constraint } from '../distributions/constraints.js'
+import type { Distribution, ValueOf } from '../distributions/distribution.js'
+import type {
+  DeterministicMsg, FactorMsg, Message, ModuleMsg, Network, ParamMsg, PlateEnterMsg, PlateExitMsg, SampleMsg,
+} from './messages.js'
+import { Effect, gen } from './program.js'
+import type { Program } from './program.js'
+
+const NO_CONTEXT = { scale: 1, mask: undefined, plates: [] } as const
+
+const checkName = (primitive: string, name: unknown): void => {
+  if (typeof name !== 'string' || name.length === 0) {
+    throw new InvalidArgumentError(`${primitive}: the site name must be a non-empty string; got ${JSON.stringify(name)}`)
+  }
+}
+
+/**
+ * A latent random variable: the interpreter draws it (or replays, conditions…).
+ *
+ * @example const z = yield* sample('z', normal(0, 1))
+ */
+export const sample = <N extends string, D extends Distribution>(name: N, dist: D): Effect<SampleMsg<N, ValueOf<D>, 'latent'>, ValueOf<D>> => {
+  checkName('sample', name)
+  return new Effect({ _tag: 'Sample', name, kind: 'latent', dist: dist as unknown as Distribution<ValueOf<D>>, obs: undefined, ...NO_CONTEXT })
+}
+
+/**
+ * An observed random variable: contributes log p(value) to the joint.
+ *
+ * @example yield* observe('x', bernoulli({ logits }).toEvent(1), x)
+ */
+export const observe = <N extends string, D extends Distribution>(name: N, dist: D, value: ValueOf<D>): Effect<SampleMsg<N, ValueOf<D>, 'observed'>, ValueOf<D>> => {
+  checkName('observe', name)
+  return new Effect({ _tag: 'Sample', name, kind: 'observed', dist: dist as unknown as Distribution<ValueOf<D>>, obs: value, ...NO_CONTEXT })
+}
+
+/**
+ * A learnable tensor, created from `init` on first use (a thunk is called only
+ * then) and stored unconstrained; the program receives the constrained value.
+ *
+ * @example const scale = yield* param('scale', () => tf.ones([2]), { constraint: constraints.positive })
+ */
+export const param = <N extends string>(name: N, init: tf.Tensor | (() => tf.Tensor), opts: { readonly constraint?: Constraint } = {}): Effect<ParamMsg<N>, tf.Tensor> => {
+  checkName('param', name)
+  return new Effect({ _tag: 'Param', name, init, constraint: opts.constraint ?? constraints.real })
+}
+
+/**
+ * Registers a network's variables under `name` and returns its forward pass.
+ *
+ * @example const decode = yield* module('decoder', decoderNet)
+ */
+export const module = <N extends string, I, O>(name: N, network: Network<I, O>): Effect<ModuleMsg<N, I, O>, (input: I) => O> => {
+  checkName('module', name)
+  return new Effect({ _tag: 'Module', name, network })
+}
+
+/**
+ * Adds `logWeight` (any shape; summed) to the log joint.
+ *
+ * @example yield* factor('commitment', tf.neg(tf.mul(beta, commitmentLoss)))
+ */
+export const factor = <N extends string>(name: N, logWeight: tf.Tensor): Effect<FactorMsg<N>, void> => {
+  checkName('factor', name)
+  return new Effect({ _tag: 'Factor', name, logWeight, ...NO_CONTEXT })
+}
+
+/**
+ * Records a deterministic function of other sites in the trace.
+ *
+ * @example const mean = yield* deterministic('mean', tf.sigmoid(logits))
+ */
+export const deterministic = <N extends string, T extends tf.Tensor>(name: N, value: T): Effect<DeterministicMsg<N, T>, T> => {
+  checkName('deterministic', name)
+  return new Effect({ _tag: 'Deterministic', name, value })
+}
+
+/** Options of {@link plate}. */
+export interface PlateOptions {
+  /** Elements in this run; sites inside are scaled by size / subsampleSize. Default: size. */
+  readonly subsampleSize?: number
+  /** The batch dim the plate indexes, counted from the right (default −1). */
+  readonly dim?: number
+}
+
+/**
+ * Conditional independence over `size` elements: runs `body` with the
+ * subsample indices (int32) and scales every site inside by size / subsampleSize.
+ *
+ * @example
+ * yield* plate('data', N, { subsampleSize: 128 }, (idx) => gen(function* () {
+ *   yield* observe('x', normal(mu, 1), tf.gather(data, idx))
+ * }))
+ */
+export const plate = <N extends string, M extends Message, A>(
+  name: N, size: number, opts: PlateOptions, body: (indices: tf.Tensor) => Program<M, A>,
+): Program<M | PlateEnterMsg<N> | PlateExitMsg, A> => {
+  checkName('plate', name)
+  const subsampleSize = opts.subsampleSize ?? size
+  if (!Number.isInteger(size) || size < 1 || !Number.isInteger(subsampleSize) || subsampleSize < 1 || subsampleSize > size) {
+    throw new InvalidArgumentError(`plate '${name}': size must be a positive integer and 1 ≤ subsampleSize ≤ size; got size ${size}, subsampleSize ${subsampleSize}`)
+  }
+  const frame = { name, size, subsampleSize, dim: opts.dim ?? -1 }
+  return gen(function* () {
+    const indices = yield* new Effect<PlateEnterMsg<N>, tf.Tensor>({ _tag: 'PlateEnter', frame })
+    const result = yield* body(indices)
+    yield* new Effect<PlateExitMsg, void>({ _tag: 'PlateExit', name })
+    return result
+  })
+}

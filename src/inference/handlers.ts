@@ -1,0 +1,95 @@
+/**
+ * Effect handlers: plain functions over messages, composed as an array (index 0
+ * sees each message first). None holds global state.
+ */
+import * as tf from '@tensorflow/tfjs-core'
+import type { Message } from '../dsl/messages.js'
+import type { Handler } from './interpreter.js'
+import { mulScale } from './interpreter.js'
+import type { Trace } from './trace.js'
+
+/**
+ * Replays latent sample sites from `trace`: the program gets the traced values.
+ *
+ * @example traceProgram(model(x), [replay(guideTrace)])
+ */
+export const replay = (trace: Trace): Handler => (msg, next) => {
+  if (msg._tag !== 'Sample' || msg.obs !== undefined) return next(msg)
+  const site = trace.byName.get(msg.name)
+  return site !== undefined && site._tag === 'Sample' ? next({ ...msg, value: site.value }) : next(msg)
+}
+
+/**
+ * Conditions sample sites on values: each named latent becomes an observation.
+ *
+ * @example traceProgram(model(), [condition({ z: tf.scalar(0.3) })])
+ */
+export const condition = (values: Readonly<Record<string, tf.Tensor>>): Handler => (msg, next) => {
+  if (msg._tag !== 'Sample') return next(msg)
+  const v = values[msg.name]
+  return v === undefined ? next(msg) : next({ ...msg, kind: 'observed', obs: v, value: v })
+}
+
+/**
+ * Substitutes values for params and latent samples (they stay latent).
+ *
+ * @example run(model(), interpreter([substitute({ loc: tf.scalar(1) })]))
+ */
+export const substitute = (values: Readonly<Record<string, tf.Tensor>>): Handler => (msg, next) => {
+  if (msg._tag !== 'Param' && msg._tag !== 'Sample') return next(msg)
+  const v = values[msg.name]
+  return v === undefined ? next(msg) : next({ ...msg, value: v } as Message)
+}
+
+/** Which sites `block` hides: the named ones, or all but the named ones. */
+export type BlockSpec = { readonly hide: readonly string[] } | { readonly expose: readonly string[] }
+
+/**
+ * Hides sites from the handlers after it (they go straight to the default
+ * interpreter): hidden sites are not traced, replayed or conditioned.
+ *
+ * @example traceProgram(model(), [block({ hide: ['noise'] })])
+ */
+export const block = (spec: BlockSpec): Handler => (msg, next, base) => {
+  if (!('name' in msg)) return next(msg)
+  const hidden = 'hide' in spec ? spec.hide.includes(msg.name) : !spec.expose.includes(msg.name)
+  return hidden ? base(msg) : next(msg)
+}
+
+/**
+ * Multiplies the log-probability of every sample and factor site by `factor`
+ * (β-VAE, KL warm-up, minibatch rescaling).
+ *
+ * @example traceProgram(model(), [scale(0.5)])
+ */
+export const scale = (factor: number | tf.Tensor): Handler => (msg, next) =>
+  msg._tag === 'Sample' || msg._tag === 'Factor' ? next({ ...msg, scale: mulScale(msg.scale, factor) }) : next(msg)
+
+/**
+ * Masks the log-probability of sample and factor sites: where `mask` is false
+ * a site contributes nothing (broadcast against its batch shape).
+ *
+ * @example traceProgram(model(x), [mask(tf.greater(lengths, t))])
+ */
+export const mask = (m: tf.Tensor): Handler => (msg, next) =>
+  msg._tag === 'Sample' || msg._tag === 'Factor'
+    ? next({ ...msg, mask: msg.mask === undefined ? m : tf.logicalAnd(msg.mask, m) })
+    : next(msg)
+
+/** FNV-1a hash of a site name, for order-free per-site seeds. */
+const hashName = (name: string): number => {
+  let h = 0x811c9dc5
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193) >>> 0
+  return h
+}
+
+/**
+ * Seeds every draw: a site's seed depends on `seed` and its name only, so runs
+ * are repeatable whatever the order of sites.
+ *
+ * @example run(guide(x), interpreter([seed(42)]))
+ */
+export const seed = (s: number): Handler => (msg, next) =>
+  msg._tag === 'Sample' || msg._tag === 'PlateEnter'
+    ? next({ ...msg, seed: (Math.imul(s | 0, 0x9e3779b1) ^ hashName(msg._tag === 'Sample' ? msg.name : msg.frame.name)) >>> 0 })
+    : next(msg)

@@ -1,0 +1,103 @@
+/**
+ * Interpreting programs: a handler stack folded over a program's effects.
+ *
+ * A message travels from the program through the handlers, innermost (index 0)
+ * first; each may rewrite it (condition, scale, seed…) or answer it (replay,
+ * substitute) and passes it on; `block` can send it straight to the default
+ * interpreter. The default interpreter draws samples, initialises params and
+ * answers plates. Plate context, plate scaling and the duplicate-name check are
+ * the runner's, so every handler sees annotated messages.
+ */
+import * as tf from '@tensorflow/tfjs-core'
+import { TfpplError } from '../errors.js'
+import type { FactorMsg, Message, PlateFrame, SampleMsg } from '../dsl/messages.js'
+import type { Program } from '../dsl/program.js'
+
+/** A message after interpretation: the final message and the value sent back to the program. */
+export interface Resolved {
+  readonly msg: Message
+  readonly value: unknown
+}
+
+/** Interprets one message. */
+export type Interpret = (msg: Message) => Resolved
+
+/** A handler: sees `msg`, and may pass it (changed or not) to `next`, or straight to `base`. */
+export type Handler = (msg: Message, next: Interpret, base: Interpret) => Resolved
+
+/** A site-level error in a program (duplicate names, missing sites, bad observations). */
+export class SiteError extends TfpplError {}
+
+/** Chains handlers (index 0 sees each message first) in front of `base`. */
+export const interpreter = (handlers: readonly Handler[], base: Interpret = draw): Interpret =>
+  handlers.reduceRight<Interpret>((next, h) => (msg) => h(msg, next, base), base)
+
+const drawSample = (msg: SampleMsg): tf.Tensor => {
+  if (msg.value !== undefined) return msg.value
+  if (msg.obs !== undefined) return msg.obs
+  const d = msg.dist
+  return d.rsample !== undefined ? d.rsample([], msg.seed) : d.sample([], msg.seed)
+}
+
+const subsample = (frame: PlateFrame, seed: number | undefined): tf.Tensor =>
+  frame.subsampleSize === frame.size
+    ? tf.range(0, frame.size, 1, 'int32')
+    : tf.topk(tf.randomUniform([frame.size], 0, 1, 'float32', seed), frame.subsampleSize).indices
+
+/**
+ * The default interpreter: a message's answer if a handler gave one; otherwise
+ * draws latents (`rsample` where reparameterised), returns observations, uses a
+ * param's initial value, runs a module's forward pass, and gives plate indices.
+ *
+ * @example run(model(x), interpreter([seed(0)]))
+ */
+export const draw: Interpret = (msg) => {
+  switch (msg._tag) {
+    case 'Sample': return { msg, value: drawSample(msg) }
+    case 'Param': return { msg, value: msg.value ?? (typeof msg.init === 'function' ? msg.init() : msg.init) }
+    case 'Module': return { msg, value: (x: never) => msg.network.apply(x) }
+    case 'Deterministic': return { msg, value: msg.value }
+    case 'PlateEnter': return { msg, value: msg.value ?? subsample(msg.frame, msg.seed) }
+    case 'Factor':
+    case 'PlateExit': return { msg, value: undefined }
+  }
+}
+
+const plateScale = (plates: readonly PlateFrame[]): number =>
+  plates.reduce((s, p) => s * (p.size / p.subsampleSize), 1)
+
+/** Adds the plate context to sample and factor sites. */
+const annotate = (msg: Message, plates: readonly PlateFrame[]): Message =>
+  (msg._tag === 'Sample' || msg._tag === 'Factor') && plates.length > 0
+    ? { ...msg, plates: [...msg.plates, ...plates], scale: mulScale(msg.scale, plateScale(plates)) } as SampleMsg | FactorMsg
+    : msg
+
+/** Multiplies two site scales, staying a number when both are. */
+export const mulScale = (a: number | tf.Tensor, b: number | tf.Tensor): number | tf.Tensor =>
+  typeof a === 'number' && typeof b === 'number' ? a * b : tf.mul(a, b)
+
+const NAMED_ONCE = new Set(['Sample', 'Factor', 'Deterministic'])
+
+/**
+ * Runs a program under an interpreter and returns its result. Sample, factor
+ * and deterministic names must be unique within one run.
+ *
+ * @example const z = run(model(x), interpreter([seed(1)]))
+ */
+export const run = <M extends Message, A>(program: Program<M, A>, interpret: Interpret): A => {
+  const it = program.run()
+  const plates: PlateFrame[] = []
+  const seen = new Set<string>()
+  let step = it.next()
+  while (step.done !== true) {
+    const msg: Message = step.value
+    if (NAMED_ONCE.has(msg._tag) && 'name' in msg) {
+      if (seen.has(msg.name)) throw new SiteError(`duplicate site name '${msg.name}': a ${msg._tag.toLowerCase()} site of that name already ran in this program; site names must be unique within one run`)
+      seen.add(msg.name)
+    }
+    if (msg._tag === 'PlateEnter') plates.push(msg.frame)
+    if (msg._tag === 'PlateExit') plates.pop()
+    step = it.next(interpret(annotate(msg, plates)).value)
+  }
+  return step.value
+}
