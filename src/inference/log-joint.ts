@@ -1,0 +1,47 @@
+/**
+ * Site log-densities with their scale and mask: the terms every estimator sums.
+ */
+import * as tf from '@tensorflow/tfjs-core'
+import { SupportError } from '../errors.js'
+import type { FactorSite, SampleSite, Trace } from './trace.js'
+import { SiteError } from './interpreter.js'
+
+/** Applies a site's mask (false → 0) and scale to an elementwise log-density, and sums it. */
+export const scaledSum = (lp: tf.Tensor, scale: number | tf.Tensor, mask: tf.Tensor | undefined): tf.Scalar => {
+  const masked = mask === undefined ? lp : tf.where(tf.broadcastTo(mask, lp.shape), lp, tf.zerosLike(lp))
+  return typeof scale === 'number'
+    ? tf.mul(tf.sum(masked), scale) as tf.Scalar
+    : tf.sum(tf.mul(masked, scale)) as tf.Scalar
+}
+
+/**
+ * log p(value) of a sample site, with the site named in errors from the distribution.
+ *
+ * @example sampleLogProb(trace.byName.get('x') as SampleSite)
+ */
+export const sampleLogProb = (site: SampleSite): tf.Tensor => {
+  try {
+    return site.dist.logProb(site.value)
+  } catch (err) {
+    if (err instanceof Error && (err.name === 'ShapeError' || err.name === 'SupportError')) {
+      const Ctor = err.name === 'SupportError' ? SupportError : SiteError
+      throw new Ctor(`site '${site.name}' (${site.kind}): ${err.message}`)
+    }
+    throw err
+  }
+}
+
+/** Σ scale · mask · log p over one sample site. @example siteTerm(site) */
+export const siteTerm = (site: SampleSite): tf.Scalar => scaledSum(sampleLogProb(site), site.scale, site.mask)
+
+/** Σ scale · mask · logWeight over one factor site. @example factorTerm(site) */
+export const factorTerm = (site: FactorSite): tf.Scalar => scaledSum(site.logWeight, site.scale, site.mask)
+
+/**
+ * The scaled log joint of a trace: every sample and factor site.
+ *
+ * @example logJoint(traceProgram(model(x), [condition({ z })]).trace)
+ */
+export const logJoint = (trace: Trace): tf.Scalar =>
+  trace.sites.reduce<tf.Scalar>((acc, s) =>
+    s._tag === 'Sample' ? tf.add(acc, siteTerm(s)) : s._tag === 'Factor' ? tf.add(acc, factorTerm(s)) : acc, tf.scalar(0))
