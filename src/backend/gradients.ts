@@ -12,11 +12,11 @@ import '@tensorflow/tfjs'
 const BINARY = ['Greater', 'GreaterEqual', 'Less', 'LessEqual', 'Equal', 'NotEqual', 'LogicalAnd', 'LogicalOr', 'LogicalXor']
 const UNARY = ['LogicalNot', 'IsNan', 'IsInf', 'IsFinite', 'ArgMax', 'ArgMin', 'All', 'Any']
 
-/** A zero gradient for each named input (saved only for its shape). */
+/** A float32 zero gradient for each named input (saved only for its shape; tfjs wants float32 gradients even for int inputs). */
 const zeroGradient = (kernelName: string, inputs: readonly string[]): tf.GradConfig => ({
   kernelName,
   inputsToSave: [...inputs],
-  gradFunc: (_dy, saved) => Object.fromEntries(inputs.map((name, i) => [name, () => tf.zerosLike(saved[i]!)])),
+  gradFunc: (_dy, saved) => Object.fromEntries(inputs.map((name, i) => [name, () => tf.zeros(saved[i]!.shape, 'float32')])),
 })
 
 for (const [names, inputs] of [[BINARY, ['a', 'b']], [UNARY, ['x']]] as const) {

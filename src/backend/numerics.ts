@@ -21,13 +21,27 @@ export const logSumExp = scoped('logSumExp', (x: tf.Tensor, axis?: number | numb
   tf.logSumExp(x, axis ?? -1, keepDims ?? false))
 
 /**
+ * log(1 + x), accurate for tiny x on every backend (the wasm kernel computes
+ * log(1 + x) and returns 0 for |x| < 6e-8): Kahan's log(u) · x / (u − 1), u = 1 + x.
+ *
+ * @example
+ * log1p(tf.scalar(1e-10))   // 1e-10, not 0
+ */
+export const log1p = scoped('log1p', (x: tf.Tensor): tf.Tensor => {
+  const u = tf.add(1, x)
+  const d = tf.sub(u, 1)
+  const exact = tf.equal(d, 0)
+  return tf.where(exact, x, tf.mul(tf.log(u), tf.div(x, tf.where(exact, tf.onesLike(d), d))))
+})
+
+/**
  * softplus(x) = log(1 + eˣ) = max(x, 0) + log1p(e^−|x|): exact for large |x|.
  *
  * @example
  * softplus(tf.scalar(100))   // 100
  */
 export const softplus = scoped('softplus', (x: tf.Tensor): tf.Tensor =>
-  tf.add(tf.relu(x), tf.log1p(tf.exp(tf.neg(tf.abs(x))))))
+  tf.add(tf.relu(x), log1p(tf.exp(tf.neg(tf.abs(x))))))
 
 /**
  * log σ(x) = −softplus(−x).
@@ -48,7 +62,7 @@ export const log1mexp = scoped('log1mexp', (x: tf.Tensor): tf.Tensor => {
   // Each branch gets an argument safe for it, so neither produces NaN (or NaN gradients).
   const xNear = tf.where(nearZero, x, tf.fill(x.shape, -1))
   const xFar = tf.where(nearZero, tf.fill(x.shape, -1), x)
-  return tf.where(nearZero, tf.log(tf.neg(tf.expm1(xNear))), tf.log1p(tf.neg(tf.exp(xFar))))
+  return tf.where(nearZero, tf.log(tf.neg(tf.expm1(xNear))), log1p(tf.neg(tf.exp(xFar))))
 })
 
 /**
@@ -67,7 +81,7 @@ export const clampProbs = (p: tf.Tensor): tf.Tensor => tf.clipByValue(p, FLOAT32
  */
 export const probsToLogits = scoped('probsToLogits', (p: tf.Tensor): tf.Tensor => {
   const q = clampProbs(p)
-  return tf.sub(tf.log(q), tf.log1p(tf.neg(q)))
+  return tf.sub(tf.log(q), log1p(tf.neg(q)))
 })
 
 /**
@@ -77,4 +91,4 @@ export const probsToLogits = scoped('probsToLogits', (p: tf.Tensor): tf.Tensor =
  * logAddExp(tf.scalar(0), tf.scalar(0))   // log 2
  */
 export const logAddExp = scoped('logAddExp', (a: tf.Tensor, b: tf.Tensor): tf.Tensor =>
-  tf.add(tf.maximum(a, b), tf.log1p(tf.exp(tf.neg(tf.abs(tf.sub(a, b)))))))
+  tf.add(tf.maximum(a, b), log1p(tf.exp(tf.neg(tf.abs(tf.sub(a, b)))))))

@@ -8,8 +8,10 @@ import * as constraints from '../distributions/constraints.js'
 import type { Constraint } from '../distributions/constraints.js'
 import type { Distribution, ValueOf } from '../distributions/distribution.js'
 import type {
-  DeterministicMsg, FactorMsg, Message, ModuleMsg, Network, ParamMsg, PlateEnterMsg, PlateExitMsg, SampleMsg,
+  DeterministicMsg, FactorMsg, Message, ModuleMsg, ParamMsg, PlateEnterMsg, PlateExitMsg, SampleMsg,
 } from './messages.js'
+import { asNetwork } from './network.js'
+import type { NetworkLike } from './network.js'
 import { Effect, gen } from './program.js'
 import type { Program } from './program.js'
 
@@ -57,9 +59,9 @@ export const param = <N extends string>(name: N, init: tf.Tensor | (() => tf.Ten
  *
  * @example const decode = yield* module('decoder', decoderNet)
  */
-export const module = <N extends string, I, O>(name: N, network: Network<I, O>): Effect<ModuleMsg<N, I, O>, (input: I) => O> => {
+export const module = <N extends string, I = tf.Tensor, O = tf.Tensor>(name: N, network: NetworkLike<I, O>): Effect<ModuleMsg<N, I, O>, (input: I) => O> => {
   checkName('module', name)
-  return new Effect({ _tag: 'Module', name, network })
+  return new Effect({ _tag: 'Module', name, network: asNetwork(network) })
 }
 
 /**

@@ -21,6 +21,15 @@ describe('gradient', () => {
     expect(g[1]).toBeCloseTo(2 * 10 * 0.7, 4)
   }))
 
+  it('comparisons of int tensors derived from a parameter differentiate to zero (regression)', () => tf.tidy(() => {
+    // argMax → int32 → equal → where: the tape crosses int32 comparisons, whose gradients must be float32 zeros.
+    const f = (v: tf.Tensor) => {
+      const picked = tf.equal(tf.argMax(v, -1), tf.tensor1d([1], 'int32'))
+      return tf.sum(tf.where(picked, v.max(-1), tf.neg(v.max(-1))))
+    }
+    expect(read(tf.grad(f)(t([0.1, 0.9, 0.3], [1, 3])))).toEqual([0, 1, 0])
+  }))
+
   it('leaks nothing, gradients included', () => {
     const x = t([1, 2], [2]), hard = t([1, 0], [2])
     expectNoLeak(() => [stopGradient(x), straightThroughGrad(hard, x)])

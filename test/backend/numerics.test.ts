@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { clampProbs, log1mexp, logAddExp, logSigmoid, logSumExp, probsToLogits, softplus, FLOAT32_EPS } from '../../src/backend/numerics.js'
+import { clampProbs, log1mexp, log1p, logAddExp, logSigmoid, logSumExp, probsToLogits, softplus, FLOAT32_EPS } from '../../src/backend/numerics.js'
 import { FC, expectClose, expectNoLeak, logSumExp64, read, softplus64, t } from '../helpers.js'
 
 const finite = fc.double({ min: -80, max: 80, noNaN: true })
@@ -15,6 +15,12 @@ describe('numerics', () => {
     })), FC)
     tf.tidy(() => { expect(read(softplus(t([1000, -1000], [2])))).toEqual([1000, 0]) })
   })
+
+  it('log1p is accurate for tiny arguments on every backend', () => tf.tidy(() => {
+    const xs = [1e-10, -1e-9, 3e-8, 0.5, -0.5, 10]
+    const x64 = read(t(xs, [xs.length]))
+    expectClose(read(log1p(t(xs, [xs.length]))), x64.map(Math.log1p), 1e-6, 0)
+  }))
 
   it('logSumExp is exact where the naive form overflows', () => tf.tidy(() => {
     expectClose(read(logSumExp(t([1000, 1000, 999], [3]))), [logSumExp64([1000, 1000, 999])], 1e-6)

@@ -65,7 +65,8 @@ describe('handlers', () => {
     const m = tf.tensor1d([1, 0], 'bool')
     const { trace } = traceProgram(model(tf.scalar(1)), [scale(0.5), scale(0.5), mask(m)])
     expect(site(trace, 'z').scale).toBe(0.25)
-    expect(trace.byName.get('penalty')!._tag === 'Factor' && trace.byName.get('penalty')!.scale).toBe(0.25)
+    const penalty = trace.byName.get('penalty')
+    expect(penalty?._tag === 'Factor' ? penalty.scale : undefined).toBe(0.25)
     expect(site(trace, 'x').mask).toBe(m)
   }))
 
