@@ -9,3 +9,5 @@
 export * from './backend/index.js'
 export * from './errors.js'
 export * from './distributions/index.js'
+export * from './dsl/index.js'
+export * from './inference/index.js'

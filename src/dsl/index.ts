@@ -1,0 +1,13 @@
+/** Programs: generator do-notation, effects, site types, and the fp-ts instance. */
+export { gen, Effect } from './program.js'
+export type { Program, MessagesOf, ResultOf } from './program.js'
+export { sample, observe, param, module, factor, deterministic, plate } from './primitives.js'
+export type { PlateOptions } from './primitives.js'
+export type {
+  Message, SampleMsg, ParamMsg, ModuleMsg, FactorMsg, DeterministicMsg, PlateEnterMsg, PlateExitMsg, PlateFrame, SiteKind, Network,
+} from './messages.js'
+export { asNetwork } from './network.js'
+export type { NetworkLike, LayersLike } from './network.js'
+export type { Site, LatentSites, ObservedSites, MissingSites, MismatchedSites } from './sites.js'
+export * as P from './monad.js'
+export { Monad } from './monad.js'

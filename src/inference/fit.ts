@@ -1,0 +1,143 @@
+/**
+ * `fit`: epochs of minibatch SVI steps over a dataset, with shuffling,
+ * validation, callbacks, early stopping and a typed history.
+ */
+import * as tf from '@tensorflow/tfjs-core'
+import { InvalidArgumentError, showShape } from '../errors.js'
+import type { Message } from '../dsl/messages.js'
+import type { ProgramFn } from './loss.js'
+import type { Svi } from './svi.js'
+
+/** A dataset: one tensor, a tuple of tensors sharing their leading dim, or an async iterable of batches. */
+export type FitData<Args extends readonly tf.Tensor[]> = Args | (Args extends readonly [tf.Tensor] ? tf.Tensor : never) | AsyncIterable<Args>
+
+/** One epoch of the history; losses are −bound per data point. */
+export interface EpochRecord {
+  readonly epoch: number
+  readonly trainLoss: number
+  readonly validationLoss: number | undefined
+  readonly seconds: number
+}
+
+/** What `fit` returns. */
+export interface History {
+  readonly epochs: readonly EpochRecord[]
+  readonly steps: number
+  readonly stoppedEarly: boolean
+}
+
+/** Options of `fit`. */
+export interface FitOptions {
+  readonly epochs?: number
+  readonly batchSize?: number
+  /** Reshuffle every epoch (tensor data; default true). */
+  readonly shuffle?: boolean
+  /** Seeds the shuffling (default 0). */
+  readonly seed?: number
+  /** Validation data: its loss is recorded each epoch. */
+  readonly validation?: tf.Tensor | readonly tf.Tensor[]
+  readonly onStep?: (info: { readonly step: number; readonly loss: number }) => void
+  /** Called after each epoch; return 'stop' to end training. */
+  readonly onEpochEnd?: (record: EpochRecord) => void | 'stop' | Promise<void | 'stop'>
+  /** Stop when the monitored loss has not improved by `minDelta` for `patience` epochs. */
+  readonly earlyStopping?: { readonly patience: number; readonly minDelta?: number; readonly monitor?: 'train' | 'validation' }
+  /** Print one line per epoch to stderr (default true). */
+  readonly progress?: boolean
+}
+
+const asTuple = (data: tf.Tensor | readonly tf.Tensor[]): readonly tf.Tensor[] => data instanceof tf.Tensor ? [data] : data
+
+/** Checks tensor data: non-empty, all arguments with the same leading dim. */
+const checkTensors = (where: string, xs: readonly tf.Tensor[]): number => {
+  if (xs.length === 0 || xs.some((x) => !(x instanceof tf.Tensor) || x.rank === 0)) {
+    throw new InvalidArgumentError(`${where}: expected tensors with a leading data dim; got ${xs.map((x) => x instanceof tf.Tensor ? showShape(x.shape) : typeof x).join(', ') || 'nothing'}`)
+  }
+  const n = xs[0]!.shape[0]!
+  xs.forEach((x, i) => {
+    if (x.shape[0] !== n) throw new InvalidArgumentError(`${where}: argument ${i} has ${x.shape[0]} data points but argument 0 has ${n} (shapes ${xs.map((y) => showShape(y.shape)).join(', ')})`)
+  })
+  if (n === 0) throw new InvalidArgumentError(`${where}: the dataset is empty`)
+  return n
+}
+
+/** A seeded permutation (mulberry32 + Fisher–Yates). */
+const permutation = (n: number, seed: number): Int32Array => {
+  let a = seed >>> 0
+  const rand = () => { a = (a + 0x6d2b79f5) >>> 0; let t = Math.imul(a ^ (a >>> 15), 1 | a); t ^= t + Math.imul(t ^ (t >>> 7), 61 | t); return ((t ^ (t >>> 14)) >>> 0) / 4294967296 }
+  const p = Int32Array.from({ length: n }, (_, i) => i)
+  for (let i = n - 1; i > 0; i--) { const j = Math.floor(rand() * (i + 1)); [p[i], p[j]] = [p[j]!, p[i]!] }
+  return p
+}
+
+/** Batches of tensor data for one epoch; each batch's tensors are the caller's to dispose. */
+async function* tensorBatches(xs: readonly tf.Tensor[], batchSize: number, order: Int32Array | undefined): AsyncGenerator<tf.Tensor[]> {
+  const n = xs[0]!.shape[0]!
+  for (let start = 0; start < n; start += batchSize) {
+    const size = Math.min(batchSize, n - start)
+    yield order === undefined
+      ? xs.map((x) => tf.slice(x, start, size))
+      : tf.tidy(() => { const idx = tf.tensor1d(order.subarray(start, start + size), 'int32'); return xs.map((x) => tf.gather(x, idx)) })
+  }
+}
+
+type AnyFn = ProgramFn<readonly tf.Tensor[], Message>
+
+/** Mean loss over batches, weighted by their sizes (batches are disposed). */
+const meanOver = async (batches: AsyncIterable<readonly tf.Tensor[]>, each: (b: readonly tf.Tensor[]) => number | Promise<number>, dispose: boolean) => {
+  let total = 0, count = 0
+  for await (const b of batches) {
+    const size = b[0]?.shape[0] ?? 1
+    total += (await each(b)) * size
+    count += size
+    if (dispose) tf.dispose([...b])
+  }
+  return total / Math.max(count, 1)
+}
+
+const improved = (best: number, loss: number, minDelta: number) => loss < best - minDelta
+
+/**
+ * The training loop behind `svi(...).fit`.
+ *
+ * @example await svi({ optimizer, loss: elbo() }).fit(model, guide, x, { epochs: 5, batchSize: 64 })
+ */
+export const fitLoop = async <Args extends readonly tf.Tensor[]>(s: Svi, model: ProgramFn<Args, Message>, guide: ProgramFn<Args, Message>, data: FitData<Args>, opts: FitOptions): Promise<History> => {
+  const epochs = opts.epochs ?? 1
+  if (!Number.isInteger(epochs) || epochs < 0) throw new InvalidArgumentError(`fit: epochs must be a non-negative integer; got ${epochs}`)
+  const iterable = Symbol.asyncIterator in (data as object) ? data as AsyncIterable<Args> : undefined
+  const xs = iterable === undefined ? asTuple(data as tf.Tensor | readonly tf.Tensor[]) : []
+  const n = iterable === undefined ? checkTensors('fit: data', xs) : Infinity
+  const batchSize = opts.batchSize ?? Math.min(128, n)
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > n) {
+    throw new InvalidArgumentError(`fit: batchSize must be an integer between 1 and the number of data points (${n}); got ${batchSize}`)
+  }
+  const valXs = opts.validation === undefined ? undefined : asTuple(opts.validation)
+  if (valXs !== undefined) checkTensors('fit: validation', valXs)
+  const m = model as unknown as AnyFn, g = guide as unknown as AnyFn
+  const step = s.step as unknown as (m: AnyFn, g: AnyFn, ...a: tf.Tensor[]) => number
+  const evaluate = s.evaluate as unknown as (m: AnyFn, g: AnyFn, ...a: tf.Tensor[]) => Promise<number>
+  const records: EpochRecord[] = []
+  const es = opts.earlyStopping
+  let best = Infinity, sinceBest = 0, stoppedEarly = false
+  for (let epoch = 1; epoch <= epochs && !stoppedEarly; epoch++) {
+    const t0 = performance.now()
+    const order = opts.shuffle === false ? undefined : permutation(n, ((opts.seed ?? 0) * 7919 + epoch) >>> 0)
+    const batches = iterable ?? tensorBatches(xs, batchSize, order)
+    const trainLoss = await meanOver(batches, async (b) => {
+      const loss = step(m, g, ...b)
+      opts.onStep?.({ step: s.state.step, loss })
+      await new Promise<void>((r) => setImmediate(r))   // let Ctrl-C and timers run between steps
+      return loss
+    }, iterable === undefined)
+    const validationLoss = valXs === undefined ? undefined : await meanOver(tensorBatches(valXs, batchSize, undefined), (b) => evaluate(m, g, ...b), true)
+    const record: EpochRecord = { epoch, trainLoss, validationLoss, seconds: (performance.now() - t0) / 1000 }
+    records.push(record)
+    if (opts.progress !== false) process.stderr.write(`epoch ${epoch}/${epochs}  loss ${trainLoss.toFixed(4)}${validationLoss === undefined ? '' : `  validation ${validationLoss.toFixed(4)}`}  ${record.seconds.toFixed(1)}s\n`)
+    if ((await opts.onEpochEnd?.(record)) === 'stop') stoppedEarly = true
+    if (es !== undefined) {
+      const monitored = es.monitor === 'validation' ? validationLoss ?? trainLoss : trainLoss
+      if (improved(best, monitored, es.minDelta ?? 0)) { best = monitored; sinceBest = 0 } else if (++sinceBest >= es.patience) stoppedEarly = true
+    }
+  }
+  return { epochs: records, steps: s.state.step, stoppedEarly }
+}

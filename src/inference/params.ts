@@ -1,0 +1,98 @@
+/**
+ * The param store: named tf.Variables created on first use, stored
+ * unconstrained, handed to programs constrained; and the networks registered
+ * with `module`. It is one of the three owners of tfjs memory (with svi and
+ * predictive): `dispose()` frees every variable it created.
+ */
+import * as tf from '@tensorflow/tfjs-core'
+import { InvalidArgumentError } from '../errors.js'
+import type { Constraint } from '../distributions/constraints.js'
+import { unconstrainedFor } from '../distributions/unconstrained.js'
+import { checkParam } from '../distributions/validation.js'
+import type { Network, ParamMsg } from '../dsl/messages.js'
+import type { Handler } from './interpreter.js'
+
+/** A learnable param: its unconstrained variable and its constraint. */
+export interface ParamEntry {
+  readonly kind: 'param'
+  readonly name: string
+  readonly variable: tf.Variable
+  readonly constraint: Constraint
+}
+
+/** A registered network. */
+export interface ModuleEntry {
+  readonly kind: 'module'
+  readonly name: string
+  readonly network: Network<never, unknown>
+}
+
+/** Everything a store holds. */
+export type StoreEntry = ParamEntry | ModuleEntry
+
+/** Named params and modules; see {@link paramStore}. */
+export interface ParamStore {
+  /** Answers `param` and `module` effects: creates on first use, then reuses. */
+  readonly handler: Handler
+  /** Entries in creation order. */
+  readonly entries: () => readonly StoreEntry[]
+  /** Every trainable variable (param variables, then each module's). */
+  readonly variables: () => tf.Variable[]
+  /** The constrained value of a param (a new tensor the caller owns), or undefined. */
+  readonly value: (name: string) => tf.Tensor | undefined
+  /** Frees the variables of every param (module weights belong to their networks). */
+  readonly dispose: () => void
+}
+
+/** Creates the variable of a param on first use (outside any tidy's reach: variables survive tidy). */
+const createParam = (msg: ParamMsg): ParamEntry => {
+  const init = typeof msg.init === 'function' ? msg.init() : msg.init
+  if (!(init instanceof tf.Tensor)) {
+    throw new InvalidArgumentError(`param '${msg.name}': init must be a tensor or a function returning one; got ${typeof init}`)
+  }
+  checkParam(`param '${msg.name}'`, 'init', init, msg.constraint)
+  const u = unconstrainedFor(msg.constraint).toUnconstrained(tf.cast(init, 'float32'))
+  return { kind: 'param', name: msg.name, variable: tf.variable(u, true), constraint: msg.constraint }
+}
+
+/**
+ * A new, empty param store.
+ *
+ * @example
+ * const store = paramStore()
+ * traceProgram(guide(x), [store.handler])   // creates the guide's params
+ * store.value('loc')?.print()
+ */
+export const paramStore = (): ParamStore => {
+  const byName = new Map<string, StoreEntry>()
+  const handler: Handler = (msg, next) => {
+    if (msg._tag === 'Param') {
+      if (msg.value !== undefined) return next(msg)
+      let entry = byName.get(msg.name)
+      if (entry === undefined) byName.set(msg.name, entry = createParam(msg))
+      if (entry.kind !== 'param') throw new InvalidArgumentError(`param '${msg.name}': the name is already used by a module`)
+      return next({ ...msg, value: unconstrainedFor(entry.constraint).toConstrained(entry.variable) })
+    }
+    if (msg._tag === 'Module') {
+      const entry = byName.get(msg.name)
+      if (entry === undefined) byName.set(msg.name, { kind: 'module', name: msg.name, network: msg.network })
+      else if (entry.kind !== 'module') throw new InvalidArgumentError(`module '${msg.name}': the name is already used by a param`)
+      return next(msg)
+    }
+    return next(msg)
+  }
+  const entries = () => [...byName.values()]
+  return {
+    handler,
+    entries,
+    variables: () => entries().flatMap((e) => e.kind === 'param' ? [e.variable] : [...e.network.variables]),
+    value: (name) => {
+      const e = byName.get(name)
+      return e?.kind === 'param' ? tf.tidy(() => unconstrainedFor(e.constraint).toConstrained(e.variable)) : undefined
+    },
+    dispose: () => {
+      for (const e of byName.values()) if (e.kind === 'param') e.variable.dispose()
+      byName.clear()
+    },
+  }
+}

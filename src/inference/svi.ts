@@ -1,0 +1,125 @@
+/**
+ * Stochastic variational inference: the imperative shell around the pure
+ * estimators. `svi` owns the param store, the step counter, the baseline and
+ * every tfjs tensor a step creates (one `tidy` per step).
+ */
+import * as tf from '@tensorflow/tfjs-core'
+import { subSeed } from '../backend/seed.js'
+import { InvalidArgumentError, TfpplError } from '../errors.js'
+import type { Message } from '../dsl/messages.js'
+import type { GuideCheck } from './guide-check.js'
+import type { Loss, LossContext, LossEstimate, ProgramFn } from './loss.js'
+import { paramStore } from './params.js'
+import type { ParamStore } from './params.js'
+import { fitLoop } from './fit.js'
+import type { FitData, FitOptions, History } from './fit.js'
+
+/** Options of {@link svi}. */
+export interface SviOptions {
+  /** A tfjs optimizer, e.g. `tf.train.adam(1e-3)`. */
+  readonly optimizer: tf.Optimizer
+  /** The estimator, e.g. `elbo()` or `iwae(8)`. */
+  readonly loss: Loss
+  /** Seeds every draw: two runs with the same seed on the same backend are bit-identical. Default 0. */
+  readonly seed?: number
+  /** Share a param store (default: a new one). */
+  readonly params?: ParamStore
+  /** Global gradient-norm clipping (none by default). */
+  readonly clipNorm?: number
+}
+
+/** A non-finite loss or gradient; the step was not applied. */
+export class NonFiniteError extends TfpplError {}
+
+/** The mutable part of an SVI run (what a checkpoint saves besides params and optimizer). */
+export interface SviState {
+  step: number
+  baseline: number
+}
+
+/** A model/guide pair over the same arguments, with the guide checked at compile time. */
+type Pair<Args extends readonly unknown[], MM extends Message, MG extends Message> =
+  readonly [model: ProgramFn<Args, MM>, guide: ProgramFn<Args, MG> & GuideCheck<MM, MG>]
+
+/** The SVI driver returned by {@link svi}. */
+export interface Svi {
+  readonly params: ParamStore
+  readonly optimizer: tf.Optimizer
+  readonly state: Readonly<SviState>
+  /** Creates every param by running the loss once (no update). */
+  readonly init: <Args extends readonly unknown[], MM extends Message, MG extends Message>(...pair: [...Pair<Args, MM, MG>, ...Args]) => void
+  /** One gradient step; returns the loss (−bound per data point). */
+  readonly step: <Args extends readonly unknown[], MM extends Message, MG extends Message>(...pair: [...Pair<Args, MM, MG>, ...Args]) => number
+  /** The loss (−bound per data point) without updating anything. */
+  readonly evaluate: <Args extends readonly unknown[], MM extends Message, MG extends Message>(...pair: [...Pair<Args, MM, MG>, ...Args]) => Promise<number>
+  /** Trains over a dataset; see {@link FitOptions}. */
+  readonly fit: <Args extends readonly tf.Tensor[], MM extends Message, MG extends Message>(model: ProgramFn<Args, MM>, guide: ProgramFn<Args, MG> & GuideCheck<MM, MG>, data: FitData<Args>, opts?: FitOptions) => Promise<History>
+}
+
+/** Data points a batch covers: the plate's size when subsampled, else the first tensor argument's leading dim. */
+export const dataPoints = (args: readonly unknown[], est: LossEstimate): number => {
+  if (est.dataSize !== undefined) return est.dataSize
+  const first = args.find((a): a is tf.Tensor => a instanceof tf.Tensor && a.rank > 0)
+  return first?.shape[0] ?? 1
+}
+
+/** Global-norm clipping: g · min(1, c / ‖g‖). */
+const clip = (grads: tf.NamedTensorMap, c: number | undefined): tf.NamedTensorMap => {
+  if (c === undefined) return grads
+  const norm = tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g)))))
+  const factor = tf.minimum(1, tf.div(c, tf.maximum(norm, 1e-12)))
+  return Object.fromEntries(Object.entries(grads).map(([k, g]) => [k, tf.mul(g, factor)]))
+}
+
+/**
+ * An SVI driver: `step`, `evaluate`, `fit`.
+ *
+ * @example
+ * const s = svi({ optimizer: tf.train.adam(1e-2), loss: elbo() })
+ * const history = await s.fit(model, guide, x, { epochs: 10, batchSize: 128 })
+ */
+export const svi = (opts: SviOptions): Svi => {
+  const params = opts.params ?? paramStore()
+  const baseSeed = opts.seed ?? 0
+  const state: SviState = { step: 0, baseline: 0 }
+  if (opts.clipNorm !== undefined && !(opts.clipNorm > 0)) throw new InvalidArgumentError(`svi: clipNorm must be > 0; got ${opts.clipNorm}`)
+  const ctx = (): LossContext => ({ seed: subSeed(baseSeed, state.step) ?? 0, handlers: [params.handler], baseline: state.baseline })
+  const estimate = (pair: readonly unknown[]): { est: LossEstimate; args: unknown[] } => {
+    const [model, guide, ...args] = pair as [ProgramFn<unknown[]>, ProgramFn<unknown[]>, ...unknown[]]
+    return { est: opts.loss.estimate(model, guide, args, ctx()), args }
+  }
+  const init = (...pair: readonly unknown[]): void => { tf.tidy(() => { estimate(pair) }) }
+  const step = (...pair: readonly unknown[]): number => {
+    if (params.variables().length === 0) init(...pair)
+    const vars = params.variables()
+    if (vars.length === 0) throw new InvalidArgumentError('svi.step: the model and guide have no params or modules to train')
+    // bound: the total (not per data point), the scale the score-function baseline is compared at.
+    const [loss, bound, finite] = tf.tidy(() => {
+      let total = NaN   // read inside: variableGrads frees everything but the value it differentiates
+      const { value, grads } = tf.variableGrads(() => {
+        const r = estimate(pair)
+        if (opts.loss.baselineDecay !== undefined && r.est.scoreSites.length > 0) total = r.est.bound.dataSync()[0]!
+        return tf.neg(tf.div(r.est.surrogate, dataPoints(r.args, r.est))) as tf.Scalar
+      }, vars)
+      const ok = tf.all(tf.stack([tf.isFinite(value), ...Object.values(grads).map((g) => tf.all(tf.isFinite(g)))]))
+      const okValue = ok.dataSync()[0] === 1
+      if (okValue) opts.optimizer.applyGradients(clip(grads, opts.clipNorm))
+      return [value.dataSync()[0]!, total, okValue] as const
+    })
+    if (!finite) throw new NonFiniteError(`svi step ${state.step}: the loss or a gradient is ${Number.isNaN(loss) ? 'NaN' : 'not finite'} (loss ${loss}); the update was not applied and the parameters are those of the last good step`)
+    const decay = opts.loss.baselineDecay
+    if (decay !== undefined && !Number.isNaN(bound)) state.baseline = state.step === 0 ? bound : decay * state.baseline + (1 - decay) * bound
+    state.step += 1
+    return loss
+  }
+  const evaluate = async (...pair: readonly unknown[]): Promise<number> => {
+    if (params.variables().length === 0) init(...pair)
+    return tf.tidy(() => { const { est, args } = estimate(pair); return -tf.div(est.bound, dataPoints(args, est)).dataSync()[0]! })
+  }
+  const self: Svi = {
+    params, optimizer: opts.optimizer, state,
+    init: init as Svi['init'], step: step as Svi['step'], evaluate: evaluate as Svi['evaluate'],
+    fit: (model, guide, data, fitOpts) => fitLoop(self, model, guide, data, fitOpts ?? {}),
+  }
+  return self
+}

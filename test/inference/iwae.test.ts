@@ -1,0 +1,178 @@
+import * as tf from '@tensorflow/tfjs-core'
+import { describe, expect, it } from 'vitest'
+import { subSeed } from '../../src/backend/seed.js'
+import { bernoulli } from '../../src/distributions/bernoulli.js'
+import { normal } from '../../src/distributions/normal.js'
+import { InvalidArgumentError } from '../../src/errors.js'
+import { factor, observe, plate, sample } from '../../src/dsl/primitives.js'
+import { gen } from '../../src/dsl/program.js'
+import { elbo } from '../../src/inference/elbo.js'
+import { SiteError } from '../../src/inference/interpreter.js'
+import { iwae, particleLogWeights } from '../../src/inference/iwae.js'
+import type { Loss } from '../../src/inference/loss.js'
+import type { SampleSite, Trace } from '../../src/inference/trace.js'
+import { expectClose, logSumExp64, read } from '../helpers.js'
+import { LOG_EVIDENCE, POST_LOC, POST_SCALE, data, exactElbo, fixedGuide, model } from './conjugate.js'
+
+const ctx = (seed: number) => ({ seed, handlers: [], baseline: 0 })
+/** The value of a traced sample site. */
+const valueOf = (trace: Trace, name: string) => (trace.byName.get(name) as SampleSite).value
+/** log N(x; m, s) in doubles. */
+const lnorm = (x: number, m: number, s: number) => -0.5 * Math.log(2 * Math.PI * s * s) - ((x - m) ** 2) / (2 * s * s)
+
+/** Mean and standard error of the bound over seeds [from, from + n) for the fixed guide N(m, s). */
+const boundStats = (loss: Loss, m: number, s: number, n: number, from = 0) => tf.tidy(() => {
+  const x = data()
+  const g = fixedGuide(tf.scalar(m), tf.scalar(s))
+  const vs = Array.from({ length: n }, (_, i) => read(loss.estimate(model, g, [x] as const, ctx(from + i)).bound)[0]!)
+  const mean = vs.reduce((a, b) => a + b, 0) / n
+  const variance = vs.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1)
+  return { mean, se: Math.sqrt(variance / n) }
+})
+
+// A poor guide: loc off by 1, scale twice the posterior's.
+const [POOR_LOC, POOR_SCALE] = [POST_LOC + 1, 2 * POST_SCALE]
+
+describe('iwae on the Normal–Normal conjugate model', () => {
+  it('with the exact posterior as guide, IWAE_k equals log p(x) to 1e-4 for every k', () => tf.tidy(() => {
+    const g = fixedGuide(tf.scalar(POST_LOC), tf.scalar(POST_SCALE))
+    for (const k of [1, 3, 16]) {
+      for (const seed of [0, 1]) {
+        const b = read(iwae(k).estimate(model, g, [data()] as const, ctx(seed)).bound)[0]!
+        expect(Math.abs(b - LOG_EVIDENCE)).toBeLessThan(1e-4 * Math.abs(LOG_EVIDENCE))
+      }
+    }
+  }))
+
+  it('iwae(1) is the ELBO: same value and same gradient for the same seed', () => tf.tidy(() => {
+    const x = data()
+    for (const seed of [0, 7]) {
+      const f = (loss: Loss) => tf.valueAndGrads((loc: tf.Tensor, scale: tf.Tensor) =>
+        loss.estimate(model, fixedGuide(loc, scale), [x] as const, ctx(seed)).surrogate)([tf.scalar(POOR_LOC), tf.scalar(POOR_SCALE)])
+      const a = f(iwae(1)), b = f(elbo())
+      expectClose([...read(a.value), ...a.grads.flatMap(read)], [...read(b.value), ...b.grads.flatMap(read)], 1e-5, 1e-5)
+    }
+  }))
+
+  it('iwae(1) equals the ELBO in distribution (independent seeds, means within 5 SE)', () => {
+    const a = boundStats(iwae(1), POOR_LOC, POOR_SCALE, 200, 0)
+    const b = boundStats(elbo(), POOR_LOC, POOR_SCALE, 200, 10_000)
+    expect(Math.abs(a.mean - b.mean)).toBeLessThan(5 * Math.hypot(a.se, b.se))
+  })
+
+  it('E[IWAE_k] is non-decreasing in k (1, 2, 8, 32), bounded by log p(x), and closes the gap as k grows', () => {
+    const ks = [1, 2, 8, 32, 64] as const
+    const seeds = { 1: 150, 2: 150, 8: 60, 32: 20, 64: 20 }
+    const stats = ks.map((k) => boundStats(iwae(k), POOR_LOC, POOR_SCALE, seeds[k], 1000 * k))
+    // Measured (seeds above): −9.47 ± 0.38, −7.69 ± 0.20, −6.67 ± 0.08, −6.53 ± 0.04, −6.54 ± 0.04; log p(x) = −6.501.
+    expect(Math.abs(stats[0]!.mean - exactElbo(POOR_LOC, POOR_SCALE).value)).toBeLessThan(5 * stats[0]!.se)
+    for (let i = 1; i < 4; i++) {
+      const [lo, hi] = [stats[i - 1]!, stats[i]!]
+      expect(hi.mean - lo.mean).toBeGreaterThan(-3 * Math.hypot(lo.se, hi.se))
+    }
+    stats.forEach((s) => expect(s.mean).toBeLessThan(LOG_EVIDENCE + 3 * s.se + 1e-4))
+    const gap = (i: number) => LOG_EVIDENCE - stats[i]!.mean
+    expect(stats[3]!.mean - stats[0]!.mean).toBeGreaterThan(5 * Math.hypot(stats[0]!.se, stats[3]!.se))
+    expect(gap(4)).toBeLessThan(gap(0) / 10)
+  })
+
+  it('gradients are pathwise: they reach the guide parameters and are finite', () => tf.tidy(() => {
+    const grads = tf.grads((loc: tf.Tensor, scale: tf.Tensor) =>
+      iwae(4).estimate(model, fixedGuide(loc, scale), [data()] as const, ctx(3)).surrogate)([tf.scalar(POOR_LOC), tf.scalar(POOR_SCALE)])
+    grads.flatMap(read).forEach((g) => { expect(Number.isFinite(g)).toBe(true); expect(g).not.toBe(0) })
+  }))
+})
+
+describe('iwae per data point', () => {
+  // Three independent points, each with its own latent: z_i ~ N(0, 1), x_i ~ N(z_i, 1); q(z_i) = N(m_i, s_i).
+  const X = [0.8, -1.1, 2.3], M = [0.2, -0.4, 0.9], S = [0.9, 1.3, 0.7]
+  const local = (x: tf.Tensor) => gen(function* () {
+    const z = yield* sample('z', normal(tf.zeros([3]), 1))
+    yield* observe('x', normal(z, 1), x)
+  })
+  const localGuide = (_x: tf.Tensor) => gen(function* () { yield* sample('z', normal(tf.tensor1d(M), tf.tensor1d(S))) })
+  /** The guide's draws of particle j (the same draws iwae uses). */
+  const draws = (m: typeof local, g: typeof localGuide, seed: number, k: number) =>
+    Array.from({ length: k }, (_, j) => read(valueOf(particleLogWeights(m, g, [tf.tensor1d(X)] as const, [], subSeed(seed, j)).guide, 'z')))
+
+  it('the bound is Σ_i of single-point IWAE bounds, against a float64 reference from the traced draws', () => tf.tidy(() => {
+    const k = 6, seed = 11
+    const zs = draws(local, localGuide, seed, k)
+    const ref = [0, 1, 2].reduce((acc, i) => {
+      const lw = zs.map((z) => lnorm(z[i]!, 0, 1) + lnorm(X[i]!, z[i]!, 1) - lnorm(z[i]!, M[i]!, S[i]!))
+      return acc + logSumExp64(lw) - Math.log(k)
+    }, 0)
+    const b = read(iwae(k).estimate(local, localGuide, [tf.tensor1d(X)] as const, ctx(seed)).bound)[0]!
+    expectClose([b], [ref], 1e-5, 1e-4)
+    // The classic whole-batch bound pools the three weights into one.
+    const pooled = logSumExp64(zs.map((z) => [0, 1, 2].reduce((a, i) => a + lnorm(z[i]!, 0, 1) + lnorm(X[i]!, z[i]!, 1) - lnorm(z[i]!, M[i]!, S[i]!), 0))) - Math.log(k)
+    const whole = read(iwae(k, { perDataPoint: false }).estimate(local, localGuide, [tf.tensor1d(X)] as const, ctx(seed)).bound)[0]!
+    expectClose([whole], [pooled], 1e-5, 1e-4)
+  }))
+
+  it('a global (scalar) site is split equally over the data points; so is a scalar factor', () => tf.tidy(() => {
+    const withGlobal = (x: tf.Tensor) => gen(function* () {
+      const g = yield* sample('g', normal(0, 2))
+      const z = yield* sample('z', normal(tf.broadcastTo(g, [3]), 1))
+      yield* observe('x', normal(z, 1), x)
+      yield* factor('f', tf.scalar(-0.6))
+    })
+    const guideG = (_x: tf.Tensor) => gen(function* () {
+      yield* sample('g', normal(0.5, 0.8))
+      yield* sample('z', normal(tf.tensor1d(M), tf.tensor1d(S)))
+    })
+    const p = particleLogWeights(withGlobal, guideG, [tf.tensor1d(X)] as const, [], 5)
+    const g = read(valueOf(p.guide, 'g'))[0]!
+    const z = read(valueOf(p.guide, 'z'))
+    const global = lnorm(g, 0, 2) - lnorm(g, 0.5, 0.8) - 0.6
+    const ref = [0, 1, 2].map((i) => global / 3 + lnorm(z[i]!, g, 1) + lnorm(X[i]!, z[i]!, 1) - lnorm(z[i]!, M[i]!, S[i]!))
+    expectClose(read(p.logWeights), ref, 1e-5, 1e-4)
+    const one = read(iwae(1).estimate(withGlobal, guideG, [tf.tensor1d(X)] as const, ctx(2)).bound)[0]!
+    const el = read(elbo().estimate(withGlobal, guideG, [tf.tensor1d(X)] as const, ctx(2)).bound)[0]!
+    expectClose([one], [el], 1e-5, 1e-4)
+  }))
+
+  it('sites disagreeing on the number of data points are a SiteError naming the site', () => tf.tidy(() => {
+    const bad = (x: tf.Tensor) => gen(function* () {
+      const z = yield* sample('z', normal(tf.zeros([3]), 1))
+      yield* observe('y', normal(tf.slice(z, [0], [2]), 1), x)
+    })
+    expect(() => iwae(2).estimate(bad, localGuide, [tf.zeros([2])] as const, ctx(0))).toThrow(SiteError)
+    expect(() => iwae(2).estimate(bad, localGuide, [tf.zeros([2])] as const, ctx(0))).toThrow(/site 'y' has 2 data points .* site 'z' has 3/)
+  }))
+
+  it('dataSize is the size of a subsampled plate', () => tf.tidy(() => {
+    const sub = (x: tf.Tensor) => gen(function* () {
+      yield* plate('data', 10, { subsampleSize: 3 }, (idx) => gen(function* () {
+        const z = yield* sample('z', normal(tf.zeros([3]), 1))
+        yield* observe('x', normal(z, 1), tf.gather(x, idx))
+      }))
+    })
+    const subGuide = (_x: tf.Tensor) => plate('data', 10, { subsampleSize: 3 }, () => localGuide(_x))
+    const est = iwae(2).estimate(sub, subGuide, [tf.zeros([10])] as const, ctx(0))
+    expect(est.dataSize).toBe(10)
+    expect(est.scoreSites).toEqual([])
+  }))
+})
+
+describe('iwae: validity', () => {
+  const bModel = (x: tf.Tensor) => gen(function* () {
+    const z = yield* sample('z', bernoulli({ probs: 0.3 }))
+    yield* observe('x', normal(tf.mul(z, 2), 1), x)
+  })
+  const bGuide = (_x: tf.Tensor) => gen(function* () { yield* sample('z', bernoulli({ logits: 0.1 })) })
+
+  it('a non-reparameterised guide site is a SiteError naming it and suggesting elbo', () => tf.tidy(() => {
+    expect(() => iwae(3).estimate(bModel, bGuide, [tf.scalar(1.5)] as const, ctx(0))).toThrow(SiteError)
+    expect(() => iwae(3).estimate(bModel, bGuide, [tf.scalar(1.5)] as const, ctx(0))).toThrow(/guide site 'z' \(bernoulli\) is not reparameterised.*elbo\(\)/)
+  }))
+
+  it('k must be a positive integer', () => {
+    for (const k of [0, -1, 1.5, Number.NaN]) expect(() => iwae(k)).toThrow(InvalidArgumentError)
+  })
+
+  it('a guide missing a latent site is a SiteError (coverage is checked)', () => tf.tidy(() => {
+    const g = (_x: tf.Tensor) => gen(function* () { yield* sample('w', normal(0, 1)) })
+    expect(() => iwae(2).estimate(model, g, [data()] as const, ctx(0))).toThrow(/the model's latent site 'z' is not sampled by the guide/)
+  }))
+})

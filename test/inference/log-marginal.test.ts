@@ -1,0 +1,75 @@
+import * as tf from '@tensorflow/tfjs-core'
+import { describe, expect, it } from 'vitest'
+import { subSeed } from '../../src/backend/seed.js'
+import { normal } from '../../src/distributions/normal.js'
+import { InvalidArgumentError } from '../../src/errors.js'
+import { observe, sample } from '../../src/dsl/primitives.js'
+import { gen } from '../../src/dsl/program.js'
+import { SiteError } from '../../src/inference/interpreter.js'
+import { particleLogWeights } from '../../src/inference/iwae.js'
+import { logMarginal } from '../../src/inference/log-marginal.js'
+import { expectClose, expectNoLeak, logSumExp64, read } from '../helpers.js'
+import { LOG_EVIDENCE, POST_LOC, POST_SCALE, data, fixedGuide, model } from './conjugate.js'
+
+/** Reads a result and frees it. */
+const take = (x: tf.Tensor): number[] => { const v = read(x); x.dispose(); return v }
+
+describe('logMarginal on the Normal–Normal conjugate model', () => {
+  const poor = () => fixedGuide(tf.scalar(POST_LOC + 1), tf.scalar(2 * POST_SCALE))
+
+  it('with a poor guide: the log-mean of the traced weights, within 5 SE of log p(x)', () => tf.tidy(() => {
+    const S = 1000, seed = 3, x = data(), g = poor()
+    const est = take(logMarginal(model, g, [x] as const, { samples: S, seed }))
+    expect(est.length).toBe(1)
+    // The same draws one by one (draw j is seeded with subSeed(seed, j)), in doubles.
+    const lw = Array.from({ length: S }, (_, j) => read(particleLogWeights(model, g, [x] as const, [], subSeed(seed, j)).logWeights)[0]!)
+    const ref = logSumExp64(lw) - Math.log(S)
+    expectClose(est, [ref], 1e-5, 1e-4)
+    // Delta method: SE[log mean w] ≈ sd(w) / (√S · mean w), with w scaled by e^−max.
+    const m = Math.max(...lw), w = lw.map((l) => Math.exp(l - m))
+    const mean = w.reduce((a, b) => a + b, 0) / S
+    const sd = Math.sqrt(w.reduce((a, v) => a + (v - mean) ** 2, 0) / (S - 1))
+    const se = sd / (Math.sqrt(S) * mean)
+    expect(se).toBeGreaterThan(0)
+    expect(Math.abs(est[0]! - LOG_EVIDENCE)).toBeLessThan(5 * se)
+  }))
+
+  it('with the exact posterior as guide it is log p(x) to 1e-4', () => tf.tidy(() => {
+    const est = take(logMarginal(model, fixedGuide(tf.scalar(POST_LOC), tf.scalar(POST_SCALE)), [data()] as const, { samples: 50, batch: 16, seed: 1 }))
+    expect(Math.abs(est[0]! - LOG_EVIDENCE)).toBeLessThan(1e-4 * Math.abs(LOG_EVIDENCE))
+  }))
+
+  it('chunking does not change the answer for the same seed', () => tf.tidy(() => {
+    const x = data(), g = poor()
+    const one = take(logMarginal(model, g, [x] as const, { samples: 300, batch: 300, seed: 9 }))
+    for (const batch of [7, 100]) expectClose(take(logMarginal(model, g, [x] as const, { samples: 300, batch, seed: 9 })), one, 1e-6, 1e-5)
+  }))
+
+  it('leaks nothing: numTensors is unchanged once the result is disposed', () => {
+    const x = data(), loc = tf.scalar(POST_LOC + 1), scale = tf.scalar(2 * POST_SCALE)
+    expectNoLeak(() => logMarginal(model, fixedGuide(loc, scale), [x] as const, { samples: 40, batch: 15, seed: 0 }))
+    const bad = (_x: tf.Tensor) => gen(function* () { yield* sample('w', normal(0, 1)) })
+    expectNoLeak(() => { expect(() => logMarginal(model, bad, [x] as const, { samples: 40, batch: 15 })).toThrow(SiteError); return [] })
+    tf.dispose([x, loc, scale])
+  })
+})
+
+describe('logMarginal per data point', () => {
+  // z_i ~ N(0, 1), x_i ~ N(z_i, 1): p(x_i) = N(x_i; 0, √2), posterior z_i | x_i = N(x_i / 2, √½).
+  const X = [0.8, -1.1, 2.3]
+  const local = (x: tf.Tensor) => gen(function* () {
+    const z = yield* sample('z', normal(tf.zeros([3]), 1))
+    yield* observe('x', normal(z, 1), x)
+  })
+  const exactGuide = (x: tf.Tensor) => gen(function* () { yield* sample('z', normal(tf.div(x, 2), Math.SQRT1_2)) })
+
+  it('returns one estimate per data point, exact with the exact posterior guide', () => tf.tidy(() => {
+    const est = take(logMarginal(local, exactGuide, [tf.tensor1d(X)] as const, { samples: 20, batch: 8, seed: 4 }))
+    expectClose(est, X.map((x) => -0.5 * Math.log(2 * Math.PI * 2) - (x * x) / 4), 1e-5, 1e-4)
+  }))
+
+  it('rejects non-positive or fractional samples and batch', () => tf.tidy(() => {
+    const run = (samples: number, batch?: number) => () => logMarginal(local, exactGuide, [tf.tensor1d(X)] as const, { samples, batch })
+    for (const bad of [run(0), run(2.5), run(10, 0), run(10, -3)]) expect(bad).toThrow(InvalidArgumentError)
+  }))
+})
