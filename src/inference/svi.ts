@@ -11,6 +11,7 @@ import type { GuideCheck } from './guide-check.js'
 import type { Loss, LossContext, LossEstimate, ProgramFn } from './loss.js'
 import { paramStore } from './params.js'
 import type { ParamStore } from './params.js'
+import { diagnoseNonFinite } from './diagnose.js'
 import { fitLoop } from './fit.js'
 import type { FitData, FitOptions, History } from './fit.js'
 
@@ -106,7 +107,13 @@ export const svi = (opts: SviOptions): Svi => {
       if (okValue) opts.optimizer.applyGradients(clip(grads, opts.clipNorm))
       return [value.dataSync()[0]!, total, okValue] as const
     })
-    if (!finite) throw new NonFiniteError(`svi step ${state.step}: the loss or a gradient is ${Number.isNaN(loss) ? 'NaN' : 'not finite'} (loss ${loss}); the update was not applied and the parameters are those of the last good step`)
+    if (!finite) {
+      const culprit = tf.tidy(() => {
+        const [model, guide, ...args] = pair as [ProgramFn<unknown[]>, ProgramFn<unknown[]>, ...unknown[]]
+        return diagnoseNonFinite(model, guide, args, ctx())
+      })
+      throw new NonFiniteError(`svi step ${state.step}: the loss or a gradient is ${Number.isNaN(loss) ? 'NaN' : 'not finite'} (loss ${loss}), from ${culprit ?? 'a gradient (every site is finite)'}; the update was not applied and the parameters are those of the last good step`)
+    }
     const decay = opts.loss.baselineDecay
     if (decay !== undefined && !Number.isNaN(bound)) state.baseline = state.step === 0 ? bound : decay * state.baseline + (1 - decay) * bound
     state.step += 1

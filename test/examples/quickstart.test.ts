@@ -1,0 +1,21 @@
+import { readFileSync } from 'node:fs'
+import { describe, expect, it } from 'vitest'
+
+const source = readFileSync(new URL('../../examples/quickstart.ts', import.meta.url), 'utf8')
+const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
+
+describe('README example (examples/quickstart.ts)', () => {
+  it('the README shows the example file, line for line', () => {
+    const body = source.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('/**') && !l.startsWith('export') && !l.startsWith('console.log'))
+    body.forEach((line) => expect(readme).toContain(line))
+  })
+
+  it('runs as written and recovers the posterior of the mean', async () => {
+    const { posterior, dataMean } = await import('../../examples/quickstart.js')
+    // Exact posterior: precision 1/100 + 500, mean (Σx)/(precision), sd 1/√precision.
+    const precision = 1 / 100 + 500
+    // Within one posterior sd (0.045) for the mean; Adam's constant step leaves that much jitter.
+    expect(Math.abs(posterior.loc - (500 * dataMean) / precision)).toBeLessThan(1 / Math.sqrt(precision))
+    expect(Math.abs(posterior.scale - 1 / Math.sqrt(precision)) / (1 / Math.sqrt(precision))).toBeLessThan(0.25)
+  })
+})
