@@ -8,7 +8,11 @@ import type { Message } from '../dsl/messages.js'
 import type { ProgramFn } from './loss.js'
 import type { Svi } from './svi.js'
 
-/** A dataset: one tensor, a tuple of tensors sharing their leading dim, or an async iterable of batches. */
+/**
+ * A dataset: one tensor, a tuple of tensors sharing their leading dim, or an
+ * async iterable of batches (the caller owns those tensors; for several epochs
+ * it must be re-iterable, i.e. start afresh on each `[Symbol.asyncIterator]()`).
+ */
 export type FitData<Args extends readonly tf.Tensor[]> = Args | (Args extends readonly [tf.Tensor] ? tf.Tensor : never) | AsyncIterable<Args>
 
 /** One epoch of the history; losses are −bound per data point. */
@@ -121,7 +125,7 @@ export const fitLoop = async <Args extends readonly tf.Tensor[]>(s: Svi, model: 
   let best = Infinity, sinceBest = 0, stoppedEarly = false
   for (let epoch = 1; epoch <= epochs && !stoppedEarly; epoch++) {
     const t0 = performance.now()
-    const order = opts.shuffle === false ? undefined : permutation(n, ((opts.seed ?? 0) * 7919 + epoch) >>> 0)
+    const order = opts.shuffle === false || iterable !== undefined ? undefined : permutation(n, ((opts.seed ?? 0) * 7919 + epoch) >>> 0)
     const batches = iterable ?? tensorBatches(xs, batchSize, order)
     const trainLoss = await meanOver(batches, async (b) => {
       const loss = step(m, g, ...b)

@@ -57,6 +57,16 @@ describe('svi on the conjugate model', () => {
     expect(await run()).toEqual(await run())
   })
 
+  it('takes data as an async iterable of batches, and weights the epoch loss by batch size', async () => {
+    const batches = async function* () { yield [tf.tensor1d([1.2, -0.3])] as const; yield [tf.tensor1d([2.0, 0.7])] as const }
+    const s = svi({ optimizer: tf.train.adam(0.01), loss: elbo(), seed: 4 })
+    const steps: number[] = []
+    const h = await s.fit(model, guide({ loc: 0, scale: 1 }), batches(), { epochs: 1, progress: false, onStep: (i) => { steps.push(i.loss) } })
+    expect(h.steps).toBe(2)
+    expect(h.epochs[0]!.trainLoss).toBeCloseTo((steps[0]! + steps[1]!) / 2, 5)
+    s.params.dispose()
+  })
+
   it('early stopping and onEpochEnd stop training', async () => {
     const x = data()
     const s = svi({ optimizer: tf.train.adam(0.01), loss: elbo(), seed: 2 })
