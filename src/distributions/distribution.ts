@@ -66,6 +66,10 @@ export interface Independent<D extends Distribution = Distribution> extends Dist
   readonly _tag: 'Independent'
   readonly base: D
   readonly reinterpreted: number
+  /** The base's mean (present exactly when the base has one). */
+  readonly mean: D extends { readonly mean: tf.Tensor } ? tf.Tensor : undefined
+  readonly variance: D extends { readonly variance: tf.Tensor } ? tf.Tensor : undefined
+  readonly entropy: D extends { readonly entropy: () => tf.Tensor } ? () => tf.Tensor : undefined
   readonly toEvent: (n: number) => Independent<D>
   readonly expand: (batchShape: readonly number[]) => Independent<D>
 }

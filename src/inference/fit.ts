@@ -13,7 +13,7 @@ import type { Svi } from './svi.js'
  * async iterable of batches (the caller owns those tensors; for several epochs
  * it must be re-iterable, i.e. start afresh on each `[Symbol.asyncIterator]()`).
  */
-export type FitData<Args extends readonly tf.Tensor[]> = Args | (Args extends readonly [tf.Tensor] ? tf.Tensor : never) | AsyncIterable<Args>
+export type FitData<Args extends readonly tf.Tensor[]> = Args | (Args extends readonly [tf.Tensor] ? tf.Tensor : never) | AsyncIterable<Readonly<Args>>
 
 /** One epoch of the history; losses are −bound per data point. */
 export interface EpochRecord {
@@ -108,7 +108,7 @@ const improved = (best: number, loss: number, minDelta: number) => loss < best -
 export const fitLoop = async <Args extends readonly tf.Tensor[]>(s: Svi, model: ProgramFn<Args, Message>, guide: ProgramFn<Args, Message>, data: FitData<Args>, opts: FitOptions): Promise<History> => {
   const epochs = opts.epochs ?? 1
   if (!Number.isInteger(epochs) || epochs < 0) throw new InvalidArgumentError(`fit: epochs must be a non-negative integer; got ${epochs}`)
-  const iterable = Symbol.asyncIterator in (data as object) ? data as AsyncIterable<Args> : undefined
+  const iterable = Symbol.asyncIterator in (data as object) ? data as AsyncIterable<Readonly<Args>> : undefined
   const xs = iterable === undefined ? asTuple(data as tf.Tensor | readonly tf.Tensor[]) : []
   const n = iterable === undefined ? checkTensors('fit: data', xs) : Infinity
   const batchSize = opts.batchSize ?? Math.min(128, n)
