@@ -8,7 +8,8 @@ import type { Network } from './messages.js'
 /** The part of a tfjs-layers `LayersModel` that `module` uses. */
 export interface LayersLike {
   readonly apply: (inputs: tf.Tensor | tf.Tensor[]) => unknown
-  readonly trainableWeights: ReadonlyArray<{ read: () => tf.Variable }>
+  /** tfjs-layers types `read()` as a Tensor; it is the layer's Variable. */
+  readonly trainableWeights: ReadonlyArray<{ read: () => tf.Tensor }>
 }
 
 /** A network, or a tfjs-layers model. */
@@ -24,5 +25,5 @@ const isLayers = (n: NetworkLike<never, unknown>): n is LayersLike => 'trainable
  */
 export const asNetwork = <I, O>(n: NetworkLike<I, O>): Network<I, O> =>
   isLayers(n as NetworkLike<never, unknown>)
-    ? { apply: (x: I) => (n as LayersLike).apply(x as unknown as tf.Tensor) as O, get variables() { return (n as LayersLike).trainableWeights.map((w) => w.read()) } }
+    ? { apply: (x: I) => (n as LayersLike).apply(x as unknown as tf.Tensor) as O, get variables() { return (n as LayersLike).trainableWeights.map((w) => w.read() as tf.Variable) } }
     : n as Network<I, O>

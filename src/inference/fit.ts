@@ -7,6 +7,7 @@ import { InvalidArgumentError, showShape } from '../errors.js'
 import type { Message } from '../dsl/messages.js'
 import type { ProgramFn } from './loss.js'
 import type { Svi } from './svi.js'
+import { resumeFrom, saveEpoch } from './fit-checkpoint.js'
 
 /**
  * A dataset: one tensor, a tuple of tensors sharing their leading dim, or an
@@ -47,6 +48,12 @@ export interface FitOptions {
   readonly earlyStopping?: { readonly patience: number; readonly minDelta?: number; readonly monitor?: 'train' | 'validation' }
   /** Print one line per epoch to stderr (default true). */
   readonly progress?: boolean
+  /** Epochs already done (numbering and shuffling continue from here; default 0). */
+  readonly initialEpoch?: number
+  /** Save params, optimizer and SVI state to `dir` every `every` epochs (default 1), atomically. */
+  readonly checkpoint?: { readonly dir: string; readonly every?: number }
+  /** Continue from the checkpoint in `checkpoint.dir` when there is one (tensor data only). */
+  readonly resume?: boolean
 }
 
 const asTuple = (data: tf.Tensor | readonly tf.Tensor[]): readonly tf.Tensor[] => data instanceof tf.Tensor ? [data] : data
@@ -119,11 +126,18 @@ export const fitLoop = async <Args extends readonly tf.Tensor[]>(s: Svi, model: 
   if (valXs !== undefined) checkTensors('fit: validation', valXs)
   const m = model as unknown as AnyFn, g = guide as unknown as AnyFn
   const step = s.step as unknown as (m: AnyFn, g: AnyFn, ...a: tf.Tensor[]) => number
+  const step0 = (mm: AnyFn, gg: AnyFn, ts: readonly tf.Tensor[], b: number) => {
+    if (ts.length === 0) throw new InvalidArgumentError('fit: resume needs tensor data (the first batch creates the params before the checkpoint is loaded)')
+    const batch = ts.map((x) => tf.slice(x, 0, b))
+    try { (s.init as unknown as (m: AnyFn, g: AnyFn, ...a: tf.Tensor[]) => void)(mm, gg, ...batch) } finally { tf.dispose(batch) }
+  }
   const evaluate = s.evaluate as unknown as (m: AnyFn, g: AnyFn, ...a: tf.Tensor[]) => Promise<number>
-  const records: EpochRecord[] = []
+  const resumed = opts.resume === true ? await resumeFrom(s, opts, () => { step0(m, g, xs, batchSize) }) : undefined
+  const records: EpochRecord[] = [...(resumed?.records ?? [])]
+  const first = resumed?.epoch ?? opts.initialEpoch ?? 0
   const es = opts.earlyStopping
   let best = Infinity, sinceBest = 0, stoppedEarly = false
-  for (let epoch = 1; epoch <= epochs && !stoppedEarly; epoch++) {
+  for (let epoch = first + 1; epoch <= first + epochs && !stoppedEarly; epoch++) {
     const t0 = performance.now()
     const order = opts.shuffle === false || iterable !== undefined ? undefined : permutation(n, ((opts.seed ?? 0) * 7919 + epoch) >>> 0)
     const batches = iterable ?? tensorBatches(xs, batchSize, order)
@@ -136,7 +150,8 @@ export const fitLoop = async <Args extends readonly tf.Tensor[]>(s: Svi, model: 
     const validationLoss = valXs === undefined ? undefined : await meanOver(tensorBatches(valXs, batchSize, undefined), (b) => evaluate(m, g, ...b), true)
     const record: EpochRecord = { epoch, trainLoss, validationLoss, seconds: (performance.now() - t0) / 1000 }
     records.push(record)
-    if (opts.progress !== false) process.stderr.write(`epoch ${epoch}/${epochs}  loss ${trainLoss.toFixed(4)}${validationLoss === undefined ? '' : `  validation ${validationLoss.toFixed(4)}`}  ${record.seconds.toFixed(1)}s\n`)
+    if (opts.checkpoint !== undefined && (epoch - first) % (opts.checkpoint.every ?? 1) === 0) await saveEpoch(s, opts.checkpoint.dir, epoch, records)
+    if (opts.progress !== false) process.stderr.write(`epoch ${epoch}/${first + epochs}  loss ${trainLoss.toFixed(4)}${validationLoss === undefined ? '' : `  validation ${validationLoss.toFixed(4)}`}  ${record.seconds.toFixed(1)}s\n`)
     if ((await opts.onEpochEnd?.(record)) === 'stop') stoppedEarly = true
     if (es !== undefined) {
       const monitored = es.monitor === 'validation' ? validationLoss ?? trainLoss : trainLoss

@@ -11,6 +11,7 @@ import { unconstrainedFor } from '../distributions/unconstrained.js'
 import { checkParam } from '../distributions/validation.js'
 import type { Network, ParamMsg } from '../dsl/messages.js'
 import type { Handler } from './interpreter.js'
+import { loadParams, saveParams } from './checkpoint.js'
 
 /** A learnable param: its unconstrained variable and its constraint. */
 export interface ParamEntry {
@@ -40,6 +41,12 @@ export interface ParamStore {
   readonly variables: () => tf.Variable[]
   /** The constrained value of a param (a new tensor the caller owns), or undefined. */
   readonly value: (name: string) => tf.Tensor | undefined
+  /** Adds a param from its unconstrained value (a copy), e.g. when loading a checkpoint. */
+  readonly insert: (name: string, unconstrained: tf.Tensor, constraint: Constraint) => ParamEntry
+  /** Saves every param and module weight to `dir` (atomically; see `saveCheckpoint`). */
+  readonly save: (dir: string) => Promise<void>
+  /** Loads params and module weights saved by `save` (modules must be registered first). */
+  readonly load: (dir: string) => Promise<void>
   /** Frees the variables of every param (module weights belong to their networks). */
   readonly dispose: () => void
 }
@@ -82,8 +89,17 @@ export const paramStore = (): ParamStore => {
     return next(msg)
   }
   const entries = () => [...byName.values()]
-  return {
+  const insert = (name: string, unconstrained: tf.Tensor, constraint: Constraint): ParamEntry => {
+    if (byName.has(name)) throw new InvalidArgumentError(`param '${name}': the store already holds an entry of that name`)
+    const entry: ParamEntry = { kind: 'param', name, variable: tf.variable(tf.cast(unconstrained, 'float32'), true), constraint }
+    byName.set(name, entry)
+    return entry
+  }
+  const store: ParamStore = {
     handler,
+    insert,
+    save: (dir) => saveParams(dir, store),
+    load: (dir) => loadParams(dir, store),
     entries,
     variables: () => entries().flatMap((e) => e.kind === 'param' ? [e.variable] : [...e.network.variables]),
     value: (name) => {
@@ -95,4 +111,5 @@ export const paramStore = (): ParamStore => {
       byName.clear()
     },
   }
+  return store
 }

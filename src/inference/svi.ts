@@ -47,6 +47,8 @@ export interface Svi {
   readonly params: ParamStore
   readonly optimizer: tf.Optimizer
   readonly state: Readonly<SviState>
+  /** Sets the step counter and baseline (resuming from a checkpoint). */
+  readonly restore: (state: SviState) => void
   /** Creates every param by running the loss once (no update). */
   readonly init: <Args extends readonly unknown[], MM extends Message, MG extends Message>(...pair: [...Pair<Args, MM, MG>, ...Args]) => void
   /** One gradient step; returns the loss (−bound per data point). */
@@ -125,6 +127,7 @@ export const svi = (opts: SviOptions): Svi => {
   }
   const self: Svi = {
     params, optimizer: opts.optimizer, state,
+    restore: (saved) => { state.step = saved.step; state.baseline = saved.baseline },
     init: init as Svi['init'], step: step as Svi['step'], evaluate: evaluate as Svi['evaluate'],
     fit: (model, guide, data, fitOpts) => fitLoop(self, model, guide, data, fitOpts ?? {}),
   }

@@ -1,0 +1,303 @@
+/**
+ * Checkpoints: params, module weights, optimizer state and the SVI counters in
+ * `dir/manifest.json` + `dir/weights.bin`, saved so that at every moment either
+ * the previous complete checkpoint or the new complete one is on disk: both
+ * files go to a fresh temporary directory next to `dir`, are fsynced, and the
+ * directories are swapped by renames (`dir` → `dir.backup`, temp → `dir`).
+ * Loading validates everything before changing anything.
+ */
+import { randomBytes } from 'node:crypto'
+import { promises as fs } from 'node:fs'
+import * as path from 'node:path'
+import * as tf from '@tensorflow/tfjs-core'
+import { showShape } from '../errors.js'
+import type { ParamStore, StoreEntry } from './params.js'
+import type { SviState } from './svi.js'
+import { CONSTRAINTS, CheckpointError, decodeCheckpoint, encodeCheckpoint, errnoOf, optimizerInternals, optimizerOrder, sha256, unpack } from './checkpoint-codec.js'
+import type { BlobRecord, Checkpoint, Manifest, OptimizerRecord, ParamRecord } from './checkpoint-codec.js'
+
+export { CheckpointError } from './checkpoint-codec.js'
+export type { Checkpoint } from './checkpoint-codec.js'
+
+/** The stages of a save, in order (for {@link SaveHooks}). @example const stage: SaveStage = 'swapped' */
+export type SaveStage = 'temp-created' | 'files-written' | 'old-moved-aside' | 'swapped' | 'done'
+
+/**
+ * Test hooks: called after each stage of a save; a hook that throws aborts the save there.
+ *
+ * @example await saveCheckpoint(dir, { store }, { onStage: (s) => { if (s === 'files-written') throw new Error('crash') } })
+ */
+export interface SaveHooks {
+  readonly onStage?: (stage: SaveStage) => void | Promise<void>
+}
+
+const MANIFEST = 'manifest.json'
+const WEIGHTS = 'weights.bin'
+const backupOf = (target: string): string => `${target}.backup`
+
+const exists = async (p: string): Promise<boolean> => fs.access(p).then(() => true, () => false)
+
+/** Runs one file-system step of a save; an OS error becomes a CheckpointError naming `target`, the path and the code. */
+const osStep = async <A>(target: string, what: string, f: () => Promise<A>): Promise<A> => {
+  try {
+    return await f()
+  } catch (e) {
+    const code = errnoOf(e) ?? 'EUNKNOWN'
+    const detail = e instanceof Error ? e.message : String(e)
+    throw new CheckpointError(`saveCheckpoint '${target}': cannot ${what}: ${detail.includes(code) ? detail : `${code}: ${detail}`}; the previous checkpoint, if any, is unchanged`, target, code)
+  }
+}
+
+const writeSynced = async (file: string, data: Uint8Array | string): Promise<void> => {
+  const h = await fs.open(file, 'wx')
+  try { await h.writeFile(data); await h.sync() } finally { await h.close() }
+}
+
+/** fsync a directory so renames in it are durable (not supported everywhere: best effort). */
+const syncDir = async (dir: string): Promise<void> => {
+  try { const h = await fs.open(dir, 'r'); try { await h.sync() } finally { await h.close() } } catch { /* best effort */ }
+}
+
+/** Refuses to replace a directory holding anything but checkpoint files (nothing of the user's is ever deleted). */
+const checkReplaceable = async (target: string, p: string): Promise<void> => {
+  const stat = await fs.stat(p).catch(() => undefined)
+  if (stat === undefined) return
+  if (!stat.isDirectory()) throw new CheckpointError(`saveCheckpoint '${target}': '${p}' exists and is not a directory (ENOTDIR)`, target, 'ENOTDIR')
+  const foreign = (await fs.readdir(p)).filter((n) => n !== MANIFEST && n !== WEIGHTS)
+  if (foreign.length > 0) throw new CheckpointError(`saveCheckpoint '${target}': '${p}' holds files that are not part of a checkpoint (${foreign.join(', ')}); refusing to replace it`, target, 'ENOTEMPTY')
+}
+
+/** Finishes an interrupted swap: puts the previous checkpoint back if only the backup exists, or drops a stale backup. */
+const repair = async (target: string): Promise<void> => {
+  const backup = backupOf(target)
+  if (!(await exists(backup))) return
+  if (!(await exists(target))) return osStep(target, `move the backup '${backup}' of an interrupted save back`, () => fs.rename(backup, target))
+  await checkReplaceable(target, backup)
+  await osStep(target, `remove the stale backup '${backup}'`, () => fs.rm(backup, { recursive: true, force: true }))
+}
+
+const isAlive = (pid: number): boolean => {
+  try { process.kill(pid, 0); return true } catch (e) { return errnoOf(e) === 'EPERM' }
+}
+
+/** Removes temporary directories left by saves of processes that no longer run. */
+const removeStaleTemps = async (target: string): Promise<void> => {
+  const prefix = `${path.basename(target)}.tmp-`
+  const names = await fs.readdir(path.dirname(target)).catch((): string[] => [])
+  for (const n of names.filter((x) => x.startsWith(prefix))) {
+    const pid = /^(\d+)-[0-9a-f]{12}$/.exec(n.slice(prefix.length))?.[1]
+    if (pid !== undefined && Number(pid) !== process.pid && !isAlive(Number(pid))) await fs.rm(path.join(path.dirname(target), n), { recursive: true, force: true }).catch(() => undefined)
+  }
+}
+
+/** Creates the parent of `target` if missing (a parent that is a file is ENOTDIR, not EEXIST). */
+const ensureParent = async (target: string): Promise<void> => {
+  const parent = path.dirname(target)
+  const stat = await fs.stat(parent).catch(() => undefined)
+  if (stat !== undefined && !stat.isDirectory()) throw new CheckpointError(`saveCheckpoint '${target}': the parent '${parent}' is not a directory (ENOTDIR)`, target, 'ENOTDIR')
+  await osStep(target, `create the directory '${parent}'`, () => fs.mkdir(parent, { recursive: true }))
+}
+
+/** Writes both files into `temp` and fsyncs them and the directory. */
+const writeTemp = async (target: string, temp: string, manifest: Manifest, bytes: Uint8Array, hooks: SaveHooks): Promise<void> => {
+  await osStep(target, `create the temporary directory '${temp}'`, () => fs.mkdir(temp))
+  await hooks.onStage?.('temp-created')
+  await osStep(target, `write '${path.join(temp, WEIGHTS)}'`, () => writeSynced(path.join(temp, WEIGHTS), bytes))
+  await osStep(target, `write '${path.join(temp, MANIFEST)}'`, () => writeSynced(path.join(temp, MANIFEST), JSON.stringify(manifest, null, 1)))
+  await syncDir(temp)
+  await hooks.onStage?.('files-written')
+}
+
+/** `target` → backup, temp → `target`, backup removed; on failure before the second rename the backup is moved back. */
+const swap = async (target: string, temp: string, hooks: SaveHooks): Promise<void> => {
+  const backup = backupOf(target)
+  const hadOld = await exists(target)
+  if (hadOld) await osStep(target, `move the previous checkpoint aside to '${backup}'`, () => fs.rename(target, backup))
+  try {
+    await hooks.onStage?.('old-moved-aside')
+    await osStep(target, `move '${temp}' into place`, () => fs.rename(temp, target))
+  } catch (e) {
+    if (hadOld) await fs.rename(backup, target).catch(() => undefined)
+    throw e
+  }
+  await syncDir(path.dirname(target))
+  try {
+    await hooks.onStage?.('swapped')
+  } finally {
+    if (hadOld) await fs.rm(backup, { recursive: true, force: true }).catch(() => undefined)
+    await syncDir(path.dirname(target))
+  }
+  await hooks.onStage?.('done')
+}
+
+/**
+ * Saves params, module weights and (optionally) the optimizer, the SVI state and
+ * extra JSON into `dir` (created if missing), atomically: a crash at any moment
+ * leaves either the previous complete checkpoint or the new one. A directory that
+ * cannot be written is a {@link CheckpointError} naming the path and the OS error
+ * code, and the previous checkpoint is left as it was.
+ *
+ * @example
+ * await saveCheckpoint('runs/vae', { store: s.params, optimizer: s.optimizer, state: s.state, extra: { epoch: 10 } })
+ */
+export const saveCheckpoint = async (dir: string, c: Checkpoint, hooks: SaveHooks = {}): Promise<void> => {
+  const { manifest, bytes } = await encodeCheckpoint(c)   // everything is read before the disk is touched
+  const target = path.resolve(dir)
+  await ensureParent(target)
+  await repair(target)
+  await checkReplaceable(target, target)
+  await removeStaleTemps(target)
+  const temp = `${target}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`
+  try {
+    await writeTemp(target, temp, manifest, bytes, hooks)
+    await swap(target, temp, hooks)
+  } finally {
+    await fs.rm(temp, { recursive: true, force: true }).catch(() => undefined)
+  }
+}
+
+type Apply = () => void
+type NamedTensor = Awaited<ReturnType<tf.Optimizer['getWeights']>>[number]
+
+const tensorOf = (bytes: Uint8Array, b: BlobRecord): tf.Tensor => tf.tensor(unpack(bytes, b), b.shape, b.dtype)
+const assignFrom = (v: tf.Variable, bytes: Uint8Array, b: BlobRecord): void => { tf.tidy(() => { v.assign(tensorOf(bytes, b)) }) }
+const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i])
+const fail = (message: string): never => { throw new CheckpointError(`loadCheckpoint: ${message}`) }
+
+const checkFits = (what: string, v: tf.Tensor, b: BlobRecord): void => {
+  if (!sameShape(v.shape, b.shape)) fail(`${what} has shape ${showShape(v.shape)} in the store but ${showShape(b.shape)} in the checkpoint`)
+  if (v.dtype !== b.dtype) fail(`${what} has dtype ${v.dtype} in the store but ${b.dtype} in the checkpoint`)
+}
+
+const planParam = (store: ParamStore, e: StoreEntry | undefined, rec: ParamRecord, bytes: Uint8Array): Apply => {
+  if (e === undefined) return () => { tf.tidy(() => { store.insert(rec.name, tensorOf(bytes, rec), CONSTRAINTS[rec.constraint]) }) }
+  if (e.kind !== 'param') return fail(`'${rec.name}' is a param in the checkpoint but a module in the store`)
+  if (e.constraint._tag !== rec.constraint) fail(`param '${rec.name}' has the constraint '${e.constraint._tag}' in the store but '${rec.constraint}' in the checkpoint`)
+  checkFits(`param '${rec.name}'`, e.variable, rec)
+  return () => assignFrom(e.variable, bytes, rec)
+}
+
+const planModule = (e: StoreEntry | undefined, rec: Extract<Manifest['entries'][number], { kind: 'module' }>, bytes: Uint8Array): Apply => {
+  if (e === undefined) return fail(`module '${rec.name}' is not registered in the store; run svi.init(...) (or one svi.step) before loadCheckpoint so the program registers its modules`)
+  if (e.kind !== 'module') return fail(`'${rec.name}' is a module in the checkpoint but a param in the store`)
+  const vars = e.network.variables
+  if (vars.length !== rec.variables.length) fail(`module '${rec.name}' has ${vars.length} variables in the store but ${rec.variables.length} in the checkpoint`)
+  rec.variables.forEach((b, j) => checkFits(`module '${rec.name}' variable ${j} ('${vars[j]!.name}')`, vars[j]!, b))
+  return () => rec.variables.forEach((b, j) => assignFrom(vars[j]!, bytes, b))
+}
+
+/** Shapes of the store's variables in optimizer order, as they will be once the missing params are created (tfjs names new variables with larger ids). */
+const projectedShapes = (store: ParamStore, m: Manifest): Array<readonly number[]> => {
+  const vars = store.variables()
+  const known = new Set(store.entries().map((e) => e.name))
+  const maxId = Math.max(-1, ...vars.map((v) => /^\d+$/.test(v.name) ? Number(v.name) : -1))
+  const created = m.entries.filter((r): r is ParamRecord => r.kind === 'param' && !known.has(r.name))
+  const keyed = [...vars.map((v): [string, readonly number[]] => [v.name, v.shape]), ...created.map((r, k): [string, readonly number[]] => [String(maxId + 1 + k), r.shape])]
+  const shapes = new Map(keyed)
+  return Object.keys(Object.fromEntries(keyed)).map((k) => shapes.get(k)!)
+}
+
+const planOptimizer = (opt: tf.Optimizer, rec: OptimizerRecord | undefined, shapes: ReadonlyArray<readonly number[]>): OptimizerRecord => {
+  if (rec === undefined) return fail('an optimizer was given but the checkpoint holds no optimizer state (it was saved without one)')
+  if (rec.className !== opt.getClassName()) fail(`the checkpoint holds ${rec.className} optimizer state but the optimizer is ${opt.getClassName()}`)
+  for (const w of rec.weights) {
+    if (w.slot === null) continue
+    const s = shapes[w.slot.variable] ?? fail(`optimizer weight '${w.name}' belongs to variable #${w.slot.variable} but the store has ${shapes.length} variables`)
+    if (!sameShape(s, w.shape)) fail(`optimizer weight '${w.name}' has shape ${showShape(w.shape)} but variable #${w.slot.variable} has shape ${showShape(s)}`)
+  }
+  const internals = optimizerInternals(opt)
+  for (const r of rec.internals) checkFits(`optimizer.${r.property}`, internals.get(r.property) ?? fail(`the optimizer has no variable '${r.property}'`), r)
+  return rec
+}
+
+/** setWeights with the slots renamed after the current variables (tfjs matches slots by position); then the internal counters. */
+const applyOptimizer = async (opt: tf.Optimizer, rec: OptimizerRecord, bytes: Uint8Array, store: ParamStore): Promise<void> => {
+  const order = optimizerOrder(store.variables())
+  const given = rec.weights.map((w): NamedTensor => ({ name: w.slot === null ? w.name : `${order[w.slot.variable]!.name}/${w.slot.suffix}`, tensor: tensorOf(bytes, w) }))
+  const before = await opt.getWeights()
+  try {
+    await opt.setWeights(given)
+  } catch (e) {
+    throw new CheckpointError(`loadCheckpoint: the ${opt.getClassName()} optimizer rejected the saved weights (${e instanceof Error ? e.message : String(e)})`)
+  } finally {
+    tf.dispose(given.map((g) => g.tensor))
+  }
+  const after = await opt.getWeights()
+  const kept = new Set<tf.Tensor>(after.map((w) => w.tensor))
+  tf.dispose([...before, ...after].map((w) => w.tensor).filter((x) => !(x instanceof tf.Variable) || !kept.has(x)))   // `iter` scalars and replaced slots
+  const internals = optimizerInternals(opt)
+  for (const r of rec.internals) assignFrom(internals.get(r.property)!, bytes, r)
+}
+
+/** Checks the whole checkpoint against the store (and optimizer), then applies it. */
+const restore = async (m: Manifest, bytes: Uint8Array, store: ParamStore, opt: tf.Optimizer | undefined): Promise<void> => {
+  const byName = new Map(store.entries().map((e) => [e.name, e]))
+  const applies = m.entries.map((r) => r.kind === 'param' ? planParam(store, byName.get(r.name), r, bytes) : planModule(byName.get(r.name), r, bytes))
+  const optRec = opt === undefined ? undefined : planOptimizer(opt, m.optimizer, projectedShapes(store, m))
+  applies.forEach((f) => f())
+  if (opt !== undefined && optRec !== undefined) await applyOptimizer(opt, optRec, bytes, store)
+}
+
+/** The directory to read: `target`, or the backup an interrupted save left when `target` is missing. */
+const sourceOf = async (target: string): Promise<string> => {
+  if (await exists(target)) return target
+  if (await exists(backupOf(target))) return backupOf(target)
+  throw new CheckpointError(`loadCheckpoint: no checkpoint at '${target}' (ENOENT)`, target, 'ENOENT')
+}
+
+const readFile = async (file: string): Promise<Buffer> => {
+  try {
+    return await fs.readFile(file)
+  } catch (e) {
+    const code = errnoOf(e) ?? 'EUNKNOWN'
+    throw new CheckpointError(`loadCheckpoint: cannot read '${file}': ${e instanceof Error ? e.message : String(e)}`, file, code)
+  }
+}
+
+/**
+ * Reads the manifest and the weights it describes. If they do not match (size or
+ * SHA-256) they are read once more, in case a concurrent save swapped the
+ * directory between the two reads; a second mismatch is a corrupt checkpoint.
+ */
+const readCheckpoint = async (target: string, attempt = 1): Promise<{ manifest: Manifest; bytes: Uint8Array }> => {
+  const source = await sourceOf(target)
+  const manifestFile = path.join(source, MANIFEST), weightsFile = path.join(source, WEIGHTS)
+  const manifest = decodeCheckpoint(manifestFile, (await readFile(manifestFile)).toString('utf8'))
+  const bytes = new Uint8Array(await readFile(weightsFile))
+  const problem = bytes.length !== manifest.weightsBytes
+    ? `'${weightsFile}' has ${bytes.length} bytes but '${manifestFile}' says ${manifest.weightsBytes} (weightsBytes); the file is truncated or from another checkpoint`
+    : sha256(bytes) !== manifest.weightsSha256 ? `'${weightsFile}' does not match the SHA-256 in '${manifestFile}' (weightsSha256); the file is corrupt or from another checkpoint` : undefined
+  if (problem === undefined) return { manifest, bytes }
+  if (attempt < 2) return readCheckpoint(target, attempt + 1)
+  throw new CheckpointError(`loadCheckpoint: ${problem}`, weightsFile)
+}
+
+/**
+ * Restores a checkpoint into `c.store` (and `c.optimizer`): existing params are
+ * assigned (shapes must match), missing params are created, modules must already
+ * be registered (run `svi.init(...)` or one step first). Everything is checked
+ * before anything changes. Returns the saved SVI state and extra JSON.
+ *
+ * @example
+ * const s = svi({ optimizer: tf.train.adam(1e-3), loss: elbo(), seed: 1 })
+ * const { state, extra } = await loadCheckpoint('runs/vae', { store: s.params, optimizer: s.optimizer })
+ */
+export const loadCheckpoint = async (dir: string, c: { readonly store: ParamStore; readonly optimizer?: tf.Optimizer }): Promise<{ state?: SviState; extra?: Record<string, unknown> }> => {
+  const { manifest, bytes } = await readCheckpoint(path.resolve(dir))
+  await restore(manifest, bytes, c.store, c.optimizer)
+  return { ...(manifest.state && { state: { ...manifest.state } }), ...(manifest.extra && { extra: manifest.extra }) }
+}
+
+/**
+ * Saves only the params and module weights of a store (atomically, like {@link saveCheckpoint}).
+ *
+ * @example await saveParams('models/guide', s.params)
+ */
+export const saveParams = (dir: string, store: ParamStore): Promise<void> => saveCheckpoint(dir, { store })
+
+/**
+ * Loads params and module weights into a store (see {@link loadCheckpoint}); optimizer data, if any, is ignored.
+ *
+ * @example await loadParams('models/guide', paramStore())
+ */
+export const loadParams = async (dir: string, store: ParamStore): Promise<void> => { await loadCheckpoint(dir, { store }) }

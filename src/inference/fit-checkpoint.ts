@@ -1,0 +1,36 @@
+/**
+ * Checkpointing inside `fit`: save params, optimizer and SVI state (plus the
+ * epoch and history) after an epoch; resume from the last one.
+ */
+import { promises as fs } from 'node:fs'
+import * as path from 'node:path'
+import { loadCheckpoint, saveCheckpoint } from './checkpoint.js'
+import type { EpochRecord, FitOptions } from './fit.js'
+import type { Svi } from './svi.js'
+
+/**
+ * Saves the run after `epoch` (atomically: an interrupted save leaves the previous checkpoint).
+ *
+ * @example await saveEpoch(s, 'runs/vae', 3, history)
+ */
+export const saveEpoch = (s: Svi, dir: string, epoch: number, records: readonly EpochRecord[]): Promise<void> =>
+  saveCheckpoint(dir, { store: s.params, optimizer: s.optimizer, state: s.state, extra: { epoch, history: records } })
+
+const exists = async (p: string): Promise<boolean> => fs.access(p).then(() => true, () => false)
+
+/**
+ * Loads the checkpoint of `opts.checkpoint.dir` into `s` when there is one; `init` first creates the
+ * params and modules (from one batch) so that every saved weight has a place to go.
+ *
+ * @example const r = await resumeFrom(s, opts, () => s.init(model, guide, firstBatch))
+ */
+export const resumeFrom = async (s: Svi, opts: FitOptions, init: () => void): Promise<{ epoch: number; records: EpochRecord[] } | undefined> => {
+  const dir = opts.checkpoint?.dir
+  if (dir === undefined) return undefined
+  if (!(await exists(path.join(dir, 'manifest.json'))) && !(await exists(`${dir}.backup`))) return undefined
+  init()
+  const { state, extra } = await loadCheckpoint(dir, { store: s.params, optimizer: s.optimizer })
+  if (state !== undefined) s.restore(state)
+  const records = Array.isArray(extra?.['history']) ? extra['history'] as EpochRecord[] : []
+  return { epoch: typeof extra?.['epoch'] === 'number' ? extra['epoch'] : 0, records }
+}
