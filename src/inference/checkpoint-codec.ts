@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto'
 import * as tf from '@tensorflow/tfjs-core'
 import * as t from 'io-ts'
-import { isLeft } from 'fp-ts/Either'
+import { isLeft } from 'fp-ts/lib/Either.js'
 import * as constraints from '../distributions/constraints.js'
 import type { Constraint } from '../distributions/constraints.js'
 import { TfpplError, showShape } from '../errors.js'
