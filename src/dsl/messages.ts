@@ -94,6 +94,17 @@ export interface PlateExitMsg {
   readonly name: string
 }
 
+/** Entering a scope whose sample and factor sites are scaled by `factor` (β-VAE, KL warm-up). */
+export interface ScaleEnterMsg {
+  readonly _tag: 'ScaleEnter'
+  readonly factor: number | tf.Tensor
+}
+
+/** Leaving a scaled scope. */
+export interface ScaleExitMsg {
+  readonly _tag: 'ScaleExit'
+}
+
 /** Every effect a program can yield. */
 export type Message =
   | SampleMsg
@@ -103,3 +114,5 @@ export type Message =
   | DeterministicMsg
   | PlateEnterMsg
   | PlateExitMsg
+  | ScaleEnterMsg
+  | ScaleExitMsg

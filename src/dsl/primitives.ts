@@ -8,7 +8,7 @@ import * as constraints from '../distributions/constraints.js'
 import type { Constraint } from '../distributions/constraints.js'
 import type { Distribution, ValueOf } from '../distributions/distribution.js'
 import type {
-  DeterministicMsg, FactorMsg, Message, ModuleMsg, ParamMsg, PlateEnterMsg, PlateExitMsg, SampleMsg,
+  DeterministicMsg, FactorMsg, Message, ModuleMsg, ParamMsg, PlateEnterMsg, PlateExitMsg, SampleMsg, ScaleEnterMsg, ScaleExitMsg,
 } from './messages.js'
 import { asNetwork } from './network.js'
 import type { NetworkLike } from './network.js'
@@ -114,6 +114,26 @@ export const plate = <N extends string, M extends Message, A>(
     const indices = yield* new Effect<PlateEnterMsg<N>, tf.Tensor>({ _tag: 'PlateEnter', frame })
     const result = yield* body(indices)
     yield* new Effect<PlateExitMsg, void>({ _tag: 'PlateExit', name })
+    return result
+  })
+}
+
+/**
+ * Runs `body` with the log-density of every sample and factor site inside
+ * multiplied by `factor` — in the model and the guide alike, as Pyro's
+ * `poutine.scale`: β-VAE (β on the latent), KL warm-up (β rising from 0 to 1).
+ *
+ * @example
+ * const z = yield* scaled(beta, () => gen(function* () { return yield* sample('z', prior) }))
+ */
+export const scaled = <M extends Message, A>(factor: number | tf.Tensor, body: () => Program<M, A>): Program<M | ScaleEnterMsg | ScaleExitMsg, A> => {
+  if (typeof factor === 'number' && !(factor >= 0 && Number.isFinite(factor))) {
+    throw new InvalidArgumentError(`scaled: the factor must be a finite number ≥ 0 or a tensor; got ${factor}`)
+  }
+  return gen(function* () {
+    yield* new Effect<ScaleEnterMsg, void>({ _tag: 'ScaleEnter', factor })
+    const result = yield* body()
+    yield* new Effect<ScaleExitMsg, void>({ _tag: 'ScaleExit' })
     return result
   })
 }

@@ -59,18 +59,21 @@ export const draw: Interpret = (msg) => {
     case 'Deterministic': return { msg, value: msg.value }
     case 'PlateEnter': return { msg, value: msg.value ?? subsample(msg.frame, msg.seed) }
     case 'Factor':
-    case 'PlateExit': return { msg, value: undefined }
+    case 'PlateExit':
+    case 'ScaleEnter':
+    case 'ScaleExit': return { msg, value: undefined }
   }
 }
 
 const plateScale = (plates: readonly PlateFrame[]): number =>
   plates.reduce((s, p) => s * (p.size / p.subsampleSize), 1)
 
-/** Adds the plate context to sample and factor sites. */
-const annotate = (msg: Message, plates: readonly PlateFrame[]): Message =>
-  (msg._tag === 'Sample' || msg._tag === 'Factor') && plates.length > 0
-    ? { ...msg, plates: [...msg.plates, ...plates], scale: mulScale(msg.scale, plateScale(plates)) } as SampleMsg | FactorMsg
-    : msg
+/** Adds the plate context and the scopes' scale to sample and factor sites. */
+const annotate = (msg: Message, plates: readonly PlateFrame[], scales: readonly (number | tf.Tensor)[]): Message => {
+  if ((msg._tag !== 'Sample' && msg._tag !== 'Factor') || (plates.length === 0 && scales.length === 0)) return msg
+  const scale = scales.reduce<number | tf.Tensor>((s, f) => mulScale(s, f), mulScale(msg.scale, plateScale(plates)))
+  return { ...msg, plates: [...msg.plates, ...plates], scale } as SampleMsg | FactorMsg
+}
 
 /** Multiplies two site scales, staying a number when both are. */
 export const mulScale = (a: number | tf.Tensor, b: number | tf.Tensor): number | tf.Tensor =>
@@ -87,6 +90,7 @@ const NAMED_ONCE = new Set(['Sample', 'Factor', 'Deterministic'])
 export const run = <M extends Message, A>(program: Program<M, A>, interpret: Interpret): A => {
   const it = program.run()
   const plates: PlateFrame[] = []
+  const scales: Array<number | tf.Tensor> = []
   const seen = new Set<string>()
   let step = it.next()
   while (step.done !== true) {
@@ -97,7 +101,9 @@ export const run = <M extends Message, A>(program: Program<M, A>, interpret: Int
     }
     if (msg._tag === 'PlateEnter') plates.push(msg.frame)
     if (msg._tag === 'PlateExit') plates.pop()
-    step = it.next(interpret(annotate(msg, plates)).value)
+    if (msg._tag === 'ScaleEnter') scales.push(msg.factor)
+    if (msg._tag === 'ScaleExit') scales.pop()
+    step = it.next(interpret(annotate(msg, plates, scales)).value)
   }
   return step.value
 }

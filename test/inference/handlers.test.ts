@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core'
 import { describe, expect, it } from 'vitest'
 import { normal } from '../../src/distributions/normal.js'
-import { factor, observe, param, plate, sample } from '../../src/dsl/primitives.js'
+import { factor, observe, param, plate, sample, scaled } from '../../src/dsl/primitives.js'
 import { gen } from '../../src/dsl/program.js'
 import { block, condition, mask, replay, scale, seed, substitute } from '../../src/inference/handlers.js'
 import { SiteError } from '../../src/inference/interpreter.js'
@@ -78,6 +78,20 @@ describe('handlers', () => {
     const { trace } = traceProgram(p, [seed(1)])
     expect(site(trace, 'x').scale).toBe(5)
     expect(site(trace, 'x').plates.map((f) => f.name)).toEqual(['data'])
+  }))
+
+  it('scaled scopes multiply the scale of the sites inside, and only those', () => tf.tidy(() => {
+    const p = gen(function* () {
+      yield* scaled(0.5, () => gen(function* () {
+        yield* scaled(0.2, () => gen(function* () { yield* sample('inner', normal(0, 1)) }))
+        yield* sample('outer', normal(0, 1))
+      }))
+      yield* sample('free', normal(0, 1))
+    })
+    const { trace } = traceProgram(p, [scale(2)])
+    expect(site(trace, 'inner').scale).toBeCloseTo(0.2, 10)
+    expect(site(trace, 'outer').scale).toBe(1)
+    expect(site(trace, 'free').scale).toBe(2)
   }))
 
   it('a duplicate site name is a SiteError naming the site', () => tf.tidy(() => {
