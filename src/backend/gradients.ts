@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core'
 import '@tensorflow/tfjs'
+import './conv-grad.js'
 
 const BINARY = ['Greater', 'GreaterEqual', 'Less', 'LessEqual', 'Equal', 'NotEqual', 'LogicalAnd', 'LogicalOr', 'LogicalXor']
 const UNARY = ['LogicalNot', 'IsNan', 'IsInf', 'IsFinite', 'ArgMax', 'ArgMin', 'All', 'Any']

@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core'
 import '@tensorflow/tfjs-backend-cpu'
 import * as wasm from '@tensorflow/tfjs-backend-wasm'
+import './gradients.js' // tfjs's gradients, zero gradients for comparisons, conv filter gradients
 import { BackendError } from '../errors.js'
 
 /** The backends tfppl knows how to choose. */
