@@ -2,9 +2,10 @@ import * as tf from '@tensorflow/tfjs-core'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { bernoulli, klBernoulliBernoulli } from '../../src/distributions/bernoulli.js'
-import type { LogitsOrProbs } from '../../src/distributions/bernoulli.js'
+import type { Bernoulli, LogitsOrProbs } from '../../src/distributions/bernoulli.js'
 import { InvalidArgumentError, ShapeError, SupportError } from '../../src/errors.js'
-import { FC, expectClose, expectMomentsMatch, expectNoLeak, read, sizeOf, smallShape, softplus64, t } from '../helpers.js'
+import { FC, expectClose, expectMomentsMatch, read, sizeOf, softplus64, t } from '../helpers.js'
+import { doubles, logitsOrProbsParams, noLeakLaw, shapeLaws } from './laws.js'
 
 /** log p(x) from a logit, in doubles: x·l − log(1 + eˡ). */
 const ref = (x: number, logit: number): number => x * logit - softplus64(logit)
@@ -16,48 +17,14 @@ const logit64 = (p: number): number => {
 }
 
 /** A batch with either logits ∈ [-10, 10] or probs ∈ [0.001, 0.999]. */
-const withParams = smallShape.chain((batch) => fc.record({
-  batch: fc.constant(batch),
-  useLogits: fc.boolean(),
-  values: fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: sizeOf(batch), maxLength: sizeOf(batch) }),
-})).map(({ batch, useLogits, values }) => ({
-  batch, useLogits, values: useLogits ? values.map((v) => 20 * v - 10) : values.map((v) => 0.001 + 0.998 * v),
-}))
+const withParams = logitsOrProbsParams(fc.double({ min: 0, max: 1, noNaN: true }), (v) => 20 * v - 10, (v) => 0.001 + 0.998 * v)
 const make = (useLogits: boolean, values: number[], batch: number[]) =>
   bernoulli(useLogits ? { logits: t(values, batch) } : { probs: t(values, batch) })
 
 describe('bernoulli', () => {
-  it('sample and logProb have shapes sampleShape ++ batchShape; no rsample', () => {
-    fc.assert(fc.property(withParams, smallShape, fc.nat(), ({ batch, useLogits, values }, s, seed) => tf.tidy(() => {
-      const d = make(useLogits, values, batch)
-      expect(d.batchShape).toEqual(batch)
-      expect(d.eventShape).toEqual([])
-      expect(d.reparameterized).toBe(false)
-      expect(d.rsample).toBeUndefined()
-      const x = d.sample(s, seed)
-      expect(x.shape).toEqual([...s, ...batch])
-      expect(x.dtype).toBe('float32')
-      expect(d.logProb(x).shape).toEqual([...s, ...batch])
-      expect(read(d.sample(s, seed))).toEqual(read(x))
-    })), FC)
-  })
-
-  it('toEvent(n) moves n batch dims into the event; expand prepends batch dims', () => {
-    fc.assert(fc.property(withParams, smallShape, fc.nat(), ({ batch, useLogits, values }, s, seed) => tf.tidy(() => {
-      const d = make(useLogits, values, batch)
-      const n = batch.length
-      const ind = d.toEvent(n)
-      expect(ind.batchShape).toEqual([])
-      expect(ind.eventShape).toEqual(batch)
-      const x = ind.sample(s, seed)
-      expect(x.shape).toEqual([...s, ...batch])
-      expect(ind.logProb(x).shape).toEqual(s)
-      expectClose(read(ind.logProb(x)), read(tf.sum(d.logProb(x), batch.map((_, i) => s.length + i))), 1e-5, 1e-3)
-      const e = d.expand([2, ...batch])
-      expect(e.batchShape).toEqual([2, ...batch])
-      expect(e.sample(s, seed).shape).toEqual([...s, 2, ...batch])
-      expectClose(read(e.probs), [...read(d.probs), ...read(d.probs)], 1e-6, 0)
-    })), FC)
+  shapeLaws(withParams.map((p) => ({ ...p, make: () => make(p.useLogits, p.values, p.batch) })), {
+    reparameterized: false, dtype: 'float32', repeatable: 'sample',
+    expandTiles: { param: (d) => d.probs, rel: 1e-6, abs: 0 },
   })
 
   it('logProb equals the float64 closed form to 1e-4 relative', () => {
@@ -96,7 +63,7 @@ describe('bernoulli', () => {
   }))
 
   it('klBernoulliBernoulli equals the float64 sum Σ p(x) log(p(x)/q(x)) and broadcasts', () => {
-    const logits = fc.array(fc.double({ min: -15, max: 15, noNaN: true }), { minLength: 3, maxLength: 3 })
+    const logits = doubles(3, -15, 15)
     fc.assert(fc.property(logits, logits, (a, b) => tf.tidy(() => {
       const p = bernoulli({ logits: t(a, [3]) }), q = bernoulli({ logits: t(b.slice(0, 1), [1, 1]) })
       const kl = klBernoulliBernoulli(p, bernoulli({ logits: t(b, [3]) }))
@@ -132,21 +99,20 @@ describe('bernoulli', () => {
     }
   }))
 
-  it('every public call leaves numTensors unchanged', () => {
-    const logits = t([0, 1], [2]), probs = t([0.2, 0.7], [2]), x = t([0, 1], [2])
-    for (const params of [{ logits }, { probs }]) {
-      const d = bernoulli(params)
-      expectNoLeak(() => d.sample([3], 1))
-      expectNoLeak(() => d.logProb(x))
-      expectNoLeak(() => [d.mean, d.variance, d.entropy()])
-      expectNoLeak(() => d.toEvent(1).logProb(x))
-      expectNoLeak(() => { const e = d.expand([3, 2]); return [e.sample(), e.logits, e.probs] })
-      expectNoLeak(() => klBernoulliBernoulli(d, d))
-      expectNoLeak(() => { const n = bernoulli(params); return 'logits' in params ? n.probs : n.logits })
-      expectNoLeak(() => { const n = bernoulli({ probs: [0.1, 0.2] }); return [n.logits, n.probs] })
+  noLeakLaw(...(['logits', 'probs'] as const).map((given) => () => {
+    const param = given === 'logits' ? t([0, 1], [2]) : t([0.2, 0.7], [2]), x = t([0, 1], [2])
+    const params = given === 'logits' ? { logits: param } : { probs: param }
+    const d = bernoulli(params)
+    return {
+      d, x, expandedOwns: (e: Bernoulli) => [e.logits, e.probs],
+      also: [
+        () => klBernoulliBernoulli(d, d),
+        () => { const n = bernoulli(params); return 'logits' in params ? n.probs : n.logits },
+        () => { const n = bernoulli({ probs: [0.1, 0.2] }); return [n.logits, n.probs] },
+      ],
+      dispose: [param, x],
     }
-    tf.dispose([logits, probs, x])
-  })
+  }))
 
   it('rejects bad arguments with named errors', () => {
     expect(() => bernoulli({ probs: 1.5 })).toThrow(InvalidArgumentError)

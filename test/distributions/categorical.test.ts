@@ -3,63 +3,19 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { LogitsOrProbs } from '../../src/distributions/bernoulli.js'
 import { categorical, klCategoricalCategorical } from '../../src/distributions/categorical.js'
+import type { Categorical } from '../../src/distributions/categorical.js'
 import { InvalidArgumentError, ShapeError, SupportError } from '../../src/errors.js'
-import { FC, expectClose, expectMomentsMatch, expectNoLeak, logSumExp64, read, sizeOf, smallShape, t } from '../helpers.js'
+import { FC, expectClose, expectMomentsMatch, logSumExp64, read, sizeOf, t } from '../helpers.js'
+import { categoricalLogProbs64 as logProbs64, categoricalParams as withParams, doubles, noLeakLaw, shapeLaws } from './laws.js'
 
-/** Normalised log-probabilities of each row (length k) of `xs`, in doubles. */
-const logProbs64 = (xs: readonly number[], k: number, useLogits: boolean): number[][] =>
-  Array.from({ length: xs.length / k }, (_, r) => {
-    const row = xs.slice(r * k, (r + 1) * k)
-    const logs = useLogits ? row : row.map((p) => Math.log(Math.max(p, 2 ** -23)))
-    const z = logSumExp64(logs)
-    return logs.map((l) => l - z)
-  })
-
-/** A batch shape, K ∈ 1..4, and logits ∈ [-10, 10] or probs (positive weights normalised in doubles). */
-const withParams = fc.tuple(smallShape, fc.integer({ min: 1, max: 4 })).chain(([batch, k]) => fc.record({
-  batch: fc.constant(batch), k: fc.constant(k), useLogits: fc.boolean(),
-  raw: fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: sizeOf(batch) * k, maxLength: sizeOf(batch) * k }),
-})).map(({ batch, k, useLogits, raw }) => {
-  if (useLogits) return { batch, k, useLogits, values: raw.map((v) => 20 * v - 10) }
-  const w = raw.map((v) => 0.01 + v)
-  return { batch, k, useLogits, values: w.map((v, i) => v / w.slice(i - (i % k), i - (i % k) + k).reduce((a, b) => a + b, 0)) }
-})
 const make = (useLogits: boolean, values: number[], shape: number[]) =>
   categorical(useLogits ? { logits: t(values, shape) } : { probs: t(values, shape) })
 
 describe('categorical', () => {
-  it('sample and logProb have shapes sampleShape ++ batchShape; samples are int32; no rsample', () => {
-    fc.assert(fc.property(withParams, smallShape, fc.nat(), ({ batch, k, useLogits, values }, s, seed) => tf.tidy(() => {
-      const d = make(useLogits, values, [...batch, k])
-      expect(d.batchShape).toEqual(batch)
-      expect(d.eventShape).toEqual([])
-      expect(d.numCategories).toBe(k)
-      expect(d.rsample).toBeUndefined()
-      const x = d.sample(s, seed)
-      expect(x.shape).toEqual([...s, ...batch])
-      expect(x.dtype).toBe('int32')
-      expect(d.logProb(x).shape).toEqual([...s, ...batch])
-      expect(read(d.sample(s, seed))).toEqual(read(x))
-    })), FC)
-  })
-
-  it('toEvent(n) moves n batch dims into the event; expand broadcasts the parameters', () => {
-    fc.assert(fc.property(withParams, smallShape, fc.nat(), ({ batch, k, useLogits, values }, s, seed) => tf.tidy(() => {
-      const d = make(useLogits, values, [...batch, k])
-      const n = batch.length
-      const ind = d.toEvent(n)
-      expect(ind.batchShape).toEqual([])
-      expect(ind.eventShape).toEqual(batch)
-      const x = ind.sample(s, seed)
-      expect(x.shape).toEqual([...s, ...batch])
-      expect(ind.logProb(x).shape).toEqual(s)
-      expectClose(read(ind.logProb(x)), read(tf.sum(d.logProb(x), batch.map((_, i) => s.length + i))), 1e-5, 1e-3)
-      const e = d.expand([2, ...batch])
-      expect(e.batchShape).toEqual([2, ...batch])
-      expect(e.logits.shape).toEqual([2, ...batch, k])
-      expectClose(read(e.logits), [...read(d.logits), ...read(d.logits)], 1e-5, 1e-5)
-      expect(e.sample(s, seed).shape).toEqual([...s, 2, ...batch])
-    })), FC)
+  shapeLaws(withParams.map((p) => ({ ...p, make: () => make(p.useLogits, p.values, [...p.batch, p.k]) })), {
+    reparameterized: false, dtype: 'int32', repeatable: 'sample',
+    expandTiles: { param: (d) => d.logits, rel: 1e-5, abs: 1e-5 },
+    checkShapes: (d, c) => expect(d.numCategories).toBe(c.k),
   })
 
   it('logProb equals the float64 log-softmax to 1e-4 relative, broadcasting the value', () => {
@@ -103,7 +59,7 @@ describe('categorical', () => {
   }))
 
   it('klCategoricalCategorical equals the float64 Σ p log(p/q) and broadcasts', () => {
-    const logits = fc.array(fc.double({ min: -10, max: 10, noNaN: true }), { minLength: 6, maxLength: 6 })
+    const logits = doubles(6, -10, 10)
     fc.assert(fc.property(logits, logits, (a, b) => tf.tidy(() => {
       const p = categorical({ logits: t(a, [2, 3]) }), q = categorical({ logits: t(b, [2, 3]) })
       const lp = logProbs64(read(t(a, [6])), 3, true), lq = logProbs64(read(t(b, [6])), 3, true)
@@ -138,21 +94,20 @@ describe('categorical', () => {
     values.forEach((v) => expect(Number.isFinite(v)).toBe(true))
   }))
 
-  it('every public call leaves numTensors unchanged', () => {
-    const logits = t([0, 1, 2, 0, 0, 0], [2, 3]), probs = t([0.2, 0.3, 0.5, 1, 0, 0], [2, 3]), x = t([0, 2], [2])
-    for (const params of [{ logits }, { probs }]) {
-      const d = categorical(params)
-      expectNoLeak(() => d.sample([3], 1))
-      expectNoLeak(() => d.logProb(x))
-      expectNoLeak(() => [d.mean, d.variance, d.entropy()])
-      expectNoLeak(() => d.toEvent(1).logProb(x))
-      expectNoLeak(() => { const e = d.expand([3, 2]); return [e.sample(), e.logits, e.probs] })
-      expectNoLeak(() => klCategoricalCategorical(d, d))
-      expectNoLeak(() => { const n = categorical(params); return 'logits' in params ? [n.logits, n.probs] : n.logits })
-      expectNoLeak(() => { const n = categorical({ logits: [1, 2] }); return [n.logits, n.probs] })
+  noLeakLaw(...(['logits', 'probs'] as const).map((given) => () => {
+    const param = given === 'logits' ? t([0, 1, 2, 0, 0, 0], [2, 3]) : t([0.2, 0.3, 0.5, 1, 0, 0], [2, 3]), x = t([0, 2], [2])
+    const params = given === 'logits' ? { logits: param } : { probs: param }
+    const d = categorical(params)
+    return {
+      d, x, expandedOwns: (e: Categorical) => [e.logits, e.probs],
+      also: [
+        () => klCategoricalCategorical(d, d),
+        () => { const n = categorical(params); return 'logits' in params ? [n.logits, n.probs] : n.logits },
+        () => { const n = categorical({ logits: [1, 2] }); return [n.logits, n.probs] },
+      ],
+      dispose: [param, x],
     }
-    tf.dispose([logits, probs, x])
-  })
+  }))
 
   it('rejects bad arguments with named errors', () => {
     expect(() => categorical({ probs: [0.5, 0.6] })).toThrow(InvalidArgumentError)

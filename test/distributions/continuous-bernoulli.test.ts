@@ -3,7 +3,8 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { continuousBernoulli } from '../../src/distributions/continuous-bernoulli.js'
 import { InvalidArgumentError, ShapeError, SupportError } from '../../src/errors.js'
-import { FC, centralDiff, expectClose, expectMomentsMatch, expectNoLeak, read, simpson, simpsonGrid, sizeOf, smallShape, softplus64, t } from '../helpers.js'
+import { FC, centralDiff, expectClose, expectMomentsMatch, read, simpson, sizeOf, softplus64, t } from '../helpers.js'
+import { expectIntegratesToOne, logitsOrProbsParams, noLeakLaw, shapeLaws } from './laws.js'
 
 const sigmoid64 = (x: number): number => 1 / (1 + Math.exp(-x))
 
@@ -27,46 +28,16 @@ const expect64 = (g: (x: number, l: number) => number, l: number): number => sim
 const cdf64 = (x: number, l: number): number => (l === 0 ? x : Math.expm1(l * x) / Math.expm1(l))
 
 /** A batch with logits ∈ [−10, 10] or near 0 (the series branch), or probs ∈ [0.001, 0.999]. */
-const withParams = smallShape.chain((batch) => fc.record({
-  batch: fc.constant(batch),
-  useLogits: fc.boolean(),
-  values: fc.array(fc.oneof(fc.double({ min: -10, max: 10, noNaN: true }), fc.double({ min: -0.3, max: 0.3, noNaN: true })),
-    { minLength: sizeOf(batch), maxLength: sizeOf(batch) }),
-})).map(({ batch, useLogits, values }) => ({ batch, useLogits, values: useLogits ? values : values.map((v) => 0.001 + 0.998 * sigmoid64(v)) }))
+const withParams = logitsOrProbsParams(fc.oneof(fc.double({ min: -10, max: 10, noNaN: true }), fc.double({ min: -0.3, max: 0.3, noNaN: true })),
+  (v) => v, (v) => 0.001 + 0.998 * sigmoid64(v))
 const make = (useLogits: boolean, values: number[], batch: number[]) =>
   continuousBernoulli(useLogits ? { logits: t(values, batch) } : { probs: t(values, batch) })
 
 describe('continuousBernoulli', () => {
-  it('sample, rsample and logProb have shapes sampleShape ++ batchShape; seeded draws repeat', () => {
-    fc.assert(fc.property(withParams, smallShape, fc.nat(), ({ batch, useLogits, values }, s, seed) => tf.tidy(() => {
-      const d = make(useLogits, values, batch)
-      expect(d.batchShape).toEqual(batch)
-      expect(d.eventShape).toEqual([])
-      expect(d.reparameterized).toBe(true)
-      expect(d.sample(s, seed).shape).toEqual([...s, ...batch])
-      expect(d.rsample(s, seed).shape).toEqual([...s, ...batch])
-      expect(d.logProb(d.sample(s, seed)).shape).toEqual([...s, ...batch])
-      expect([d.mean.shape, d.variance.shape, d.entropy().shape]).toEqual([batch, batch, batch])
-      expect(read(d.sample(s, seed))).toEqual(read(d.rsample(s, seed)))
-    })), FC)
-  })
-
-  it('toEvent(n) moves n batch dims into the event; expand prepends batch dims', () => {
-    fc.assert(fc.property(withParams, smallShape, fc.nat(), ({ batch, useLogits, values }, s, seed) => tf.tidy(() => {
-      const d = make(useLogits, values, batch)
-      const n = batch.length
-      const ind = d.toEvent(n)
-      expect(ind.batchShape).toEqual([])
-      expect(ind.eventShape).toEqual(batch)
-      const x = ind.sample(s, seed)
-      expect(x.shape).toEqual([...s, ...batch])
-      expect(ind.logProb(x).shape).toEqual(s)
-      expectClose(read(ind.logProb(x)), read(tf.sum(d.logProb(x), batch.map((_, i) => s.length + i))), 1e-5, 1e-3)
-      const e = d.expand([2, ...batch])
-      expect(e.batchShape).toEqual([2, ...batch])
-      expect(e.sample(s, seed).shape).toEqual([...s, 2, ...batch])
-      expectClose(read(e.probs), [...read(d.probs), ...read(d.probs)], 1e-6, 0)
-    })), FC)
+  shapeLaws(withParams.map((p) => ({ ...p, make: () => make(p.useLogits, p.values, p.batch) })), {
+    reparameterized: true, repeatable: 'rsample',
+    expandTiles: { param: (d) => d.probs, rel: 1e-6, abs: 0 },
+    checkShapes: (d, c) => expect([d.mean.shape, d.variance.shape, d.entropy().shape]).toEqual([c.batch, c.batch, c.batch]),
   })
 
   it('logProb equals the float64 λ-form density to 1e-4 relative', () => {
@@ -82,13 +53,7 @@ describe('continuousBernoulli', () => {
   })
 
   it('the density integrates to 1', () => {
-    for (const l of [0, 1e-3, -0.2, 0.7, -3, 15, -40, 80]) {
-      tf.tidy(() => {
-        const { nodes, weights } = simpsonGrid(0, 1, 8000)
-        const p = read(tf.exp(continuousBernoulli({ logits: l }).logProb(t(nodes, [nodes.length]))))
-        expect(p.reduce((s, v, i) => s + v * weights[i]!, 0)).toBeCloseTo(1, 4)
-      })
-    }
+    for (const l of [0, 1e-3, -0.2, 0.7, -3, 15, -40, 80]) expectIntegratesToOne(() => continuousBernoulli({ logits: l }), 0, 1, 8000)
   })
 
   it('mean, variance and entropy equal float64 quadrature of the reference density', () => tf.tidy(() => {
@@ -156,17 +121,13 @@ describe('continuousBernoulli', () => {
     expect(read(tf.cast(d.support.check(x), 'float32')).every((v) => v === 1)).toBe(true)
   }))
 
-  it('every public call leaves numTensors unchanged', () => {
+  noLeakLaw(() => {
     const logits = t([0, 1], [2]), x = t([0.5, 0.5], [2])
-    const d = continuousBernoulli({ logits })
-    expectNoLeak(() => d.sample([3], 1))
-    expectNoLeak(() => d.rsample([3]))
-    expectNoLeak(() => d.logProb(x))
-    expectNoLeak(() => [d.mean, d.variance, d.entropy()])
-    expectNoLeak(() => d.toEvent(1).logProb(x))
-    expectNoLeak(() => { const e = d.expand([3, 2]); return [e.sample(), e.logits, e.probs] })
-    expectNoLeak(() => { const n = continuousBernoulli({ probs: 0.3 }); return [n.logits, n.probs] })
-    tf.dispose([logits, x])
+    return {
+      d: continuousBernoulli({ logits }), x, expandedOwns: (e) => [e.logits, e.probs],
+      also: [() => { const n = continuousBernoulli({ probs: 0.3 }); return [n.logits, n.probs] }],
+      dispose: [logits, x],
+    }
   })
 
   it('rejects bad arguments with named errors', () => {

@@ -3,44 +3,23 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { delta } from '../../src/distributions/delta.js'
 import { InvalidArgumentError, ShapeError, SupportError } from '../../src/errors.js'
-import { FC, centralDiff, expectClose, expectNoLeak, read, sizeOf, smallShape, t } from '../helpers.js'
+import { FC, centralDiff, expectClose, read, sizeOf, t } from '../helpers.js'
+import { doubles, noLeakLaw, shapeLaws } from './laws.js'
 
 /** A value of rank 0–3 with dims 1–3, and how many of its rightmost dims are the event. */
 const withValue = fc.array(fc.integer({ min: 1, max: 3 }), { maxLength: 3 }).chain((shape) => fc.record({
   shape: fc.constant(shape),
-  values: fc.array(fc.double({ min: -1e3, max: 1e3, noNaN: true }), { minLength: sizeOf(shape), maxLength: sizeOf(shape) }),
+  values: doubles(sizeOf(shape), -1e3, 1e3),
   eventDims: fc.integer({ min: 0, max: shape.length }),
 }))
 
 describe('delta', () => {
-  it('sample, rsample and logProb have shapes sampleShape ++ batchShape (++ eventShape)', () => {
-    fc.assert(fc.property(withValue, smallShape, ({ shape, values, eventDims }, s) => tf.tidy(() => {
-      const d = delta(t(values, shape), { eventDims })
-      const split = shape.length - eventDims
-      expect(d.batchShape).toEqual(shape.slice(0, split))
-      expect(d.eventShape).toEqual(shape.slice(split))
-      expect(d.sample(s).shape).toEqual([...s, ...shape])
-      expect(d.rsample(s).shape).toEqual([...s, ...shape])
-      expect(d.logProb(d.sample(s)).shape).toEqual([...s, ...d.batchShape])
-    })), FC)
-  })
-
-  it('toEvent(n) moves n batch dims into the event; expand prepends batch dims', () => {
-    fc.assert(fc.property(withValue, smallShape, ({ shape, values, eventDims }, s) => tf.tidy(() => {
-      const d = delta(t(values, shape), { eventDims })
-      const n = d.batchShape.length
-      const ind = d.toEvent(n)
-      expect(ind.batchShape).toEqual([])
-      expect(ind.eventShape).toEqual(shape)
-      const x = ind.sample(s)
-      expect(ind.logProb(x).shape).toEqual(s)
-      expect(read(ind.logProb(x)).every((v) => v === 0)).toBe(true)
-      const e = d.expand([2, ...d.batchShape])
-      expect(e.batchShape).toEqual([2, ...d.batchShape])
-      expect(e.eventShape).toEqual(d.eventShape)
-      expect(e.sample(s).shape).toEqual([...s, 2, ...shape])
-      expect(e.logProb(e.sample(s)).shape).toEqual([...s, 2, ...d.batchShape])
-    })), FC)
+  shapeLaws(withValue.map((v) => {
+    const split = v.shape.length - v.eventDims
+    return { ...v, batch: v.shape.slice(0, split), event: v.shape.slice(split), make: () => delta(t(v.values, v.shape), { eventDims: v.eventDims }) }
+  }), {
+    reparameterized: true, expandedLogProb: true,
+    checkEvent: ({ ind, x }) => expect(read(ind.logProb(x)).every((v) => v === 0)).toBe(true),
   })
 
   it('logProb is 0 at value and −∞ where any event element differs (float64 reference)', () => {
@@ -92,18 +71,14 @@ describe('delta', () => {
     expect(read(delta(v).logProb(t([1e30, 0], [2])))).toEqual([0, -Infinity])
   }))
 
-  it('every public call leaves numTensors unchanged', () => {
+  noLeakLaw(() => {
     const value = t([0, 1, 2, 3], [2, 2]), x = t([0, 1, 2, 4], [2, 2])
     const d = delta(value, { eventDims: 1 })
-    expectNoLeak(() => { delta(value); return [] })
-    expectNoLeak(() => d.sample([3], 1))
-    expectNoLeak(() => d.rsample([3]))
-    expectNoLeak(() => d.rsample())
-    expectNoLeak(() => d.logProb(x))
-    expectNoLeak(() => [d.mean, d.variance])
-    expectNoLeak(() => d.toEvent(1).logProb(x))
-    expectNoLeak(() => { const e = d.expand([3, 2]); return [e.sample(), e.value] })
-    tf.dispose([value, x])
+    return {
+      d, x, expandedOwns: (e) => e.value,
+      also: [() => { delta(value); return [] }, () => d.rsample()],
+      dispose: [value, x],
+    }
   })
 
   it('rejects bad arguments with named errors', () => {

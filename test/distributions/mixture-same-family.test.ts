@@ -8,13 +8,11 @@ import { sigmoid } from '../../src/distributions/bijectors.js'
 import { transformed } from '../../src/distributions/transformed.js'
 import { uniform } from '../../src/distributions/uniform.js'
 import { ShapeError, SupportError } from '../../src/errors.js'
-import { FC, expectClose, expectMomentsMatch, expectNoLeak, logSumExp64, read, simpsonGrid, sizeOf, smallShape, t } from '../helpers.js'
+import { FC, expectClose, expectMomentsMatch, logSumExp64, read, sizeOf, smallShape, t } from '../helpers.js'
+import { doubles, expectFiniteLogProbAndGrads, expectIntegratesToOne, noLeakLaw, shapeLaws } from './laws.js'
 
 const normal64 = (x: number, loc: number, scale: number): number =>
   -0.5 * ((x - loc) / scale) ** 2 - Math.log(scale) - 0.5 * Math.log(2 * Math.PI)
-
-const doubles = (n: number, min: number, max: number) =>
-  fc.array(fc.double({ min, max, noNaN: true }), { minLength: n, maxLength: n })
 
 /** A batch shape B, K ∈ 1..3, mixing logits [...B, K] and Normal components [...B, K]. */
 const withParams = fc.tuple(smallShape, fc.integer({ min: 1, max: 3 })).chain(([batch, k]) => {
@@ -28,34 +26,9 @@ const build = ({ batch, k, logits, loc, scale }: P) =>
   mixtureSameFamily(categorical({ logits: t(logits, [...batch, k]) }), normal(t(loc, [...batch, k]), t(scale, [...batch, k])))
 
 describe('mixtureSameFamily', () => {
-  it('sample and logProb have shapes sampleShape ++ batchShape; not reparameterised', () => {
-    fc.assert(fc.property(withParams, smallShape, fc.nat(), (p, s, seed) => tf.tidy(() => {
-      const d = build(p)
-      expect(d.batchShape).toEqual(p.batch)
-      expect(d.eventShape).toEqual([])
-      expect(d.reparameterized).toBe(false)
-      expect(d.rsample).toBeUndefined()
-      expect(d.sample(s, seed).shape).toEqual([...s, ...p.batch])
-      expect(d.logProb(d.sample(s, seed)).shape).toEqual([...s, ...p.batch])
-      expect(read(d.sample(s, seed))).toEqual(read(d.sample(s, seed)))
-    })), FC)
-  })
-
-  it('toEvent(n) moves n batch dims into the event; expand prepends batch dims', () => {
-    fc.assert(fc.property(withParams, smallShape, fc.nat(), (p, s, seed) => tf.tidy(() => {
-      const d = build(p)
-      const ind = d.toEvent(p.batch.length)
-      expect(ind.batchShape).toEqual([])
-      expect(ind.eventShape).toEqual(p.batch)
-      const x = ind.sample(s, seed)
-      expect(ind.logProb(x).shape).toEqual(s)
-      expectClose(read(ind.logProb(x)), read(tf.sum(d.logProb(x), p.batch.map((_, i) => s.length + i))), 1e-5, 1e-3)
-      const e = d.expand([2, ...p.batch])
-      expect(e.batchShape).toEqual([2, ...p.batch])
-      expect(e.components.batchShape).toEqual([2, ...p.batch, p.k])
-      expect(e.sample(s, seed).shape).toEqual([...s, 2, ...p.batch])
-      expect(e.logProb(e.sample(s, seed)).shape).toEqual([...s, 2, ...p.batch])
-    })), FC)
+  shapeLaws(withParams.map((p) => ({ ...p, make: () => build(p) })), {
+    reparameterized: false, repeatable: 'sample', expandedLogProb: true,
+    checkEvent: ({ c, e }) => expect(e.components.batchShape).toEqual([2, ...c.batch, c.k]),
   })
 
   it('logProb equals the float64 log Σ_k w_k N(x; μ_k, σ_k) to 1e-4 relative', () => {
@@ -97,12 +70,7 @@ describe('mixtureSameFamily', () => {
   it('the density of a 1-D Gaussian mixture integrates to 1', () => {
     const cases = [[[0.2, 0.8], [-3, 2], [0.5, 1.5]], [[0.5, 0.25, 0.25], [0, 0.1, 40], [0.05, 1, 10]]] as const
     for (const [w, loc, scale] of cases) {
-      tf.tidy(() => {
-        const d = mixtureSameFamily(categorical({ probs: [...w] }), normal([...loc], [...scale]))
-        const { nodes, weights } = simpsonGrid(-200, 200, 40000)
-        const p = read(tf.exp(d.logProb(t(nodes, [nodes.length]))))
-        expect(p.reduce((s, v, i) => s + v * weights[i]!, 0)).toBeCloseTo(1, 4)
-      })
+      expectIntegratesToOne(() => mixtureSameFamily(categorical({ probs: [...w] }), normal([...loc], [...scale])), -200, 200, 40000)
     }
   })
 
@@ -136,25 +104,21 @@ describe('mixtureSameFamily', () => {
   it('extreme logits (±80) and scales (1e-6, 1e6) give finite logProb and gradients', () => tf.tidy(() => {
     const x = t([0.5, -3], [2])
     for (const scale of [1e-6, 1e6]) {
-      const f = (lg: tf.Tensor, l: tf.Tensor, s: tf.Tensor) => tf.sum(mixtureSameFamily(categorical({ logits: lg }), normal(l, s)).logProb(x))
-      const args = [t([80, -80], [2]), t([0.5, 0.6], [2]), t([scale, scale], [2])]
-      const g = tf.grads(f)(args)
-      ;[...read(f(args[0]!, args[1]!, args[2]!)), ...g.flatMap(read)].forEach((v) => expect(Number.isFinite(v)).toBe(true))
+      expectFiniteLogProbAndGrads((lg, l, s) => mixtureSameFamily(categorical({ logits: lg }), normal(l, s)),
+        [t([80, -80], [2]), t([0.5, 0.6], [2]), t([scale, scale], [2])], x)
     }
   }))
 
-  it('every public call leaves numTensors unchanged', () => {
+  noLeakLaw(() => {
     const probs = t([0.3, 0.7, 0.6, 0.4], [2, 2]), loc = t([0, 1, 2, 3], [2, 2]), x = t([0.5, 1.5], [2])
     const mixing = categorical({ probs }), comps = normal(loc, 1)
-    const d = mixtureSameFamily(mixing, comps)
-    expectNoLeak(() => { mixtureSameFamily(mixing, comps); return [] })
-    expectNoLeak(() => d.sample([3], 1))
-    expectNoLeak(() => d.logProb(x))
-    expectNoLeak(() => [d.mean, d.variance])
-    expectNoLeak(() => d.toEvent(1).logProb(x))
-    // expand builds new parameter tensors (the expanded mixing and components own them)
-    expectNoLeak(() => { const e = d.expand([3, 2]); return [e.sample(), e.logProb(x), e.mixing.logits, e.mixing.probs, e.components.loc, e.components.scale] })
-    tf.dispose([probs, loc, x])
+    return {
+      d: mixtureSameFamily(mixing, comps), x,
+      // expand builds new parameter tensors (the expanded mixing and components own them)
+      expandedOwns: (e) => [e.logProb(x), e.mixing.logits, e.mixing.probs, e.components.loc, e.components.scale],
+      also: [() => { mixtureSameFamily(mixing, comps); return [] }],
+      dispose: [probs, loc, x],
+    }
   })
 
   it('rejects bad arguments with named errors', () => {

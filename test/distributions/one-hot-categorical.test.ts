@@ -3,27 +3,11 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { LogitsOrProbs } from '../../src/distributions/bernoulli.js'
 import { klOneHotOneHot, oneHotCategorical } from '../../src/distributions/one-hot-categorical.js'
+import type { OneHotCategorical } from '../../src/distributions/one-hot-categorical.js'
 import { InvalidArgumentError, ShapeError, SupportError } from '../../src/errors.js'
-import { FC, expectClose, expectMomentsMatch, expectNoLeak, logSumExp64, read, sizeOf, smallShape, t } from '../helpers.js'
+import { FC, expectClose, expectMomentsMatch, read, sizeOf, t } from '../helpers.js'
+import { categoricalLogProbs64 as logProbs64, categoricalParams as withParams, doubles, noLeakLaw, shapeLaws } from './laws.js'
 
-/** Normalised log-probabilities of each row (length k) of `xs`, in doubles. */
-const logProbs64 = (xs: readonly number[], k: number, useLogits: boolean): number[][] =>
-  Array.from({ length: xs.length / k }, (_, r) => {
-    const row = xs.slice(r * k, (r + 1) * k)
-    const logs = useLogits ? row : row.map((p) => Math.log(Math.max(p, 2 ** -23)))
-    const z = logSumExp64(logs)
-    return logs.map((l) => l - z)
-  })
-
-/** A batch shape, K ∈ 1..4, and logits ∈ [-10, 10] or probs (positive weights normalised in doubles). */
-const withParams = fc.tuple(smallShape, fc.integer({ min: 1, max: 4 })).chain(([batch, k]) => fc.record({
-  batch: fc.constant(batch), k: fc.constant(k), useLogits: fc.boolean(),
-  raw: fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: sizeOf(batch) * k, maxLength: sizeOf(batch) * k }),
-})).map(({ batch, k, useLogits, raw }) => {
-  if (useLogits) return { batch, k, useLogits, values: raw.map((v) => 20 * v - 10) }
-  const w = raw.map((v) => 0.01 + v)
-  return { batch, k, useLogits, values: w.map((v, i) => v / w.slice(i - (i % k), i - (i % k) + k).reduce((a, b) => a + b, 0)) }
-})
 const make = (useLogits: boolean, values: number[], shape: number[]) =>
   oneHotCategorical(useLogits ? { logits: t(values, shape) } : { probs: t(values, shape) })
 
@@ -31,38 +15,10 @@ const make = (useLogits: boolean, values: number[], shape: number[]) =>
 const allUnitVectors = (k: number, r: number): tf.Tensor => tf.reshape(tf.eye(k), [k, ...new Array<number>(r).fill(1), k])
 
 describe('oneHotCategorical', () => {
-  it('sample and logProb have shapes sampleShape ++ batchShape (++ [K]); no rsample', () => {
-    fc.assert(fc.property(withParams, smallShape, fc.nat(), ({ batch, k, useLogits, values }, s, seed) => tf.tidy(() => {
-      const d = make(useLogits, values, [...batch, k])
-      expect(d.batchShape).toEqual(batch)
-      expect(d.eventShape).toEqual([k])
-      expect(d.numCategories).toBe(k)
-      expect(d.rsample).toBeUndefined()
-      const x = d.sample(s, seed)
-      expect(x.shape).toEqual([...s, ...batch, k])
-      expect(x.dtype).toBe('float32')
-      expect(d.logProb(x).shape).toEqual([...s, ...batch])
-      expect(read(d.sample(s, seed))).toEqual(read(x))
-    })), FC)
-  })
-
-  it('toEvent(n) moves n batch dims into the event; expand broadcasts the parameters', () => {
-    fc.assert(fc.property(withParams, smallShape, fc.nat(), ({ batch, k, useLogits, values }, s, seed) => tf.tidy(() => {
-      const d = make(useLogits, values, [...batch, k])
-      const n = batch.length
-      const ind = d.toEvent(n)
-      expect(ind.batchShape).toEqual([])
-      expect(ind.eventShape).toEqual([...batch, k])
-      const x = ind.sample(s, seed)
-      expect(x.shape).toEqual([...s, ...batch, k])
-      expect(ind.logProb(x).shape).toEqual(s)
-      expectClose(read(ind.logProb(x)), read(tf.sum(d.logProb(x), batch.map((_, i) => s.length + i))), 1e-5, 1e-3)
-      const e = d.expand([2, ...batch])
-      expect(e.batchShape).toEqual([2, ...batch])
-      expect(e.eventShape).toEqual([k])
-      expectClose(read(e.logits), [...read(d.logits), ...read(d.logits)], 1e-5, 1e-5)
-      expect(e.sample(s, seed).shape).toEqual([...s, 2, ...batch, k])
-    })), FC)
+  shapeLaws(withParams.map((p) => ({ ...p, event: [p.k], make: () => make(p.useLogits, p.values, [...p.batch, p.k]) })), {
+    reparameterized: false, dtype: 'float32', repeatable: 'sample',
+    expandTiles: { param: (d) => d.logits, rel: 1e-5, abs: 1e-5 },
+    checkShapes: (d, c) => expect(d.numCategories).toBe(c.k),
   })
 
   it('logProb equals the float64 Σ x log p to 1e-4 relative', () => {
@@ -101,7 +57,7 @@ describe('oneHotCategorical', () => {
   }))
 
   it('klOneHotOneHot equals the float64 Σ p log(p/q) and broadcasts', () => {
-    const probs = fc.array(fc.double({ min: 0.001, max: 1, noNaN: true }), { minLength: 4, maxLength: 4 })
+    const probs = doubles(4, 0.001, 1)
       .map((w) => w.map((v) => v / w.reduce((a, b) => a + b, 0)))
     fc.assert(fc.property(probs, probs, (a, b) => tf.tidy(() => {
       const p = oneHotCategorical({ probs: t(a, [4]) }), q = oneHotCategorical({ probs: t([...b, ...a], [2, 4]) })
@@ -133,21 +89,20 @@ describe('oneHotCategorical', () => {
     values.forEach((v) => expect(Number.isFinite(v)).toBe(true))
   }))
 
-  it('every public call leaves numTensors unchanged', () => {
-    const logits = t([0, 1, 2, 0, 0, 0], [2, 3]), probs = t([0.2, 0.3, 0.5, 1, 0, 0], [2, 3])
+  noLeakLaw(...(['logits', 'probs'] as const).map((given) => () => {
+    const param = given === 'logits' ? t([0, 1, 2, 0, 0, 0], [2, 3]) : t([0.2, 0.3, 0.5, 1, 0, 0], [2, 3])
     const x = t([1, 0, 0, 0, 0, 1], [2, 3])
-    for (const params of [{ logits }, { probs }]) {
-      const d = oneHotCategorical(params)
-      expectNoLeak(() => d.sample([3], 1))
-      expectNoLeak(() => d.logProb(x))
-      expectNoLeak(() => [d.mean, d.variance, d.entropy()])
-      expectNoLeak(() => d.toEvent(1).logProb(x))
-      expectNoLeak(() => { const e = d.expand([3, 2]); return [e.sample(), e.logits, e.probs] })
-      expectNoLeak(() => klOneHotOneHot(d, d))
-      expectNoLeak(() => { const n = oneHotCategorical(params); return 'logits' in params ? [n.logits, n.probs] : n.logits })
+    const params = given === 'logits' ? { logits: param } : { probs: param }
+    const d = oneHotCategorical(params)
+    return {
+      d, x, expandedOwns: (e: OneHotCategorical) => [e.logits, e.probs],
+      also: [
+        () => klOneHotOneHot(d, d),
+        () => { const n = oneHotCategorical(params); return 'logits' in params ? [n.logits, n.probs] : n.logits },
+      ],
+      dispose: [param, x],
     }
-    tf.dispose([logits, probs, x])
-  })
+  }))
 
   it('rejects bad arguments with named errors', () => {
     expect(() => oneHotCategorical({ probs: [0.5, 0.6] })).toThrow(InvalidArgumentError)

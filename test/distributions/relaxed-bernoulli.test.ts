@@ -3,7 +3,8 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { relaxedBernoulli } from '../../src/distributions/relaxed-bernoulli.js'
 import { InvalidArgumentError, ShapeError, SupportError } from '../../src/errors.js'
-import { FC, centralDiff, expectClose, expectMomentsMatch, expectNoLeak, read, simpson, simpsonGrid, sizeOf, smallShape, t } from '../helpers.js'
+import { FC, expectClose, expectMomentsMatch, read, simpson, simpsonGrid, sizeOf, smallShape, t } from '../helpers.js'
+import { doubles, expectRsampleGradsMatchFd, noLeakLaw, shapeLaws } from './laws.js'
 
 const sigmoid64 = (x: number): number => 1 / (1 + Math.exp(-x))
 /** Standard logistic density in log form: −z − 2 log(1 + e^−z), computed stably. */
@@ -20,47 +21,21 @@ const ref = (y: number, logit: number, temp: number): number => {
 
 /** Batch parameters: logits ∈ [−5, 5], temperature log-uniform in [0.2, 5]. */
 const params = (batch: number[]) => fc.record({
-  logits: fc.array(fc.double({ min: -5, max: 5, noNaN: true }), { minLength: sizeOf(batch), maxLength: sizeOf(batch) }),
-  logT: fc.array(fc.double({ min: Math.log(0.2), max: Math.log(5), noNaN: true }), { minLength: sizeOf(batch), maxLength: sizeOf(batch) }),
+  logits: doubles(sizeOf(batch), -5, 5),
+  logT: doubles(sizeOf(batch), Math.log(0.2), Math.log(5)),
 }).map(({ logits, logT }) => ({ batch, logits, temp: logT.map(Math.exp) }))
 const withParams = smallShape.chain(params)
 
 describe('relaxedBernoulli', () => {
-  it('sample, rsample and logProb have shapes sampleShape ++ batchShape; seeded draws repeat', () => {
-    fc.assert(fc.property(withParams, smallShape, fc.nat(), ({ batch, logits, temp }, s, seed) => tf.tidy(() => {
-      const d = relaxedBernoulli(t(temp, batch), { logits: t(logits, batch) })
-      expect(d.batchShape).toEqual(batch)
-      expect(d.eventShape).toEqual([])
-      expect(d.reparameterized).toBe(true)
-      expect(d.sample(s, seed).shape).toEqual([...s, ...batch])
-      expect(d.rsample(s, seed).shape).toEqual([...s, ...batch])
-      expect(d.logProb(d.sample(s, seed)).shape).toEqual([...s, ...batch])
-      expect(read(d.sample(s, seed))).toEqual(read(d.rsample(s, seed)))
-    })), FC)
+  shapeLaws(withParams.map((p) => ({ ...p, make: () => relaxedBernoulli(t(p.temp, p.batch), { logits: t(p.logits, p.batch) }) })), {
+    reparameterized: true, repeatable: 'rsample',
+    expandTiles: { param: (d) => d.logits, rel: 0, abs: 0 },
   })
 
   it('a scalar temperature broadcasts against batched logits (and vice versa)', () => tf.tidy(() => {
     expect(relaxedBernoulli(0.5, { logits: tf.zeros([2, 3]) }).batchShape).toEqual([2, 3])
     expect(relaxedBernoulli(t([0.5, 1, 2], [3, 1]), { probs: t([0.2, 0.7], [2]) }).batchShape).toEqual([3, 2])
   }))
-
-  it('toEvent(n) moves n batch dims into the event; expand prepends batch dims', () => {
-    fc.assert(fc.property(withParams, smallShape, fc.nat(), ({ batch, logits, temp }, s, seed) => tf.tidy(() => {
-      const d = relaxedBernoulli(t(temp, batch), { logits: t(logits, batch) })
-      const n = batch.length
-      const ind = d.toEvent(n)
-      expect(ind.batchShape).toEqual([])
-      expect(ind.eventShape).toEqual(batch)
-      const x = ind.sample(s, seed)
-      expect(x.shape).toEqual([...s, ...batch])
-      expect(ind.logProb(x).shape).toEqual(s)
-      expectClose(read(ind.logProb(x)), read(tf.sum(d.logProb(x), batch.map((_, i) => s.length + i))), 1e-5, 1e-3)
-      const e = d.expand([2, ...batch])
-      expect(e.batchShape).toEqual([2, ...batch])
-      expect(e.sample(s, seed).shape).toEqual([...s, 2, ...batch])
-      expectClose(read(e.logits), [...read(d.logits), ...read(d.logits)], 0, 0)
-    })), FC)
-  })
 
   it('logProb equals the float64 change-of-variables density to 1e-4 relative', () => {
     fc.assert(fc.property(withParams, fc.boolean(), fc.nat(), ({ batch, logits, temp }, useProbs, seed) => tf.tidy(() => {
@@ -104,12 +79,8 @@ describe('relaxedBernoulli', () => {
     tf.dispose([d.temperature, d.logits, d.probs])
   })
 
-  it('rsample gradients w.r.t. logits and temperature match finite differences', () => {
-    const f = (l: number, temp: number) => tf.tidy(() => read(tf.sum(tf.square(relaxedBernoulli(temp, { logits: l }).rsample([50], 3))))[0]!)
-    const [gL, gT] = tf.tidy(() => tf.grads((l: tf.Tensor, temp: tf.Tensor) =>
-      tf.sum(tf.square(relaxedBernoulli(temp, { logits: l }).rsample([50], 3))))([tf.scalar(0.4), tf.scalar(0.8)]).map((g) => read(g)[0]!))
-    expectClose([gL!, gT!], [centralDiff((l) => f(l, 0.8), 0.4, 1e-2), centralDiff((temp) => f(0.4, temp), 0.8, 1e-2)], 1e-2, 1e-3)
-  })
+  it('rsample gradients w.r.t. logits and temperature match finite differences', () =>
+    expectRsampleGradsMatchFd((l, temp) => relaxedBernoulli(temp, { logits: l }), [0.4, 0.8]))
 
   it('extreme logits (±80), probs near 0/1 and temperatures 0.05–20 give finite logProb and gradients', () => tf.tidy(() => {
     const y = t([1e-6, 0.3, 0.5, 0.999], [4])
@@ -134,17 +105,16 @@ describe('relaxedBernoulli', () => {
     expect(read(d.logProb(x)).every(Number.isFinite)).toBe(true)
   }))
 
-  it('every public call leaves numTensors unchanged', () => {
+  noLeakLaw(() => {
     const temp = t([0.5, 2], [2]), logits = t([0, 1], [2]), y = t([0.2, 0.9], [2])
-    const d = relaxedBernoulli(temp, { logits })
-    expectNoLeak(() => d.sample([3], 1))
-    expectNoLeak(() => d.rsample([3]))
-    expectNoLeak(() => d.logProb(y))
-    expectNoLeak(() => d.toEvent(1).logProb(y))
-    expectNoLeak(() => { const e = d.expand([3, 2]); return [e.sample(), e.temperature, e.logits, e.probs] })
-    expectNoLeak(() => { const n = relaxedBernoulli(1, { logits: 0 }); return [n.temperature, n.logits, n.probs] })
-    expectNoLeak(() => { const n = relaxedBernoulli(1, { probs: 0.3 }); return [n.temperature, n.logits, n.probs] })
-    tf.dispose([temp, logits, y])
+    return {
+      d: relaxedBernoulli(temp, { logits }), x: y, expandedOwns: (e) => [e.temperature, e.logits, e.probs],
+      also: [
+        () => { const n = relaxedBernoulli(1, { logits: 0 }); return [n.temperature, n.logits, n.probs] },
+        () => { const n = relaxedBernoulli(1, { probs: 0.3 }); return [n.temperature, n.logits, n.probs] },
+      ],
+      dispose: [temp, logits, y],
+    }
   })
 
   it('rejects bad arguments with named errors', () => {

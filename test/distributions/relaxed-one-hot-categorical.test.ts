@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest'
 import { relaxedBernoulli } from '../../src/distributions/relaxed-bernoulli.js'
 import { relaxedOneHotCategorical } from '../../src/distributions/relaxed-one-hot-categorical.js'
 import { InvalidArgumentError, ShapeError, SupportError } from '../../src/errors.js'
-import { FC, centralDiff, expectClose, expectMomentsMatch, expectNoLeak, lgamma, logSumExp64, read, simpson, simpsonGrid, sizeOf, smallShape, t } from '../helpers.js'
+import { FC, centralDiff, expectClose, expectMomentsMatch, lgamma, logSumExp64, read, simpson, simpsonGrid, sizeOf, smallShape, t } from '../helpers.js'
+import { doubles, noLeakLaw, shapeLaws } from './laws.js'
 
 const sigmoid64 = (x: number): number => 1 / (1 + Math.exp(-x))
 
@@ -23,8 +24,8 @@ const ref = (y: readonly number[], logits: readonly number[], temp: number): num
 
 /** Batch parameters: K ∈ 2..4, logits ∈ [−5, 5], temperature log-uniform in [0.2, 5]. */
 const params = (batch: number[]) => fc.integer({ min: 2, max: 4 }).chain((k) => fc.record({
-  logits: fc.array(fc.double({ min: -5, max: 5, noNaN: true }), { minLength: sizeOf(batch) * k, maxLength: sizeOf(batch) * k }),
-  logT: fc.array(fc.double({ min: Math.log(0.2), max: Math.log(5), noNaN: true }), { minLength: sizeOf(batch), maxLength: sizeOf(batch) }),
+  logits: doubles(sizeOf(batch) * k, -5, 5),
+  logT: doubles(sizeOf(batch), Math.log(0.2), Math.log(5)),
 }).map(({ logits, logT }) => ({ batch, k, logits, temp: logT.map(Math.exp) })))
 const withParams = smallShape.chain(params)
 const make = (p: { batch: number[]; k: number; logits: number[]; temp: number[] }) =>
@@ -35,17 +36,9 @@ const rows = (xs: readonly number[], k: number): number[][] =>
   Array.from({ length: xs.length / k }, (_, i) => xs.slice(i * k, (i + 1) * k))
 
 describe('relaxedOneHotCategorical', () => {
-  it('sample, rsample and logProb have shapes sampleShape ++ batchShape (++ [K]); seeded draws repeat', () => {
-    fc.assert(fc.property(withParams, smallShape, fc.nat(), (p, s, seed) => tf.tidy(() => {
-      const d = make(p)
-      expect(d.batchShape).toEqual(p.batch)
-      expect(d.eventShape).toEqual([p.k])
-      expect(d.reparameterized).toBe(true)
-      expect(d.sample(s, seed).shape).toEqual([...s, ...p.batch, p.k])
-      expect(d.rsample(s, seed).shape).toEqual([...s, ...p.batch, p.k])
-      expect(d.logProb(d.sample(s, seed)).shape).toEqual([...s, ...p.batch])
-      expect(read(d.sample(s, seed))).toEqual(read(d.rsample(s, seed)))
-    })), FC)
+  shapeLaws(withParams.map((p) => ({ ...p, event: [p.k], make: () => make(p) })), {
+    reparameterized: true, repeatable: 'rsample',
+    expandTiles: { param: (d) => d.logits, rel: 1e-6, abs: 1e-6 },
   })
 
   it('a scalar temperature broadcasts against batched logits, and a batched one against unbatched logits', () => tf.tidy(() => {
@@ -54,24 +47,6 @@ describe('relaxedOneHotCategorical', () => {
     expect(d.batchShape).toEqual([3])
     expect(d.sample([4], 0).shape).toEqual([4, 3, 3])
   }))
-
-  it('toEvent(n) moves n batch dims into the event; expand prepends batch dims', () => {
-    fc.assert(fc.property(withParams, smallShape, fc.nat(), (p, s, seed) => tf.tidy(() => {
-      const d = make(p)
-      const n = p.batch.length
-      const ind = d.toEvent(n)
-      expect(ind.batchShape).toEqual([])
-      expect(ind.eventShape).toEqual([...p.batch, p.k])
-      const x = ind.sample(s, seed)
-      expect(x.shape).toEqual([...s, ...p.batch, p.k])
-      expect(ind.logProb(x).shape).toEqual(s)
-      expectClose(read(ind.logProb(x)), read(tf.sum(d.logProb(x), p.batch.map((_, i) => s.length + i))), 1e-5, 1e-3)
-      const e = d.expand([2, ...p.batch])
-      expect(e.batchShape).toEqual([2, ...p.batch])
-      expect(e.sample(s, seed).shape).toEqual([...s, 2, ...p.batch, p.k])
-      expectClose(read(e.logits), [...read(d.logits), ...read(d.logits)], 1e-6, 1e-6)
-    })), FC)
-  })
 
   it('logProb equals the float64 product-form density to 1e-4 relative', () => {
     fc.assert(fc.property(withParams, fc.nat(), (p, seed) => tf.tidy(() => {
@@ -156,17 +131,16 @@ describe('relaxedOneHotCategorical', () => {
     expect(read(d.logProb(x)).every(Number.isFinite)).toBe(true)
   }))
 
-  it('every public call leaves numTensors unchanged', () => {
+  noLeakLaw(() => {
     const temp = t([0.5, 2], [2]), logits = t([0, 1, 2, 0, 0, 0], [2, 3]), y = t([0.2, 0.3, 0.5, 0.1, 0.1, 0.8], [2, 3])
-    const d = relaxedOneHotCategorical(temp, { logits })
-    expectNoLeak(() => d.sample([3], 1))
-    expectNoLeak(() => d.rsample([3]))
-    expectNoLeak(() => d.logProb(y))
-    expectNoLeak(() => d.toEvent(1).logProb(y))
-    expectNoLeak(() => { const e = d.expand([3, 2]); return [e.sample(), e.temperature, e.logits, e.probs] })
-    expectNoLeak(() => { const n = relaxedOneHotCategorical(1, { logits: [0, 1] }); return [n.temperature, n.logits, n.probs] })
-    expectNoLeak(() => { const n = relaxedOneHotCategorical(1, { probs: [0.3, 0.7] }); return [n.temperature, n.logits, n.probs] })
-    tf.dispose([temp, logits, y])
+    return {
+      d: relaxedOneHotCategorical(temp, { logits }), x: y, expandedOwns: (e) => [e.temperature, e.logits, e.probs],
+      also: [
+        () => { const n = relaxedOneHotCategorical(1, { logits: [0, 1] }); return [n.temperature, n.logits, n.probs] },
+        () => { const n = relaxedOneHotCategorical(1, { probs: [0.3, 0.7] }); return [n.temperature, n.logits, n.probs] },
+      ],
+      dispose: [temp, logits, y],
+    }
   })
 
   it('rejects bad arguments with named errors', () => {

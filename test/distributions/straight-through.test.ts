@@ -7,9 +7,10 @@ import { oneHotCategorical } from '../../src/distributions/one-hot-categorical.j
 import { relaxedBernoulli } from '../../src/distributions/relaxed-bernoulli.js'
 import { relaxedOneHotCategorical } from '../../src/distributions/relaxed-one-hot-categorical.js'
 import { straightThrough } from '../../src/distributions/straight-through.js'
-import type { StraightThroughBase } from '../../src/distributions/straight-through.js'
+import type { StraightThrough, StraightThroughBase } from '../../src/distributions/straight-through.js'
 import { InvalidArgumentError, ShapeError, SupportError } from '../../src/errors.js'
-import { FC, expectClose, expectMomentsMatch, expectNoLeak, logSumExp64, read, sizeOf, smallShape, softplus64, t } from '../helpers.js'
+import { FC, expectClose, expectMomentsMatch, logSumExp64, read, sizeOf, smallShape, softplus64, t } from '../helpers.js'
+import { doubles, noLeakLaw, shapeLaws } from './laws.js'
 
 type Family = 'bernoulli' | 'oneHot' | 'relaxedBernoulli' | 'relaxedOneHot'
 const FAMILIES: readonly Family[] = ['bernoulli', 'oneHot', 'relaxedBernoulli', 'relaxedOneHot']
@@ -28,42 +29,13 @@ const withParams = fc.record({ f: fc.constantFrom(...FAMILIES), batch: smallShap
   .chain(({ f, batch, k }) => {
     const event = isBinary(f) ? [] : [k]
     const n = sizeOf(batch) * (isBinary(f) ? 1 : k)
-    return fc.array(fc.double({ min: -4, max: 4, noNaN: true }), { minLength: n, maxLength: n })
-      .map((logits) => ({ f, batch, event, logits }))
+    return doubles(n, -4, 4).map((logits) => ({ f, batch, event, logits }))
   })
 
 describe('straightThrough', () => {
-  it('sample, rsample and logProb have shapes sampleShape ++ batchShape (++ event); seeded draws repeat', () => {
-    fc.assert(fc.property(withParams, smallShape, fc.nat(), ({ f, batch, event, logits }, s, seed) => tf.tidy(() => {
-      const d = straightThrough(base(f, t(logits, [...batch, ...event])))
-      expect(d._tag).toBe('StraightThrough')
-      expect(d.reparameterized).toBe(true)
-      expect(d.batchShape).toEqual(batch)
-      expect(d.eventShape).toEqual(event)
-      expect(d.sample(s, seed).shape).toEqual([...s, ...batch, ...event])
-      expect(d.rsample(s, seed).shape).toEqual([...s, ...batch, ...event])
-      expect(d.rsample(s, seed).dtype).toBe('float32')
-      expect(d.logProb(d.sample(s, seed)).shape).toEqual([...s, ...batch])
-      expect(read(d.sample(s, seed))).toEqual(read(d.rsample(s, seed)))
-    })), FC)
-  })
-
-  it('toEvent(n) moves n batch dims into the event; expand prepends batch dims', () => {
-    fc.assert(fc.property(withParams, smallShape, fc.nat(), ({ f, batch, event, logits }, s, seed) => tf.tidy(() => {
-      const d = straightThrough(base(f, t(logits, [...batch, ...event])))
-      const ind = d.toEvent(batch.length)
-      expect(ind.batchShape).toEqual([])
-      expect(ind.eventShape).toEqual([...batch, ...event])
-      const x = ind.sample(s, seed)
-      expect(x.shape).toEqual([...s, ...batch, ...event])
-      expect(ind.logProb(x).shape).toEqual(s)
-      expectClose(read(ind.logProb(x)), read(tf.sum(d.logProb(x), batch.map((_, i) => s.length + i))), 1e-5, 1e-3)
-      const e = d.expand([2, ...batch])
-      expect(e._tag).toBe('StraightThrough')
-      expect(e.base._tag).toBe(d.base._tag)
-      expect(e.batchShape).toEqual([2, ...batch])
-      expect(e.rsample(s, seed).shape).toEqual([...s, 2, ...batch, ...event])
-    })), FC)
+  shapeLaws(withParams.map((p) => ({ ...p, make: () => straightThrough(base(p.f, t(p.logits, [...p.batch, ...p.event]))) })), {
+    reparameterized: true, tag: 'StraightThrough', dtype: 'float32', repeatable: 'rsample',
+    checkEvent: ({ d, e }) => expect(e.base._tag).toBe(d.base._tag),
   })
 
   it('logProb of a hard value is the float64 Bernoulli / Categorical log-mass with the same logits', () => {
@@ -164,21 +136,18 @@ describe('straightThrough', () => {
     }
   }))
 
-  it('every public call leaves numTensors unchanged', () => {
-    for (const f of FAMILIES) {
-      const l = t([0, 1, -1, 2, 0.5, 0], [2, 3])
-      const b = base(f, l)
-      const d = straightThrough(b)
-      const x = d.sample([2], 0)
-      expectNoLeak(() => d.sample([3], 1))
-      expectNoLeak(() => d.rsample([3]))
-      expectNoLeak(() => d.logProb(x))
-      expectNoLeak(() => d.toEvent(1).logProb(x))
-      expectNoLeak(() => { const e = d.expand([4, ...d.batchShape]); return [e.sample(), e.base.logits, e.base.probs, ...('temperature' in e.base ? [e.base.temperature] : [])] })
-      expectNoLeak(() => straightThrough(b).rsample([2], 1))
-      tf.dispose([l, x, b.logits, b.probs, ...('temperature' in b ? [b.temperature] : [])])
+  noLeakLaw(...FAMILIES.map((f) => () => {
+    const l = t([0, 1, -1, 2, 0.5, 0], [2, 3])
+    const b = base(f, l)
+    const d = straightThrough(b)
+    const x = d.sample([2], 0)
+    return {
+      d, x, expandTo: [4, ...d.batchShape],
+      expandedOwns: (e: StraightThrough) => [e.base.logits, e.base.probs, ...('temperature' in e.base ? [e.base.temperature] : [])],
+      also: [() => straightThrough(b).rsample([2], 1)],
+      dispose: [l, x, b.logits, b.probs, ...('temperature' in b ? [b.temperature] : [])],
     }
-  })
+  }))
 
   it('rejects bad arguments with named errors', () => {
     const n = normal(0, 1)

@@ -1,59 +1,20 @@
 import * as tf from '@tensorflow/tfjs-core'
-import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { klUniformUniform, uniform } from '../../src/distributions/uniform.js'
 import { setValidation } from '../../src/distributions/validation.js'
 import { InvalidArgumentError, ShapeError, SupportError } from '../../src/errors.js'
-import { FC, centralDiff, expectClose, expectMomentsMatch, expectNoLeak, read, simpsonGrid, sizeOf, smallShape, t } from '../helpers.js'
+import { expectClose, expectMomentsMatch, read, t } from '../helpers.js'
+import { expectFiniteLogProbAndGrads, expectIntegratesToOne, expectRsampleGradsMatchFd, locScaleParams, noLeakLaw, referenceLogProbLaw, shapeLaws } from './laws.js'
 
 const ref = (x: number, low: number, high: number): number => (x >= low && x <= high ? -Math.log(high - low) : -Infinity)
 
 /** Parameters for a batch: low ∈ [-10, 10], width log-uniform in [1e-3, 1e3]. */
-const params = (batch: number[]) => fc.record({
-  low: fc.array(fc.double({ min: -10, max: 10, noNaN: true }), { minLength: sizeOf(batch), maxLength: sizeOf(batch) }),
-  logWidth: fc.array(fc.double({ min: -3, max: 3, noNaN: true }), { minLength: sizeOf(batch), maxLength: sizeOf(batch) }),
-}).map(({ low, logWidth }) => ({ batch, low, high: low.map((l, i) => l + 10 ** logWidth[i]!) }))
-const withParams = smallShape.chain(params)
+const withParams = locScaleParams([-10, 10], [-3, 3]).map(({ batch, loc, scale }) => ({ batch, low: loc, high: loc.map((l, i) => l + scale[i]!) }))
 
 describe('uniform', () => {
-  it('sample, rsample and logProb have shapes sampleShape ++ batchShape', () => {
-    fc.assert(fc.property(withParams, smallShape, fc.nat(), ({ batch, low, high }, s, seed) => tf.tidy(() => {
-      const d = uniform(t(low, batch), t(high, batch))
-      expect(d.batchShape).toEqual(batch)
-      expect(d.eventShape).toEqual([])
-      expect(d.sample(s, seed).shape).toEqual([...s, ...batch])
-      expect(d.rsample(s, seed).shape).toEqual([...s, ...batch])
-      expect(d.logProb(d.sample(s, seed)).shape).toEqual([...s, ...batch])
-      expect(read(d.sample(s, seed))).toEqual(read(d.sample(s, seed)))
-    })), FC)
-  })
-
-  it('toEvent(n) moves n batch dims into the event; expand prepends batch dims', () => {
-    fc.assert(fc.property(withParams, smallShape, fc.nat(), ({ batch, low, high }, s, seed) => tf.tidy(() => {
-      const d = uniform(t(low, batch), t(high, batch))
-      const ind = d.toEvent(batch.length)
-      expect(ind.batchShape).toEqual([])
-      expect(ind.eventShape).toEqual(batch)
-      const x = ind.sample(s, seed)
-      expect(x.shape).toEqual([...s, ...batch])
-      expect(ind.logProb(x).shape).toEqual(s)
-      expectClose(read(ind.logProb(x)), read(tf.sum(d.logProb(x), batch.map((_, i) => s.length + i))), 1e-5, 1e-3)
-      const e = d.expand([2, ...batch])
-      expect(e.batchShape).toEqual([2, ...batch])
-      expect(e.sample(s, seed).shape).toEqual([...s, 2, ...batch])
-      expect(e.logProb(e.sample(s, seed)).shape).toEqual([...s, 2, ...batch])
-    })), FC)
-  })
-
-  it('logProb equals the float64 closed form to 1e-4 relative', () => {
-    fc.assert(fc.property(withParams, fc.nat(), ({ batch, low, high }, seed) => tf.tidy(() => {
-      const d = uniform(t(low, batch), t(high, batch))
-      const x = d.sample([3], seed)
-      const xs = read(x), k = sizeOf(batch)
-      const lows = read(d.low), highs = read(d.high)
-      expectClose(read(d.logProb(x)), xs.map((v, i) => ref(v, lows[i % k]!, highs[i % k]!)), 1e-4, 1e-4)
-    })), FC)
-  })
+  const cases = withParams.map((p) => ({ ...p, make: () => uniform(t(p.low, p.batch), t(p.high, p.batch)) }))
+  shapeLaws(cases, { reparameterized: true, repeatable: 'sample', expandedLogProb: true })
+  referenceLogProbLaw(cases, { params: (d) => [d.low, d.high], ref, rel: 1e-4, abs: 1e-4 })
 
   it('logProb is −∞ outside [low, high] when validation is off', () => {
     setValidation(false)
@@ -63,13 +24,7 @@ describe('uniform', () => {
   })
 
   it('the density integrates to 1', () => {
-    for (const [low, high] of [[0, 1], [3, 3.01], [-500, 2000]] as const) {
-      tf.tidy(() => {
-        const { nodes, weights } = simpsonGrid(low, high, 2000)
-        const p = read(tf.exp(uniform(low, high).logProb(t(nodes, [nodes.length]))))
-        expect(p.reduce((s, v, i) => s + v * weights[i]!, 0)).toBeCloseTo(1, 4)
-      })
-    }
+    for (const [low, high] of [[0, 1], [3, 3.01], [-500, 2000]] as const) expectIntegratesToOne(() => uniform(low, high), low, high, 2000)
   })
 
   it('sample mean and variance match mean and variance (CLT bound)', () => tf.tidy(() => {
@@ -91,18 +46,11 @@ describe('uniform', () => {
     expectClose(read(klUniformUniform(p, q)), [Math.log(3), 0, Infinity, Infinity], 1e-5)
   }))
 
-  it('rsample gradients w.r.t. low and high match finite differences', () => {
-    const f = (l: number, h: number) => tf.tidy(() => read(tf.sum(tf.square(uniform(l, h).rsample([50], 3))))[0]!)
-    const [gLow, gHigh] = tf.tidy(() => tf.grads((l: tf.Tensor, h: tf.Tensor) => tf.sum(tf.square(uniform(l, h).rsample([50], 3))))([tf.scalar(0.7), tf.scalar(1.9)]).map((g) => read(g)[0]!))
-    expectClose([gLow!, gHigh!], [centralDiff((l) => f(l, 1.9), 0.7, 1e-2), centralDiff((h) => f(0.7, h), 1.9, 1e-2)], 1e-2, 1e-3)
-  })
+  it('rsample gradients w.r.t. low and high match finite differences', () => expectRsampleGradsMatchFd((l, h) => uniform(l, h), [0.7, 1.9]))
 
   it('extreme widths (1e-6, 1e6) give finite logProb and gradients', () => tf.tidy(() => {
     for (const width of [1e-6, 1e6]) {
-      const x = t([0.5 + width / 4, 0.5 + width / 2], [2])
-      const g = tf.grads((l: tf.Tensor, h: tf.Tensor) => tf.sum(uniform(l, h).logProb(x)))([tf.scalar(0.5), tf.scalar(0.5 + width)])
-      const values = [...read(uniform(0.5, 0.5 + width).logProb(x)), ...g.flatMap(read)]
-      values.forEach((v) => expect(Number.isFinite(v)).toBe(true))
+      expectFiniteLogProbAndGrads((l, h) => uniform(l, h), [tf.scalar(0.5), tf.scalar(0.5 + width)], t([0.5 + width / 4, 0.5 + width / 2], [2]))
     }
   }))
 
@@ -113,18 +61,16 @@ describe('uniform', () => {
     expect(ok.every((v) => v === 1)).toBe(true)
   }))
 
-  it('every public call leaves numTensors unchanged', () => {
+  noLeakLaw(() => {
     const low = t([0, 1], [2]), high = t([1, 2], [2]), x = t([0.5, 1.5], [2]), bad = t([1, 1], [2])
-    const d = uniform(low, high)
-    expectNoLeak(() => d.sample([3], 1))
-    expectNoLeak(() => d.rsample([3]))
-    expectNoLeak(() => d.logProb(x))
-    expectNoLeak(() => [d.mean, d.variance, d.entropy()])
-    expectNoLeak(() => d.toEvent(1).logProb(x))
-    expectNoLeak(() => { const e = d.expand([3, 2]); return [e.sample(), e.low, e.high] })
-    expectNoLeak(() => { const n = uniform(0, 1); return [n.low, n.high] })
-    expectNoLeak(() => { expect(() => uniform(low, bad)).toThrow(InvalidArgumentError); return [] })
-    tf.dispose([low, high, x, bad])
+    return {
+      d: uniform(low, high), x, expandedOwns: (e) => [e.low, e.high],
+      also: [
+        () => { const n = uniform(0, 1); return [n.low, n.high] },
+        () => { expect(() => uniform(low, bad)).toThrow(InvalidArgumentError); return [] },
+      ],
+      dispose: [low, high, x, bad],
+    }
   })
 
   it('rejects bad arguments with named errors', () => {
