@@ -1,0 +1,87 @@
+/**
+ * Small networks for the model families, as `Network`s (a forward pass plus
+ * trainable variables): MLPs and the 28×28 conv encoder/decoder pair. Weights
+ * are created at construction, Glorot-uniform from a seed; `dispose()` frees them.
+ */
+import * as tf from '@tensorflow/tfjs-core'
+import { InvalidArgumentError } from '../errors.js'
+import { softplus } from '../backend/numerics.js'
+import { subSeed } from '../backend/seed.js'
+import type { Network } from '../dsl/messages.js'
+
+/** A network that owns its variables. */
+export interface OwnedNetwork<I = tf.Tensor, O = tf.Tensor> extends Network<I, O> {
+  readonly dispose: () => void
+}
+
+/** Hidden-unit nonlinearities. */
+export type Activation = 'softplus' | 'relu' | 'tanh' | 'linear'
+
+const activate = (a: Activation, x: tf.Tensor): tf.Tensor =>
+  a === 'softplus' ? softplus(x) : a === 'relu' ? tf.relu(x) : a === 'tanh' ? tf.tanh(x) : x
+
+/** A Glorot-uniform variable of `shape` (fan-in/out from the last two dims and the receptive field). */
+export const glorot = (shape: number[], seed: number | undefined, fanIn: number, fanOut: number): tf.Variable => {
+  const limit = Math.sqrt(6 / (fanIn + fanOut))
+  return tf.tidy(() => tf.variable(tf.randomUniform(shape, -limit, limit, 'float32', seed), true))
+}
+
+const ownedBy = <I, O>(variables: tf.Variable[], apply: (x: I) => O): OwnedNetwork<I, O> =>
+  ({ apply, variables, dispose: () => { for (const v of variables) v.dispose() } })
+
+/**
+ * A fully connected network: sizes [in, h1, …, out], `activation` after every layer but the last.
+ *
+ * @example const enc = mlp({ sizes: [784, 400, 100], activation: 'softplus', seed: 1 })
+ */
+export const mlp = (opts: { readonly sizes: readonly number[]; readonly activation?: Activation; readonly seed?: number }): OwnedNetwork => {
+  const { sizes } = opts
+  if (sizes.length < 2 || sizes.some((d) => !Number.isInteger(d) || d < 1)) {
+    throw new InvalidArgumentError(`mlp: sizes must be at least two positive integers (input, …, output); got ${JSON.stringify(sizes)}`)
+  }
+  const layers = sizes.slice(1).map((out, i) => ({
+    w: glorot([sizes[i]!, out], subSeed(opts.seed, 2 * i), sizes[i]!, out),
+    b: tf.variable(tf.zeros([out]), true),
+  }))
+  const activation = opts.activation ?? 'softplus'
+  return ownedBy(layers.flatMap((l) => [l.w, l.b]), (x: tf.Tensor) =>
+    layers.reduce((h, l, i) => {
+      const y = tf.add(tf.matMul(h, l.w), l.b)
+      return i === layers.length - 1 ? y : activate(activation, y)
+    }, x))
+}
+
+/**
+ * The conv encoder for 28×28×c images: two stride-2 3×3 convolutions (32, 64 channels, ReLU), then a dense layer to `outDim`.
+ *
+ * @example const enc = convEncoder({ channels: 1, outDim: 2 * 16, seed: 1 })
+ */
+export const convEncoder = (opts: { readonly channels: number; readonly outDim: number; readonly seed?: number }): OwnedNetwork => {
+  const c = opts.channels
+  const k1 = glorot([3, 3, c, 32], subSeed(opts.seed, 0), 9 * c, 9 * 32), b1 = tf.variable(tf.zeros([32]))
+  const k2 = glorot([3, 3, 32, 64], subSeed(opts.seed, 1), 9 * 32, 9 * 64), b2 = tf.variable(tf.zeros([64]))
+  const head = mlp({ sizes: [7 * 7 * 64, opts.outDim], seed: subSeed(opts.seed, 2) })
+  return ownedBy([k1, b1, k2, b2, ...head.variables], (x: tf.Tensor) => {
+    const h1 = tf.relu(tf.add(tf.conv2d(x as tf.Tensor4D, k1 as tf.Tensor4D, 2, 'same'), b1))
+    const h2 = tf.relu(tf.add(tf.conv2d(h1 as tf.Tensor4D, k2 as tf.Tensor4D, 2, 'same'), b2))
+    return head.apply(tf.reshape(h2, [x.shape[0]!, 7 * 7 * 64]))
+  })
+}
+
+/**
+ * The conv decoder to 28×28×`channels` outputs: dense to 7×7×64 (ReLU), two stride-2 transposed convolutions (32, then `channels`).
+ *
+ * @example const dec = convDecoder({ inDim: 16, channels: 1, seed: 2 })
+ */
+export const convDecoder = (opts: { readonly inDim: number; readonly channels: number; readonly seed?: number }): OwnedNetwork => {
+  const c = opts.channels
+  const head = mlp({ sizes: [opts.inDim, 7 * 7 * 64], seed: subSeed(opts.seed, 0) })
+  const k1 = glorot([3, 3, 32, 64], subSeed(opts.seed, 1), 9 * 64, 9 * 32), b1 = tf.variable(tf.zeros([32]))
+  const k2 = glorot([3, 3, c, 32], subSeed(opts.seed, 2), 9 * 32, 9 * c), b2 = tf.variable(tf.zeros([c]))
+  return ownedBy([...head.variables, k1, b1, k2, b2], (z: tf.Tensor) => {
+    const n = z.shape[0]!
+    const h = tf.reshape(tf.relu(head.apply(z)), [n, 7, 7, 64]) as tf.Tensor4D
+    const h1 = tf.relu(tf.add(tf.conv2dTranspose(h, k1 as tf.Tensor4D, [n, 14, 14, 32], 2, 'same'), b1)) as tf.Tensor4D
+    return tf.add(tf.conv2dTranspose(h1, k2 as tf.Tensor4D, [n, 28, 28, c], 2, 'same'), b2)
+  })
+}
