@@ -41,7 +41,10 @@ export interface FitOptions {
   readonly seed?: number
   /** Validation data: its loss is recorded each epoch. */
   readonly validation?: tf.Tensor | readonly tf.Tensor[]
-  readonly onStep?: (info: { readonly step: number; readonly loss: number }) => void
+  /** After each step; `batch` (the step's arguments) is valid only during the call. */
+  readonly onStep?: (info: { readonly step: number; readonly loss: number; readonly batch: readonly tf.Tensor[] }) => void
+  /** Before each epoch (1-based epoch number): schedules such as KL warm-up. */
+  readonly onEpochStart?: (epoch: number) => void | Promise<void>
   /** Called after each epoch; return 'stop' to end training. */
   readonly onEpochEnd?: (record: EpochRecord) => void | 'stop' | Promise<void | 'stop'>
   /** Stop when the monitored loss has not improved by `minDelta` for `patience` epochs. */
@@ -138,12 +141,13 @@ export const fitLoop = async <Args extends readonly tf.Tensor[]>(s: Svi, model: 
   const es = opts.earlyStopping
   let best = Infinity, sinceBest = 0, stoppedEarly = false
   for (let epoch = first + 1; epoch <= first + epochs && !stoppedEarly; epoch++) {
+    await opts.onEpochStart?.(epoch)
     const t0 = performance.now()
     const order = opts.shuffle === false || iterable !== undefined ? undefined : permutation(n, ((opts.seed ?? 0) * 7919 + epoch) >>> 0)
     const batches = iterable ?? tensorBatches(xs, batchSize, order)
     const trainLoss = await meanOver(batches, async (b) => {
       const loss = step(m, g, ...b)
-      opts.onStep?.({ step: s.state.step, loss })
+      opts.onStep?.({ step: s.state.step, loss, batch: b })
       await new Promise<void>((r) => setImmediate(r))   // let Ctrl-C and timers run between steps
       return loss
     }, iterable === undefined)

@@ -15,6 +15,8 @@ import { convDecoder, convEncoder, mlp } from './networks.js'
 import type { Activation, OwnedNetwork } from './networks.js'
 import { gaussianHead, pixelLikelihood, pixelMean } from './heads.js'
 import type { Likelihood } from './heads.js'
+import type { ImageModel } from './image-model.js'
+import { asImages, priorDraws, traversalLatents } from './latent-grid.js'
 
 /** Options of {@link vae}. */
 export interface VaeOptions {
@@ -33,7 +35,8 @@ export interface VaeOptions {
 }
 
 /** A VAE: model and guide programs over a batch `x`, its networks, and helpers. */
-export interface Vae {
+export interface Vae extends ImageModel {
+  readonly kind: 'vae'
   readonly model: ReturnType<typeof vaeModel>
   readonly guide: ReturnType<typeof vaeGuide>
   readonly networks: { readonly encoder: OwnedNetwork; readonly decoder: OwnedNetwork }
@@ -41,9 +44,8 @@ export interface Vae {
   readonly likelihood: Likelihood
   /** q(z | x): loc and scale. */
   readonly encode: (x: tf.Tensor) => { loc: tf.Tensor; scale: tf.Tensor }
-  /** The mean image of p(x | z). */
+  /** The mean image of p(x | z), in the networks' layout (flat for an MLP). */
   readonly decode: (z: tf.Tensor) => tf.Tensor
-  readonly dispose: () => void
 }
 
 
@@ -89,10 +91,19 @@ export const vae = (opts: VaeOptions): Vae => {
   if (!Number.isInteger(opts.zDim) || opts.zDim < 1) throw new InvalidArgumentError(`vae: zDim must be a positive integer; got ${opts.zDim}`)
   const o = { zDim: opts.zDim, likelihood: opts.likelihood ?? 'bernoulli', beta: opts.beta ?? 1 } as const
   const networks = networksFor(opts)
+  const shape = opts.imageShape ?? [opts.xDim ?? 0, 1, 1] as const
+  const flat = opts.conv !== true
+  const encode = (x: tf.Tensor) => tf.tidy(() => gaussianHead(networks.encoder.apply(x), o.zDim))
+  const decode = (z: tf.Tensor) => tf.tidy(() => pixelMean(o.likelihood, networks.decoder.apply(z)))
+  const images = (z: tf.Tensor) => tf.tidy(() => asImages(decode(z), shape))
   return {
+    kind: 'vae', imageShape: shape,
     model: vaeModel(o, networks.decoder), guide: vaeGuide(o, networks.encoder), networks, zDim: o.zDim, likelihood: o.likelihood,
-    encode: (x) => tf.tidy(() => gaussianHead(networks.encoder.apply(x), o.zDim)),
-    decode: (z) => tf.tidy(() => pixelMean(o.likelihood, networks.decoder.apply(z))),
+    inputs: (x) => [flat ? tf.reshape(x, [x.shape[0], -1]) : tf.clone(x)],
+    encode, decode,
+    sample: (n, seed) => tf.tidy(() => images(priorDraws(n, o.zDim, seed))),
+    reconstruct: (x) => tf.tidy(() => images(encode(flat ? tf.reshape(x, [x.shape[0], -1]) : x).loc)),
+    traverse: (rows, cols) => tf.tidy(() => images(traversalLatents(rows, cols, o.zDim))),
     dispose: () => { networks.encoder.dispose(); networks.decoder.dispose() },
   }
 }

@@ -36,6 +36,23 @@ describe('vae', () => {
     s.params.dispose(); m.dispose(); tf.dispose([x, labels])
   })
 
+  it('implements ImageModel: inputs, sample, reconstruct and traverse give images in [0, 1]', () => {
+    const x = binaryImages(3)
+    const m = vae({ imageShape: [28, 28, 1], zDim: 2, hidden: [16], seed: 5 })
+    tf.tidy(() => {
+      const labels = tf.tensor1d([0, 1, 2], 'int32')
+      expect(m.inputs(x, labels).map((t) => t.shape)).toEqual([[3, 784]])
+      for (const images of [m.sample(5, 1), m.reconstruct(x, labels), m.traverse(4, 6, 1)]) {
+        expect(images.shape.slice(1)).toEqual([28, 28, 1])
+        expect(tf.min(images).dataSync()[0]).toBeGreaterThanOrEqual(0)
+        expect(tf.max(images).dataSync()[0]).toBeLessThanOrEqual(1)
+      }
+      expect(m.traverse(4, 6, 1).shape[0]).toBe(24)
+      expect(m.sample(5, 1).dataSync()).toEqual(m.sample(5, 1).dataSync())
+    })
+    m.dispose(); x.dispose()
+  })
+
   it('beta scales the latent site in model and guide (β-VAE)', () => tf.tidy(() => {
     const { x } = twoPrototypes(4, 16)
     const m = vae({ xDim: 16, zDim: 2, hidden: [8], beta: 4, seed: 3 })
