@@ -36,7 +36,7 @@ describe('ladderVae', () => {
     const { x, labels } = twoPrototypes(64, 16, 4)
     const m = ladderVae({ imageShape: [16, 1, 1], latentDims: [4, 2], hidden: 32, warmup: 3, seed: 2 })
     const s = svi({ optimizer: tf.train.adam(0.01), loss: elbo(), seed: 2 })
-    const h = await s.fit(m.model, m.guide, x, { epochs: 30, batchSize: 16, progress: false, onEpochStart: m.beforeEpoch })
+    const h = await s.fit(m.model, m.guide, [x], { epochs: 30, batchSize: 16, progress: false, onEpochStart: m.beforeEpoch })
     expect(h.epochs.at(-1)!.trainLoss).toBeLessThan(h.epochs[3]!.trainLoss)
     const names = s.params.entries().map((e) => e.name).sort()
     expect(names).toEqual(['decoder', 'head1', 'head2', 'topdown1', 'up1', 'up2'])

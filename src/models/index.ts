@@ -1,0 +1,12 @@
+/** The model families, each written with the public DSL, and their networks. */
+export { vae } from './vae.js'
+export type { Vae, VaeOptions } from './vae.js'
+export { cvae } from './cvae.js'
+export type { Cvae, CvaeOptions } from './cvae.js'
+export { ladderVae, precisionMerge } from './ladder-vae.js'
+export type { LadderVae, LadderVaeOptions } from './ladder-vae.js'
+export type { ImageModel, ModelKind, Extra } from './image-model.js'
+export { mlp, convEncoder, convDecoder, glorot } from './networks.js'
+export type { OwnedNetwork, Activation } from './networks.js'
+export { gaussianHead, pixelLikelihood, pixelMean } from './heads.js'
+export type { Likelihood } from './heads.js'
