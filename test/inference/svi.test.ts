@@ -67,6 +67,22 @@ describe('svi on the conjugate model', () => {
     s.params.dispose()
   })
 
+  it('clipNorm bounds the global gradient norm of each update', () => {
+    const x = data()
+    const norms = [undefined, 0.1].map((clipNorm) => {
+      const s = svi({ optimizer: tf.train.sgd(1), loss: elbo(), seed: 1, ...(clipNorm === undefined ? {} : { clipNorm }) })
+      s.init(model, guide({ loc: -3, scale: 3 }), x)
+      const before = s.params.variables().map((v) => read(v))
+      s.step(model, guide({ loc: -3, scale: 3 }), x)
+      const moved = s.params.variables().flatMap((v, i) => read(v).map((a, j) => a - before[i]![j]!))
+      s.params.dispose()
+      return Math.hypot(...moved)
+    })
+    expect(norms[0]!).toBeGreaterThan(0.1)          // unclipped, the step is large
+    expect(norms[1]!).toBeCloseTo(0.1, 5)           // clipped to the norm
+    x.dispose()
+  })
+
   it('early stopping and onEpochEnd stop training', async () => {
     const x = data()
     const s = svi({ optimizer: tf.train.adam(0.01), loss: elbo(), seed: 2 })
