@@ -56,6 +56,8 @@ const particle = <Args extends readonly unknown[]>(model: ProgramFn<Args>, guide
       bound = tf.add(bound, site.kind === 'observed' ? siteTerm(site) : latentTerm(site, q.byName.get(site.name) as SampleSite, opts.kl === 'auto'))
     }
   }
+  // A guide's factor is part of log q (as in Pyro): it enters the bound with a minus sign.
+  for (const g of q.sites) if (g._tag === 'Factor') bound = tf.sub(bound, factorTerm(g))
   const scored = q.sites.filter((g): g is SampleSite => g._tag === 'Sample' && g.kind === 'latent' && !g.dist.reparameterized)
   if (opts.reparameterizedOnly && scored.length > 0) {
     throw new SiteError(`guide site '${scored[0]!.name}' (${scored[0]!.dist.name}) is not reparameterised, but this ELBO was built with reparameterizedOnly: true; use a reparameterised or relaxed distribution, or drop the option to use the score function`)
@@ -70,7 +72,7 @@ const mean = (xs: readonly tf.Scalar[]): tf.Scalar => tf.div(tf.addN([...xs]), x
 /**
  * The ELBO estimator.
  *
- * ELBO = E_q[Σ_sites scale · (log p − log q)] (+ factors), with −KL(q ‖ p) in place of
+ * ELBO = E_q[Σ_sites scale · (log p − log q)] (+ model factors, − guide factors), with −KL(q ‖ p) in place of
  * log p − log q at a latent site when `kl: 'auto'` and the registry has the pair.
  * Score-function surrogate for non-reparameterised guide sites:
  * ELBO + Σ log q(z) · ⟂(ELBO − b), ⟂ = stop-gradient, b = decaying average.

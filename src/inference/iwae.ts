@@ -32,8 +32,9 @@ const perPoint = (lp: tf.Tensor, scale: number | tf.Tensor, mask: tf.Tensor | un
   return scaled.rank <= 1 ? scaled : tf.sum(scaled, Array.from({ length: scaled.rank - 1 }, (_, d) => d + 1))
 }
 
-/** The terms of one guide/model trace pair: model sample and factor sites (+), guide latents (−). */
+/** The terms of one guide/model trace pair: model sample and factor sites (+), guide latents and factors (−). */
 const siteTerms = (p: Trace, q: Trace): Term[] => [
+  ...q.sites.flatMap((s): Term[] => s._tag === 'Factor' ? [{ name: s.name, value: tf.neg(perPoint(s.logWeight, s.scale, s.mask)) }] : []),
   ...p.sites.flatMap((s): Term[] =>
     s._tag === 'Sample' ? [{ name: s.name, value: perPoint(sampleLogProb(s), s.scale, s.mask) }]
       : s._tag === 'Factor' ? [{ name: s.name, value: perPoint(s.logWeight, s.scale, s.mask) }] : []),

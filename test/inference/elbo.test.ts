@@ -5,6 +5,7 @@ import { normal } from '../../src/distributions/normal.js'
 import { factor, observe, sample } from '../../src/dsl/primitives.js'
 import { gen } from '../../src/dsl/program.js'
 import { elbo } from '../../src/inference/elbo.js'
+import { iwae } from '../../src/inference/iwae.js'
 import { SiteError } from '../../src/inference/interpreter.js'
 import type { Loss } from '../../src/inference/loss.js'
 import { read, sampleMoments } from '../helpers.js'
@@ -137,6 +138,16 @@ describe('elbo: validity', () => {
     }), g, [tf.scalar(0)] as const, ctx(0)).bound)[0]!
     expect(withFactor - noFactor).toBeCloseTo(-1, 5)
   }))
+  it('a guide factor is part of log q: it enters the bound negated (elbo and iwae(1) alike)', () => tf.tidy(() => {
+    const g = (_x: tf.Tensor) => gen(function* () { yield* sample('z', normal(0, 1)) })
+    const gf = (_x: tf.Tensor) => gen(function* () { yield* sample('z', normal(0, 1)); yield* factor('q_extra', tf.scalar(0.75)) })
+    for (const loss of [elbo(), iwae(1)]) {
+      const plain = read(loss.estimate(m, g, [tf.scalar(0)] as const, ctx(0)).bound)[0]!
+      const withGuideFactor = read(loss.estimate(m, gf, [tf.scalar(0)] as const, ctx(0)).bound)[0]!
+      expect(withGuideFactor - plain).toBeCloseTo(-0.75, 5)
+    }
+  }))
+
   it('a guide missing a latent site is a SiteError naming it', () => tf.tidy(() => {
     const g = (_x: tf.Tensor) => gen(function* () { yield* sample('w', normal(0, 1)) })
     expect(() => elbo().estimate(m, g, [tf.scalar(0)] as const, ctx(0))).toThrow(/the model's latent site 'z' is not sampled by the guide; the guide samples 'w'/)
