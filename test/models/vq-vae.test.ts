@@ -86,7 +86,7 @@ describe('vqVae', () => {
     expect(p).toBeGreaterThanOrEqual(1); expect(p).toBeLessThanOrEqual(16)
     expect(m.usage().reduce((a, b) => a + b)).toBe(2 * 8 * 49)
     s.params.dispose(); m.dispose(); x.dispose()
-  })
+  }, 300_000)   // 12 conv steps: ~2 s on wasm, over a minute on the pure-JS cpu backend
 
   it('an EMA update moves every used code toward the mean of its assigned encoder outputs', () => {
     const x = binaryImages(8, 3)
