@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { gunzipSync } from 'node:zlib'
-import * as E from 'fp-ts/Either'
+import * as E from 'fp-ts/lib/Either.js'
 import { InvalidArgumentError } from '../errors.js'
 import { type Dataset, datasetFromArrays } from './dataset.js'
 import { DataError } from './errors.js'

@@ -5,7 +5,7 @@
  */
 import { createRequire } from 'node:module'
 import * as t from 'io-ts'
-import { isLeft } from 'fp-ts/Either'
+import { isLeft } from 'fp-ts/lib/Either.js'
 import { InvalidArgumentError } from '../errors.js'
 import { type Dataset, datasetFromArrays } from './dataset.js'
 import { DataError } from './errors.js'

@@ -26,6 +26,9 @@ export const glorot = (shape: number[], seed: number | undefined, fanIn: number,
   return tf.tidy(() => tf.variable(tf.randomUniform(shape, -limit, limit, 'float32', seed), true))
 }
 
+/** A zero-initialised trainable variable (its initial tensor freed). @example const b = zerosVariable(10) */
+export const zerosVariable = (n: number): tf.Variable => tf.tidy(() => tf.variable(tf.zeros([n]), true))
+
 const ownedBy = <I, O>(variables: tf.Variable[], apply: (x: I) => O): OwnedNetwork<I, O> =>
   ({ apply, variables, dispose: () => { for (const v of variables) v.dispose() } })
 
@@ -41,7 +44,7 @@ export const mlp = (opts: { readonly sizes: readonly number[]; readonly activati
   }
   const layers = sizes.slice(1).map((out, i) => ({
     w: glorot([sizes[i]!, out], subSeed(opts.seed, 2 * i), sizes[i]!, out),
-    b: tf.variable(tf.zeros([out]), true),
+    b: zerosVariable(out),
   }))
   const activation = opts.activation ?? 'softplus'
   return ownedBy(layers.flatMap((l) => [l.w, l.b]), (x: tf.Tensor) =>
@@ -58,8 +61,8 @@ export const mlp = (opts: { readonly sizes: readonly number[]; readonly activati
  */
 export const convEncoder = (opts: { readonly channels: number; readonly outDim: number; readonly seed?: number }): OwnedNetwork => {
   const c = opts.channels
-  const k1 = glorot([3, 3, c, 32], subSeed(opts.seed, 0), 9 * c, 9 * 32), b1 = tf.variable(tf.zeros([32]))
-  const k2 = glorot([3, 3, 32, 64], subSeed(opts.seed, 1), 9 * 32, 9 * 64), b2 = tf.variable(tf.zeros([64]))
+  const k1 = glorot([3, 3, c, 32], subSeed(opts.seed, 0), 9 * c, 9 * 32), b1 = zerosVariable(32)
+  const k2 = glorot([3, 3, 32, 64], subSeed(opts.seed, 1), 9 * 32, 9 * 64), b2 = zerosVariable(64)
   const head = mlp({ sizes: [7 * 7 * 64, opts.outDim], seed: subSeed(opts.seed, 2) })
   return ownedBy([k1, b1, k2, b2, ...head.variables], (x: tf.Tensor) => {
     const h1 = tf.relu(tf.add(tf.conv2d(x as tf.Tensor4D, k1 as tf.Tensor4D, 2, 'same'), b1))
@@ -76,8 +79,8 @@ export const convEncoder = (opts: { readonly channels: number; readonly outDim: 
 export const convDecoder = (opts: { readonly inDim: number; readonly channels: number; readonly seed?: number }): OwnedNetwork => {
   const c = opts.channels
   const head = mlp({ sizes: [opts.inDim, 7 * 7 * 64], seed: subSeed(opts.seed, 0) })
-  const k1 = glorot([3, 3, 32, 64], subSeed(opts.seed, 1), 9 * 64, 9 * 32), b1 = tf.variable(tf.zeros([32]))
-  const k2 = glorot([3, 3, c, 32], subSeed(opts.seed, 2), 9 * 32, 9 * c), b2 = tf.variable(tf.zeros([c]))
+  const k1 = glorot([3, 3, 32, 64], subSeed(opts.seed, 1), 9 * 64, 9 * 32), b1 = zerosVariable(32)
+  const k2 = glorot([3, 3, c, 32], subSeed(opts.seed, 2), 9 * 32, 9 * c), b2 = zerosVariable(c)
   return ownedBy([...head.variables, k1, b1, k2, b2], (z: tf.Tensor) => {
     const n = z.shape[0]!
     const h = tf.reshape(tf.relu(head.apply(z)), [n, 7, 7, 64]) as tf.Tensor4D

@@ -21,7 +21,7 @@ import { gen } from '../dsl/program.js'
 import { pixelLikelihood, pixelMean } from './heads.js'
 import type { Likelihood } from './heads.js'
 import type { Extra, ImageModel } from './image-model.js'
-import { glorot } from './networks.js'
+import { glorot, zerosVariable } from './networks.js'
 import type { OwnedNetwork } from './networks.js'
 import { codebookHeatmaps, codebookState, lookupCodes, perplexity, uniformCodes, vectorQuantize } from './vector-quantize.js'
 import type { CodebookState } from './vector-quantize.js'
@@ -69,7 +69,7 @@ const GRID = 7
 
 /** A 2-D convolution layer's kernel and bias. */
 const convLayer = (k: number, cin: number, cout: number, seed: number | undefined) =>
-  ({ w: glorot([k, k, cin, cout], seed, k * k * cin, k * k * cout) as tf.Variable, b: tf.variable(tf.zeros([cout])) })
+  ({ w: glorot([k, k, cin, cout], seed, k * k * cin, k * k * cout) as tf.Variable, b: zerosVariable(cout) })
 
 const owned = (vars: tf.Variable[], apply: (x: tf.Tensor) => tf.Tensor): OwnedNetwork =>
   ({ apply, variables: vars, dispose: () => { for (const v of vars) v.dispose() } })
@@ -99,8 +99,8 @@ export const vqEncoder = (o: { readonly channels: number; readonly codeDim: numb
 export const vqDecoder = (o: { readonly channels: number; readonly codeDim: number; readonly seed?: number }): OwnedNetwork => {
   const c = o.channels
   const l0 = convLayer(1, o.codeDim, 64, subSeed(o.seed, 0))
-  const k1 = glorot([3, 3, 32, 64], subSeed(o.seed, 1), 9 * 64, 9 * 32), b1 = tf.variable(tf.zeros([32]))
-  const k2 = glorot([3, 3, c, 32], subSeed(o.seed, 2), 9 * 32, 9 * c), b2 = tf.variable(tf.zeros([c]))
+  const k1 = glorot([3, 3, 32, 64], subSeed(o.seed, 1), 9 * 64, 9 * 32), b1 = zerosVariable(32)
+  const k2 = glorot([3, 3, c, 32], subSeed(o.seed, 2), 9 * 32, 9 * c), b2 = zerosVariable(c)
   return owned([l0.w, l0.b, k1, b1, k2, b2], (z) => {
     const n = z.shape[0]!
     const h = tf.relu(tf.add(tf.conv2d(z as tf.Tensor4D, l0.w as tf.Tensor4D, 1, 'same'), l0.b)) as tf.Tensor4D

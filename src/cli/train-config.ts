@@ -1,0 +1,80 @@
+/**
+ * The configuration of a `tfppl train` run: defaults for a new run, or the
+ * run directory's config.json for `--resume` (flags that contradict it are
+ * refused; `--epochs` sets the new total).
+ */
+import { promises as fs } from 'node:fs'
+import type { ModelKind } from '../models/image-model.js'
+import type { TrainFlags } from './codecs.js'
+import { dataSource } from './data.js'
+import { UsageError } from './errors.js'
+import { readConfig, runPaths } from './run-files.js'
+import type { RunConfig } from './run-files.js'
+
+/** Defaults of `tfppl train`. */
+export const TRAIN_DEFAULTS = { data: 'mnist', epochs: 10, batchSize: 128, zDim: 16, hidden: [400] as readonly number[], seed: 0 } as const
+
+/** The settings of a run before its data is loaded (image shape and classes come from the data). */
+export type PlannedConfig = Omit<RunConfig, 'imageShape' | 'numClasses' | 'binarized'>
+
+/** What `train` will do: the run directory, the settings, and whether it continues an earlier run. */
+export interface TrainPlan {
+  readonly out: string
+  readonly config: PlannedConfig
+  /** The earlier run's config (with `--resume` on an existing run). */
+  readonly previous?: RunConfig
+}
+
+const exists = (p: string): Promise<boolean> => fs.access(p).then(() => true, () => false)
+
+/** A fresh run's settings from the flags and the defaults. */
+const fresh = (model: ModelKind, f: TrainFlags): PlannedConfig => ({
+  version: 1, model,
+  zDim: f['z-dim'] ?? TRAIN_DEFAULTS.zDim,
+  hidden: [...(f.hidden ?? TRAIN_DEFAULTS.hidden)],
+  data: { source: dataSource(f.data ?? TRAIN_DEFAULTS.data), limit: f.limit ?? null },
+  seed: f.seed ?? TRAIN_DEFAULTS.seed,
+  epochs: f.epochs ?? TRAIN_DEFAULTS.epochs,
+  batchSize: f['batch-size'] ?? TRAIN_DEFAULTS.batchSize,
+})
+
+const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b)
+
+/** Refuses flags that contradict the run being resumed (`--epochs` may change: it is the new total). */
+const checkResumable = (out: string, model: ModelKind, f: TrainFlags, given: PlannedConfig, prev: RunConfig): void => {
+  const checks: ReadonlyArray<readonly [string, boolean, unknown, unknown]> = [
+    ['model', true, model, prev.model],
+    ['--z-dim', f['z-dim'] !== undefined, given.zDim, prev.zDim],
+    ['--hidden', f.hidden !== undefined, given.hidden, prev.hidden],
+    ['--data', f.data !== undefined, given.data.source, prev.data.source],
+    ['--limit', f.limit !== undefined, given.data.limit, prev.data.limit],
+    ['--seed', f.seed !== undefined, given.seed, prev.seed],
+    ['--batch-size', f['batch-size'] !== undefined, given.batchSize, prev.batchSize],
+  ]
+  for (const [flag, isGiven, value, before] of checks) {
+    if (isGiven && !same(value, before)) {
+      throw new UsageError(`tfppl train: ${flag} ${JSON.stringify(value)} does not match the run being resumed in ${out} (${JSON.stringify(before)} in config.json); drop it or choose another --out`)
+    }
+  }
+}
+
+/**
+ * Plans a `train` command: the output directory (default `runs/<model>`) and its settings.
+ * Without `--resume`, a directory that already holds a run is refused.
+ *
+ * @example const plan = await planTraining('vae', { epochs: 5, out: 'runs/quick' })
+ */
+export const planTraining = async (model: ModelKind, f: TrainFlags): Promise<TrainPlan> => {
+  const out = f.out ?? `runs/${model}`
+  const given = fresh(model, f)
+  const hasRun = (await exists(runPaths(out).config)) || (await exists(runPaths(out).checkpoint))
+  if (!f.resume) {
+    if (hasRun) throw new UsageError(`tfppl train: ${out} already holds a run; pass --resume to continue it, or choose another --out`)
+    return { out, config: given }
+  }
+  if (!(await exists(runPaths(out).config))) return { out, config: given }
+  const previous = await readConfig(out)
+  checkResumable(out, model, f, given, previous)
+  const { imageShape: _s, numClasses: _n, binarized: _b, ...kept } = previous
+  return { out, config: { ...kept, epochs: f.epochs ?? previous.epochs }, previous }
+}
