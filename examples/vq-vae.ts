@@ -1,0 +1,12 @@
+/** A VQ-VAE on 2,000 bundled digits: the model hooks keep the codebook alive (dead-code restarts). */
+import * as tf from '@tensorflow/tfjs-core'
+import { binarize, elbo, initBackend, mnistDigits, subset, svi, vqVae } from 'tfppl'
+
+await initBackend()
+const { train } = mnistDigits()
+const small = subset(train, 2000)
+const x = binarize.fixed(0.5)(small.images) as tf.Tensor4D
+const m = vqVae({ imageShape: [28, 28, 1], numCodes: 64, codeDim: 16, seed: 0 })
+const s = svi({ optimizer: tf.train.adam(2e-3), loss: elbo(), seed: 0 })
+await s.fit(m.model, m.guide, [x], { epochs: 2, batchSize: 64, onEpochStart: m.beforeEpoch, onStep: ({ batch }) => m.afterStep!(batch) })
+console.log(`code perplexity ${m.perplexity().toFixed(1)} of 64`)
