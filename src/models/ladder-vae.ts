@@ -78,7 +78,8 @@ export const ladderVae = (o: LadderVaeOptions): LadderVae => {
   checkOptions(o)
   const xDim = o.imageShape.reduce((a, b) => a * b, 1), dims = o.latentDims, L = dims.length, lik = o.likelihood ?? 'bernoulli'
   const nets = makeNets(o, xDim)
-  const state = { beta: (o.warmup ?? 0) > 0 ? 0 : 1 }
+  // β = 1 outside training (eval, sampling); beforeEpoch sets the warm-up value from the first epoch on.
+  const state = { beta: 1 }
   const name = (l: number) => `z${l + 1}`
   const model = (x: tf.Tensor) => gen(function* () {
     const td = [] as Array<(z: tf.Tensor) => tf.Tensor>

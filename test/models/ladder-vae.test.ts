@@ -20,6 +20,9 @@ describe('ladderVae', () => {
   it('has a chain of latent sites z_L … z_1, all scaled by the warm-up β in model and guide', () => tf.tidy(() => {
     const { x } = twoPrototypes(4, 16)
     const m = ladderVae({ imageShape: [16, 1, 1], latentDims: [4, 3, 2], hidden: 8, warmup: 4, seed: 1 })
+    expect(m.beta()).toBe(1)   // outside training (eval, sampling) the bound is the true ELBO
+    m.beforeEpoch!(1)
+    expect(m.beta()).toBe(0)
     m.beforeEpoch!(2)
     expect(m.beta()).toBeCloseTo(0.25, 10)
     const p = traceProgram(m.model(x)).trace, q = traceProgram(m.guide(x)).trace
