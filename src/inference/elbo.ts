@@ -10,12 +10,10 @@ import { stopGradient } from '../backend/gradient.js'
 import { subSeed } from '../backend/seed.js'
 import { kl as klRegistry } from '../distributions/kl.js'
 import { InvalidArgumentError } from '../errors.js'
-import { checkCoverage } from './coverage.js'
-import { replay, seed } from './handlers.js'
 import { SiteError } from './interpreter.js'
 import { factorTerm, scaledSum, siteTerm } from './log-joint.js'
 import type { Loss, LossContext, LossEstimate, ProgramFn } from './loss.js'
-import { traceProgram } from './trace.js'
+import { traceReplayed } from './replayed.js'
 import type { SampleSite, Trace } from './trace.js'
 
 /** Options of {@link elbo}. */
@@ -46,9 +44,7 @@ const latentTerm = (site: SampleSite, guideSite: SampleSite, analytic: boolean):
 
 const particle = <Args extends readonly unknown[]>(model: ProgramFn<Args>, guide: ProgramFn<Args>, args: Args, ctx: LossContext, opts: Required<ElboOptions>, i: number): LossEstimate => {
   const s = subSeed(ctx.seed, i) ?? 0
-  const q = traceProgram(guide(...args), [...ctx.handlers, seed(subSeed(s, 0) ?? 0)]).trace
-  const p = traceProgram(model(...args), [replay(q), ...ctx.handlers, seed(subSeed(s, 1) ?? 0)]).trace
-  checkCoverage(p, q)
+  const { guide: q, model: p } = traceReplayed(model, guide, args, ctx.handlers, s)
   let bound: tf.Scalar = tf.scalar(0)
   for (const site of p.sites) {
     if (site._tag === 'Factor') bound = tf.add(bound, factorTerm(site))

@@ -9,14 +9,13 @@ import * as tf from '@tensorflow/tfjs-core'
 import { logSumExp } from '../backend/numerics.js'
 import { subSeed } from '../backend/seed.js'
 import { InvalidArgumentError, showShape } from '../errors.js'
-import { checkCoverage } from './coverage.js'
 import { subsampledSize } from './elbo.js'
-import { replay, seed } from './handlers.js'
 import { SiteError } from './interpreter.js'
 import type { Handler } from './interpreter.js'
 import { sampleLogProb } from './log-joint.js'
 import type { Loss, ProgramFn } from './loss.js'
-import { latents, traceProgram } from './trace.js'
+import { traceReplayed } from './replayed.js'
+import { latents } from './trace.js'
 import type { Trace } from './trace.js'
 
 /** One site's contribution to the log weights: rank 0 (a global site) or rank 1 (one entry per data point). */
@@ -90,13 +89,7 @@ export interface ParticleWeights {
 export const particleLogWeights = <Args extends readonly unknown[]>(
   model: ProgramFn<Args>, guide: ProgramFn<Args>, args: Args, handlers: readonly Handler[], particleSeed: number | undefined,
 ): ParticleWeights => {
-  const seeded = (i: number): Handler[] => {
-    const s = subSeed(particleSeed, i)
-    return s === undefined ? [] : [seed(s)]
-  }
-  const q = traceProgram(guide(...args), [...handlers, ...seeded(0)]).trace
-  const p = traceProgram(model(...args), [replay(q), ...handlers, ...seeded(1)]).trace
-  checkCoverage(p, q)
+  const { guide: q, model: p } = traceReplayed(model, guide, args, handlers, particleSeed)
   return { logWeights: combine(siteTerms(p, q)), guide: q, model: p }
 }
 
