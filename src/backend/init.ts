@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs-core'
 import '@tensorflow/tfjs-backend-cpu'
 import * as wasm from '@tensorflow/tfjs-backend-wasm'
 import './gradients.js' // tfjs's gradients, zero gradients for comparisons, conv filter gradients
+import { installWasmMatMul } from './wasm-matmul.js'
 import { BackendError } from '../errors.js'
 
 /** The backends tfppl knows how to choose. */
@@ -77,6 +78,7 @@ const tryWasm = async (threads: number | undefined, skipped: string[]): Promise<
   try {
     if (await tf.setBackend('wasm')) {
       await tf.ready()
+      installWasmMatMul()
       return {
         name: 'wasm', package: '@tensorflow/tfjs-backend-wasm', gpu: false,
         simd: tf.env().getBool('WASM_HAS_SIMD_SUPPORT'), threads: wasm.getThreadsCount(), native: false, skipped,
