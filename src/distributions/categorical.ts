@@ -91,12 +91,14 @@ export const gumbelMax = (logits: tf.Tensor, shape: readonly number[], seed: num
 }
 
 /**
- * One-hot float32 vectors of length k for integer indices (any k ≥ 1, unlike `tf.oneHot`).
+ * One-hot float32 vectors of length k for integer indices (any k ≥ 1: `tf.oneHot` needs k ≥ 2;
+ * for k ≥ 2 it is used, as the broadcast comparison is slow on wasm).
  *
  * @example indicesToOneHot(tf.tensor1d([0, 2], 'int32'), 3)   // [[1, 0, 0], [0, 0, 1]]
  */
 export const indicesToOneHot = (x: tf.Tensor, k: number): tf.Tensor =>
-  tf.cast(tf.equal(tf.expandDims(tf.cast(x, 'int32'), -1), tf.range(0, k, 1, 'int32')), 'float32')
+  k >= 2 ? tf.cast(tf.oneHot(tf.cast(x, 'int32'), k), 'float32')   // wasm's OneHot writes int32 bits whatever the dtype
+    : tf.cast(tf.equal(tf.expandDims(tf.cast(x, 'int32'), -1), tf.range(0, k, 1, 'int32')), 'float32')
 
 /** H = −Σ_k p_k log p_k over the last dim. @example categoricalEntropy(c) */
 export const categoricalEntropy = (c: { readonly probs: tf.Tensor; readonly logits: tf.Tensor }): tf.Tensor =>

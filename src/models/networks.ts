@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core'
 import { InvalidArgumentError } from '../errors.js'
 import { softplus } from '../backend/numerics.js'
 import { subSeed } from '../backend/seed.js'
+import { conv2dTranspose } from '../backend/conv-grad.js'
 import type { Network } from '../dsl/messages.js'
 
 /** A network that owns its variables. */
@@ -26,6 +27,15 @@ export const glorot = (shape: number[], seed: number | undefined, fanIn: number,
   return tf.tidy(() => tf.variable(tf.randomUniform(shape, -limit, limit, 'float32', seed), true))
 }
 
+/** A U(−1/√fanIn, 1/√fanIn) variable of `shape` (PyTorch's default for `nn.Linear` weights and biases). @example const w = fanInUniform([784, 400], 1, 784) */
+export const fanInUniform = (shape: number[], seed: number | undefined, fanIn: number): tf.Variable => {
+  const limit = 1 / Math.sqrt(fanIn)
+  return tf.tidy(() => tf.variable(tf.randomUniform(shape, -limit, limit, 'float32', seed), true))
+}
+
+/** How dense layers are initialised: Glorot-uniform weights with zero biases, or PyTorch's U(±1/√fan_in) for both. */
+export type DenseInit = 'glorot' | 'fanIn'
+
 /** A zero-initialised trainable variable (its initial tensor freed). @example const b = zerosVariable(10) */
 export const zerosVariable = (n: number): tf.Variable => tf.tidy(() => tf.variable(tf.zeros([n]), true))
 
@@ -33,18 +43,20 @@ const ownedBy = <I, O>(variables: tf.Variable[], apply: (x: I) => O): OwnedNetwo
   ({ apply, variables, dispose: () => { for (const v of variables) v.dispose() } })
 
 /**
- * A fully connected network: sizes [in, h1, …, out], `activation` after every layer but the last.
+ * A fully connected network: sizes [in, h1, …, out], `activation` after every layer but the last;
+ * `init` 'glorot' (default) or 'fanIn' (PyTorch's `nn.Linear` default).
  *
  * @example const enc = mlp({ sizes: [784, 400, 100], activation: 'softplus', seed: 1 })
  */
-export const mlp = (opts: { readonly sizes: readonly number[]; readonly activation?: Activation; readonly seed?: number }): OwnedNetwork => {
+export const mlp = (opts: { readonly sizes: readonly number[]; readonly activation?: Activation; readonly seed?: number; readonly init?: DenseInit }): OwnedNetwork => {
   const { sizes } = opts
   if (sizes.length < 2 || sizes.some((d) => !Number.isInteger(d) || d < 1)) {
     throw new InvalidArgumentError(`mlp: sizes must be at least two positive integers (input, …, output); got ${JSON.stringify(sizes)}`)
   }
+  const fanIn = opts.init === 'fanIn'
   const layers = sizes.slice(1).map((out, i) => ({
-    w: glorot([sizes[i]!, out], subSeed(opts.seed, 2 * i), sizes[i]!, out),
-    b: zerosVariable(out),
+    w: fanIn ? fanInUniform([sizes[i]!, out], subSeed(opts.seed, 2 * i), sizes[i]!) : glorot([sizes[i]!, out], subSeed(opts.seed, 2 * i), sizes[i]!, out),
+    b: fanIn ? fanInUniform([out], subSeed(opts.seed, 2 * i + 1), sizes[i]!) : zerosVariable(out),
   }))
   const activation = opts.activation ?? 'softplus'
   return ownedBy(layers.flatMap((l) => [l.w, l.b]), (x: tf.Tensor) =>
@@ -84,7 +96,7 @@ export const convDecoder = (opts: { readonly inDim: number; readonly channels: n
   return ownedBy([...head.variables, k1, b1, k2, b2], (z: tf.Tensor) => {
     const n = z.shape[0]!
     const h = tf.reshape(tf.relu(head.apply(z)), [n, 7, 7, 64]) as tf.Tensor4D
-    const h1 = tf.relu(tf.add(tf.conv2dTranspose(h, k1 as tf.Tensor4D, [n, 14, 14, 32], 2, 'same'), b1)) as tf.Tensor4D
-    return tf.add(tf.conv2dTranspose(h1, k2 as tf.Tensor4D, [n, 28, 28, c], 2, 'same'), b2)
+    const h1 = tf.relu(tf.add(conv2dTranspose(h, k1 as tf.Tensor4D, [n, 14, 14, 32], 2, 'same'), b1)) as tf.Tensor4D
+    return tf.add(conv2dTranspose(h1, k2 as tf.Tensor4D, [n, 28, 28, c], 2, 'same'), b2)
   })
 }
