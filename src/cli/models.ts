@@ -21,6 +21,8 @@ export interface ModelSettings {
   readonly zDim: number
   readonly hidden: readonly number[]
   readonly seed: number
+  /** Steps per training epoch, when training (schedules such as KL warm-up advance per step). */
+  readonly stepsPerEpoch?: number
 }
 
 /** One registered model family. */
@@ -50,9 +52,12 @@ export const REGISTRY: Readonly<Partial<Record<ModelKind, ModelEntry>>> = {
     binary: true,
     conditional: true,
   },
-  // Two latent layers: z₁ of zDim units under z₂ of half as many; KL warm-up over the first 5 epochs.
+  // Two latent layers: z₁ of zDim units under z₂ of half as many; KL warm-up over the first 5 epochs, per step.
   ladder: {
-    create: (s) => ladderVae({ imageShape: s.imageShape, latentDims: [s.zDim, Math.max(2, Math.floor(s.zDim / 2))], hidden: s.hidden[0] ?? 256, warmup: 5, seed: s.seed }),
+    create: (s) => ladderVae({
+      imageShape: s.imageShape, latentDims: [s.zDim, Math.max(2, Math.floor(s.zDim / 2))], hidden: s.hidden[0] ?? 256, warmup: 5, seed: s.seed,
+      ...(s.stepsPerEpoch === undefined ? {} : { stepsPerEpoch: s.stepsPerEpoch }),
+    }),
     binary: true,
     conditional: false,
   },

@@ -39,12 +39,16 @@ export const entryOrThrow = (kind: RunConfig['model']): ModelEntry => {
 
 /**
  * A fresh model and SVI driver (Adam 1e-3, ELBO, the run's seed); no params exist yet.
+ * `stepsPerEpoch` is given when the session will train.
  *
  * @example const s = createSession(config); await s.svi.fit(s.model.model, s.model.guide, args)
  */
-export const createSession = (config: RunConfig): Session => {
+export const createSession = (config: RunConfig, stepsPerEpoch?: number): Session => {
   const entry = entryOrThrow(config.model)
-  const model = entry.create({ imageShape: config.imageShape, numClasses: config.numClasses, zDim: config.zDim, hidden: config.hidden, seed: config.seed })
+  const model = entry.create({
+    imageShape: config.imageShape, numClasses: config.numClasses, zDim: config.zDim, hidden: config.hidden, seed: config.seed,
+    ...(stepsPerEpoch === undefined ? {} : { stepsPerEpoch }),
+  })
   const optimizer = tf.train.adam(1e-3)
   const s = svi({ optimizer, loss: elbo(), seed: config.seed })
   return {

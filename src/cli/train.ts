@@ -63,7 +63,7 @@ const prepare = async (plan: TrainPlan): Promise<Job> => {
     const config = completeConfig(plan, data)
     await fs.mkdir(plan.out, { recursive: true })
     await writeJson(RunConfigCodec, runPaths(plan.out).config, config)
-    const session = createSession(config)
+    const session = createSession(config, Math.ceil(data.train.size / config.batchSize))
     const trainArgs = programArgs(session.model, data.train, session.entry.binary)
     const testArgs = programArgs(session.model, data.test, session.entry.binary)
     return { plan, config, data, session, trainArgs, testArgs }

@@ -15,14 +15,18 @@ export type Likelihood = 'bernoulli' | 'continuousBernoulli' | 'gaussian'
 /** Smallest scale a Gaussian head produces, so log-densities stay finite. */
 const MIN_SCALE = 1e-4
 
+/** How a Gaussian head maps raw outputs to a scale: softplus(r), or exp(r) (Pyro's VAE example). */
+export type ScaleLink = 'softplus' | 'exp'
+
 /**
- * Splits `h` [B, 2d] into loc = h[:, :d] and scale = softplus(h[:, d:]) + 1e-4.
+ * Splits `h` [B, 2d] into loc = h[:, :d] and scale = link(h[:, d:]) + minScale (default 1e-4),
+ * link softplus (default) or exp.
  *
  * @example const { loc, scale } = gaussianHead(encode(x), 50)
  */
-export const gaussianHead = (h: tf.Tensor, d: number): { loc: tf.Tensor; scale: tf.Tensor } => {
+export const gaussianHead = (h: tf.Tensor, d: number, minScale = MIN_SCALE, link: ScaleLink = 'softplus'): { loc: tf.Tensor; scale: tf.Tensor } => {
   const [loc, raw] = tf.split(h, [d, d], -1) as [tf.Tensor, tf.Tensor]
-  return { loc, scale: tf.add(softplus(raw), MIN_SCALE) }
+  return { loc, scale: tf.add(link === 'exp' ? tf.exp(raw) : softplus(raw), minScale) }
 }
 
 /**

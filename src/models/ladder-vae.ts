@@ -31,6 +31,10 @@ export interface LadderVaeOptions {
   readonly likelihood?: Likelihood
   /** Epochs over which β rises linearly from 0 to 1 (0: no warm-up; default 0). */
   readonly warmup?: number
+  /** Steps per epoch: when given, β rises after every step instead of once per epoch. */
+  readonly stepsPerEpoch?: number
+  /** Floor on every Gaussian scale of the ladder, bottom-up and top-down (default 1e-4). */
+  readonly minScale?: number
   readonly seed?: number
 }
 
@@ -65,6 +69,10 @@ const checkOptions = (o: LadderVaeOptions): void => {
     throw new InvalidArgumentError(`ladderVae: latentDims must be positive integers, bottom (z_1) first; got ${JSON.stringify(o.latentDims)}`)
   }
   if (o.warmup !== undefined && !(o.warmup >= 0)) throw new InvalidArgumentError(`ladderVae: warmup must be ≥ 0 epochs; got ${o.warmup}`)
+  if (o.stepsPerEpoch !== undefined && !(Number.isInteger(o.stepsPerEpoch) && o.stepsPerEpoch >= 1)) {
+    throw new InvalidArgumentError(`ladderVae: stepsPerEpoch must be a positive integer; got ${o.stepsPerEpoch}`)
+  }
+  if (o.minScale !== undefined && !(o.minScale > 0)) throw new InvalidArgumentError(`ladderVae: minScale must be > 0; got ${o.minScale}`)
 }
 
 /**
@@ -77,9 +85,13 @@ const checkOptions = (o: LadderVaeOptions): void => {
 export const ladderVae = (o: LadderVaeOptions): LadderVae => {
   checkOptions(o)
   const xDim = o.imageShape.reduce((a, b) => a * b, 1), dims = o.latentDims, L = dims.length, lik = o.likelihood ?? 'bernoulli'
-  const nets = makeNets(o, xDim)
-  // β = 1 outside training (eval, sampling); beforeEpoch sets the warm-up value from the first epoch on.
-  const state = { beta: 1 }
+  const nets = makeNets(o, xDim), floor = o.minScale ?? 1e-4
+  // β = 1 outside training (eval, sampling); beforeEpoch (and afterStep, per step) set the warm-up value.
+  const state = { beta: 1, epoch: 1, step: 0 }
+  const warm = (): void => {
+    const w = o.warmup ?? 0, spe = o.stepsPerEpoch
+    state.beta = w > 0 ? Math.min(1, (state.epoch - 1 + (spe === undefined ? 0 : Math.min(state.step, spe) / spe)) / w) : 1
+  }
   const name = (l: number) => `z${l + 1}`
   const model = (x: tf.Tensor) => gen(function* () {
     const td = [] as Array<(z: tf.Tensor) => tf.Tensor>
@@ -88,7 +100,7 @@ export const ladderVae = (o: LadderVaeOptions): LadderVae => {
     const z1 = yield* scaled(state.beta, () => gen(function* () {
       let z = yield* sample(name(L - 1), normal(tf.zeros([x.shape[0]!, dims[L - 1]!]), 1).toEvent(1))
       for (let l = L - 2; l >= 0; l--) {
-        const { loc, scale } = gaussianHead(td[l]!(z), dims[l]!)
+        const { loc, scale } = gaussianHead(td[l]!(z), dims[l]!, floor)
         z = yield* sample(name(l), normal(loc, scale).toEvent(1))
       }
       return z
@@ -100,43 +112,44 @@ export const ladderVae = (o: LadderVaeOptions): LadderVae => {
     let d = x
     for (let l = 0; l < L; l++) {
       d = softplus((yield* module(`up${l + 1}`, nets.up[l]!))(d))
-      heads.push(gaussianHead((yield* module(`head${l + 1}`, nets.heads[l]!))(d), dims[l]!))
+      heads.push(gaussianHead((yield* module(`head${l + 1}`, nets.heads[l]!))(d), dims[l]!, floor))
     }
     const td = [] as Array<(z: tf.Tensor) => tf.Tensor>
     for (let l = 0; l < L - 1; l++) td.push(yield* module(`topdown${l + 1}`, nets.topDown[l]!))
     yield* scaled(state.beta, () => gen(function* () {
       let z = yield* sample(name(L - 1), normal(heads[L - 1]!.loc, heads[L - 1]!.scale).toEvent(1))
       for (let l = L - 2; l >= 0; l--) {
-        const p = gaussianHead(td[l]!(z), dims[l]!)
+        const p = gaussianHead(td[l]!(z), dims[l]!, floor)
         const q = precisionMerge(heads[l]!.loc, heads[l]!.scale, p.loc, p.scale)
         z = yield* sample(name(l), normal(q.loc, q.scale).toEvent(1))
       }
     }))
   })
   return { kind: 'ladder', imageShape: o.imageShape, model, guide, beta: () => state.beta, ...pictures(o, nets, xDim, lik),
-    beforeEpoch: (epoch) => { state.beta = (o.warmup ?? 0) > 0 ? Math.min(1, (epoch - 1) / o.warmup!) : 1 },
+    beforeEpoch: (epoch) => { state.epoch = epoch; state.step = 0; warm() },
+    afterStep: () => { state.step += 1; if (o.stepsPerEpoch !== undefined) warm() },
     dispose: () => { for (const n of [...nets.up, ...nets.heads, ...nets.topDown, nets.decoder]) n.dispose() },
   }
 }
 
 /** Sampling, reconstruction and traversal by the networks' means. */
 const pictures = (o: LadderVaeOptions, nets: Nets, xDim: number, lik: Likelihood) => {
-  const dims = o.latentDims, L = dims.length
+  const dims = o.latentDims, L = dims.length, floor = o.minScale ?? 1e-4
   /** From z_L down to an image, taking the top-down means (or draws with `noise`). */
   const descend = (zTop: tf.Tensor, seed?: number): tf.Tensor4D => {
     let z = zTop
     for (let l = L - 2; l >= 0; l--) {
-      const { loc, scale } = gaussianHead(nets.topDown[l]!.apply(z), dims[l]!)
+      const { loc, scale } = gaussianHead(nets.topDown[l]!.apply(z), dims[l]!, floor)
       z = seed === undefined ? loc : tf.add(loc, tf.mul(scale, priorDraws(z.shape[0]!, dims[l]!, seed + l + 1)))
     }
     return asImages(pixelMean(lik, nets.decoder.apply(z)), o.imageShape)
   }
   const inferMeans = (x: tf.Tensor): tf.Tensor4D => {
     let d = x
-    const heads = nets.up.map((up, l) => { d = softplus(up.apply(d)); return gaussianHead(nets.heads[l]!.apply(d), dims[l]!) })
+    const heads = nets.up.map((up, l) => { d = softplus(up.apply(d)); return gaussianHead(nets.heads[l]!.apply(d), dims[l]!, floor) })
     let z = heads[L - 1]!.loc
     for (let l = L - 2; l >= 0; l--) {
-      const p = gaussianHead(nets.topDown[l]!.apply(z), dims[l]!)
+      const p = gaussianHead(nets.topDown[l]!.apply(z), dims[l]!, floor)
       z = precisionMerge(heads[l]!.loc, heads[l]!.scale, p.loc, p.scale).loc
     }
     return asImages(pixelMean(lik, nets.decoder.apply(z)), o.imageShape)

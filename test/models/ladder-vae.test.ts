@@ -35,6 +35,36 @@ describe('ladderVae', () => {
     m.dispose()
   }))
 
+  it('with stepsPerEpoch, β rises after every step (continuing across epochs) and restarts correctly on resume', () => {
+    const m = ladderVae({ imageShape: [16, 1, 1], latentDims: [4, 2], hidden: 8, warmup: 2, stepsPerEpoch: 4, seed: 1 })
+    m.beforeEpoch!(1)
+    const seen = [m.beta()]
+    for (let i = 0; i < 4; i++) { m.afterStep!([]); seen.push(m.beta()) }
+    m.beforeEpoch!(2)
+    seen.push(m.beta())
+    m.afterStep!([]); seen.push(m.beta())
+    expectClose(seen, [0, 0.125, 0.25, 0.375, 0.5, 0.5, 0.625], 1e-12, 1e-12)
+    const resumed = ladderVae({ imageShape: [16, 1, 1], latentDims: [4, 2], hidden: 8, warmup: 2, stepsPerEpoch: 4, seed: 1 })
+    resumed.beforeEpoch!(2)
+    expect(resumed.beta()).toBeCloseTo(0.5, 12)
+    expect(() => ladderVae({ imageShape: [16, 1, 1], latentDims: [4], stepsPerEpoch: 0 })).toThrow(/stepsPerEpoch must be a positive integer/)
+    expect(() => ladderVae({ imageShape: [16, 1, 1], latentDims: [4], minScale: 0 })).toThrow(/minScale must be > 0/)
+    m.dispose(); resumed.dispose()
+  })
+
+  it('minScale floors every scale of the ladder', () => tf.tidy(() => {
+    const { x } = twoPrototypes(4, 16)
+    const m = ladderVae({ imageShape: [16, 1, 1], latentDims: [4, 2], hidden: 8, minScale: 5, seed: 3 })
+    // The top prior p(z_2) is N(0, I); every other scale comes from a head.
+    for (const [t, names] of [[traceProgram(m.model(x)).trace, ['z1']], [traceProgram(m.guide(x)).trace, ['z1', 'z2']]] as const) {
+      for (const n of names) {
+        const d = (t.byName.get(n) as SampleSite).dist as unknown as { base: { scale: tf.Tensor } }
+        expect(tf.min(d.base.scale).dataSync()[0]).toBeGreaterThanOrEqual(5 * Math.SQRT1_2 - 1e-5)
+      }
+    }
+    m.dispose()
+  }))
+
   it('trains end to end with warm-up; the guide shares the top-down networks with the model', async () => {
     const { x, labels } = twoPrototypes(64, 16, 4)
     const m = ladderVae({ imageShape: [16, 1, 1], latentDims: [4, 2], hidden: 32, warmup: 3, seed: 2 })
