@@ -3,7 +3,7 @@
  * MLP 784-400-50 softplus, Bernoulli likelihood on logits, Adam 1e-3, batch 128,
  * one particle, Monte Carlo KL. Reports the test ELBO after each epoch and, at
  * the end, IWAE (K samples) on the first N test images. Usage:
- *   npx tsx bench/fashion-vae.ts [--epochs 10] [--seed 0] [--iwae 500] [--n 1000]
+ *   npx tsx bench/fashion-vae.ts [--epochs 10] [--seed 0] [--iwae 500] [--n 1000] [--init glorot|fanIn] [--scale softplus|exp] [--eps 1e-7]
  */
 import { writeFileSync, mkdirSync } from 'node:fs'
 import * as tf from '@tensorflow/tfjs-core'
@@ -13,13 +13,16 @@ const arg = (name: string, fallback: number): number => {
   const i = process.argv.indexOf(`--${name}`)
   return i >= 0 ? Number(process.argv[i + 1]) : fallback
 }
-const [epochs, seed, K, N] = [arg('epochs', 10), arg('seed', 0), arg('iwae', 500), arg('n', 1000)]
+const [epochs, seed, K, N, eps] = [arg('epochs', 10), arg('seed', 0), arg('iwae', 500), arg('n', 1000), arg('eps', 1e-7)]
+const flag = (name: string): string | undefined => (process.argv.includes(`--${name}`) ? process.argv[process.argv.indexOf(`--${name}`) + 1] : undefined)
+const init = flag('init') === 'fanIn' ? 'fanIn' : 'glorot'
+const scaleLink = flag('scale') === 'exp' ? 'exp' : 'softplus'
 const info = await initBackend()
 const { train, test } = fashionMnist()
 const bin = binarize.fixed(0.5)
 const xTrain = tf.tidy(() => bin(flatten(train))), xTest = tf.tidy(() => bin(flatten(test)))
-const m = vae({ xDim: 784, zDim: 50, hidden: [400], activation: 'softplus', seed })
-const s = svi({ optimizer: tf.train.adam(1e-3), loss: elbo(), seed })
+const m = vae({ xDim: 784, zDim: 50, hidden: [400], activation: 'softplus', init, scaleLink, seed })
+const s = svi({ optimizer: tf.train.adam(1e-3, 0.9, 0.999, eps), loss: elbo(), seed })
 
 /** Test ELBO per image (nats), over the whole test set in chunks. */
 const testElbo = async (): Promise<number> => {
@@ -47,5 +50,5 @@ const lm = logMarginal(m.model, m.guide, [xFirst] as const, { samples: K, batch:
 const iwae = tf.mean(lm).dataSync()[0]!
 console.log(`IWAE-${K} on the first ${N} test images: ${iwae.toFixed(2)} nats (${((performance.now() - t0) / 1000).toFixed(0)} s)`)
 mkdirSync('bench/results', { recursive: true })
-const out = { machine: { backend: info.name, simd: info.simd, threads: info.threads }, protocol: 'fashion-mnist vae 784-400-50', seed, epochs: epochsOut, iwae: { K, n: N, value: iwae } }
-writeFileSync(`bench/results/fashion-vae-seed${seed}.json`, JSON.stringify(out, null, 2) + '\n')
+const out = { machine: { backend: info.name, simd: info.simd, threads: info.threads }, protocol: 'fashion-mnist vae 784-400-50', init, scaleLink, adamEpsilon: eps, seed, epochs: epochsOut, iwae: { K, n: N, value: iwae } }
+writeFileSync(`bench/results/fashion-vae-${init}-${scaleLink}-eps${eps}-seed${seed}.json`, JSON.stringify(out, null, 2) + '\n')

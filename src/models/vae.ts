@@ -12,9 +12,9 @@ import { normal } from '../distributions/normal.js'
 import { module, observe, param, sample, scaled } from '../dsl/primitives.js'
 import { gen } from '../dsl/program.js'
 import { convDecoder, convEncoder, mlp } from './networks.js'
-import type { Activation, OwnedNetwork } from './networks.js'
+import type { Activation, DenseInit, OwnedNetwork } from './networks.js'
 import { gaussianHead, pixelLikelihood, pixelMean } from './heads.js'
-import type { Likelihood } from './heads.js'
+import type { Likelihood, ScaleLink } from './heads.js'
 import type { ImageModel } from './image-model.js'
 import { asImages, priorDraws, traversalLatents } from './latent-grid.js'
 
@@ -28,6 +28,10 @@ export interface VaeOptions {
   /** Hidden layer sizes of the MLP encoder (the decoder mirrors them). Default [400]. */
   readonly hidden?: readonly number[]
   readonly activation?: Activation
+  /** MLP weight initialisation (default 'glorot'). */
+  readonly init?: DenseInit
+  /** How the encoder's raw output becomes σ of q(z | x): 'softplus' (default) or 'exp'. */
+  readonly scaleLink?: ScaleLink
   readonly likelihood?: Likelihood
   /** KL weight β (default 1). */
   readonly beta?: number
@@ -59,9 +63,9 @@ const vaeModel = (o: Required<Pick<VaeOptions, 'zDim' | 'likelihood' | 'beta'>>,
   return z
 })
 
-const vaeGuide = (o: Required<Pick<VaeOptions, 'zDim' | 'beta'>>, encoder: OwnedNetwork) => (x: tf.Tensor) => gen(function* () {
+const vaeGuide = (o: Required<Pick<VaeOptions, 'zDim' | 'beta' | 'scaleLink'>>, encoder: OwnedNetwork) => (x: tf.Tensor) => gen(function* () {
   const encode = yield* module('encoder', encoder)
-  const { loc, scale } = gaussianHead(encode(x), o.zDim)
+  const { loc, scale } = gaussianHead(encode(x), o.zDim, undefined, o.scaleLink)
   return yield* scaled(o.beta, () => gen(function* () { return yield* sample('z', normal(loc, scale).toEvent(1)) }))
 })
 
@@ -75,8 +79,8 @@ const networksFor = (o: VaeOptions): { encoder: OwnedNetwork; decoder: OwnedNetw
   const xDim = o.xDim ?? (o.imageShape === undefined ? undefined : o.imageShape.reduce((a, b) => a * b, 1))
   if (xDim === undefined) throw new InvalidArgumentError('vae: give xDim (flat inputs) or imageShape')
   return {
-    encoder: mlp({ sizes: [xDim, ...hidden, 2 * o.zDim], activation: o.activation ?? 'softplus', seed: subSeed(o.seed, 0) }),
-    decoder: mlp({ sizes: [o.zDim, ...[...hidden].reverse(), xDim], activation: o.activation ?? 'softplus', seed: subSeed(o.seed, 1) }),
+    encoder: mlp({ sizes: [xDim, ...hidden, 2 * o.zDim], activation: o.activation ?? 'softplus', init: o.init, seed: subSeed(o.seed, 0) }),
+    decoder: mlp({ sizes: [o.zDim, ...[...hidden].reverse(), xDim], activation: o.activation ?? 'softplus', init: o.init, seed: subSeed(o.seed, 1) }),
   }
 }
 
@@ -89,11 +93,11 @@ const networksFor = (o: VaeOptions): { encoder: OwnedNetwork; decoder: OwnedNetw
  */
 export const vae = (opts: VaeOptions): Vae => {
   if (!Number.isInteger(opts.zDim) || opts.zDim < 1) throw new InvalidArgumentError(`vae: zDim must be a positive integer; got ${opts.zDim}`)
-  const o = { zDim: opts.zDim, likelihood: opts.likelihood ?? 'bernoulli', beta: opts.beta ?? 1 } as const
+  const o = { zDim: opts.zDim, likelihood: opts.likelihood ?? 'bernoulli', beta: opts.beta ?? 1, scaleLink: opts.scaleLink ?? 'softplus' } as const
   const networks = networksFor(opts)
   const shape = opts.imageShape ?? [opts.xDim ?? 0, 1, 1] as const
   const flat = opts.conv !== true
-  const encode = (x: tf.Tensor) => tf.tidy(() => gaussianHead(networks.encoder.apply(x), o.zDim))
+  const encode = (x: tf.Tensor) => tf.tidy(() => gaussianHead(networks.encoder.apply(x), o.zDim, undefined, o.scaleLink))
   const decode = (z: tf.Tensor) => tf.tidy(() => pixelMean(o.likelihood, networks.decoder.apply(z)))
   const images = (z: tf.Tensor) => tf.tidy(() => asImages(decode(z), shape))
   return {
