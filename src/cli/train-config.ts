@@ -11,8 +11,11 @@ import { UsageError } from './errors.js'
 import { readConfig, runPaths } from './run-files.js'
 import type { RunConfig } from './run-files.js'
 
-/** Defaults of `tfppl train`. */
-export const TRAIN_DEFAULTS = { data: 'mnist', epochs: 10, batchSize: 128, zDim: 16, hidden: [400] as readonly number[], seed: 0 } as const
+/** Defaults of `tfppl train` (the VAE's are the Fashion-MNIST protocol of bench/RESULTS.md: 784-400-50, batch 128). */
+export const TRAIN_DEFAULTS = { data: 'mnist', epochs: 10, batchSize: 128, hidden: [400] as readonly number[], seed: 0 } as const
+
+/** Default `--z-dim` per model: the latent size (VAE, CVAE), z₁'s size (ladder; z₂ has half), the code size (VQ-VAE). */
+export const DEFAULT_Z_DIM: Readonly<Record<ModelKind, number>> = { vae: 50, cvae: 50, ladder: 64, vqvae: 16 }
 
 /** The settings of a run before its data is loaded (image shape and classes come from the data). */
 export type PlannedConfig = Omit<RunConfig, 'imageShape' | 'numClasses' | 'binarized'>
@@ -30,7 +33,7 @@ const exists = (p: string): Promise<boolean> => fs.access(p).then(() => true, ()
 /** A fresh run's settings from the flags and the defaults. */
 const fresh = (model: ModelKind, f: TrainFlags): PlannedConfig => ({
   version: 1, model,
-  zDim: f['z-dim'] ?? TRAIN_DEFAULTS.zDim,
+  zDim: f['z-dim'] ?? DEFAULT_Z_DIM[model],
   hidden: [...(f.hidden ?? TRAIN_DEFAULTS.hidden)],
   data: { source: dataSource(f.data ?? TRAIN_DEFAULTS.data), limit: f.limit ?? null },
   seed: f.seed ?? TRAIN_DEFAULTS.seed,
