@@ -85,13 +85,17 @@ export interface UniformCodes extends Distribution<tf.Tensor, false> {
   readonly expand: (batchShape: readonly number[]) => UniformCodes
 }
 
-/** Largest |x − e| still counted as the code e (the quantised values are exact copies). */
-const MATCH_TOLERANCE = 1e-6
+/**
+ * x counts as the code e when ‖x − e‖² ≤ 1e-5·(1 + ‖x‖²): the nearest code is found by
+ * ‖x‖² − 2x·e + ‖e‖², whose float32 cancellation error grows with ‖x‖², so of two codes closer
+ * than that it may pick the other one (the quantised values themselves are exact copies).
+ */
+const MATCH_TOLERANCE = 1e-5
 
 /**
  * The uniform prior over the K codes of `codebook` [K, D] at each position of `batchShape`:
  * values are code vectors (event [D]); log p(x) = −log K where x is a row of the codebook
- * (within 1e-6), −∞ elsewhere. Draws pick codes uniformly. The log-mass is piecewise
+ * (‖x − e‖² ≤ 1e-5·(1 + ‖x‖²)), −∞ elsewhere. Draws pick codes uniformly. The log-mass is piecewise
  * constant: no gradient flows through it.
  *
  * @example
@@ -105,8 +109,9 @@ export const uniformCodes = (codebook: tf.Tensor, batchShape: readonly number[])
     draw: (s, seed) => lookupCodes(tf.randomUniform([...s, ...batchShape], 0, k, 'int32', seed), stopGradient(codebook)),
     logProb: (x) => {
       const book = stopGradient(codebook), flat = tf.reshape(stopGradient(x), [-1, d])
-      const gap = tf.max(tf.abs(tf.sub(flat, lookupCodes(nearestCodes(flat, book), book))), 1)
-      const member = tf.reshape(tf.lessEqual(gap, MATCH_TOLERANCE), x.shape.slice(0, -1))
+      const gap = tf.sum(tf.square(tf.sub(flat, lookupCodes(nearestCodes(flat, book), book))), 1)
+      const allowed = tf.mul(MATCH_TOLERANCE, tf.add(1, tf.sum(tf.square(flat), 1)))
+      const member = tf.reshape(tf.lessEqual(gap, allowed), x.shape.slice(0, -1))
       return tf.where(member, tf.fill(member.shape, -Math.log(k)), tf.fill(member.shape, -Infinity))
     },
     expand: (b) => uniformCodes(codebook, b),
@@ -172,17 +177,21 @@ export interface CodebookStateOptions {
   readonly ema: boolean
   readonly decay: number
   readonly seed: number | undefined
+  /** Steps per dead-code window (default 50). */
+  readonly restartEvery?: number
+  /** Codes used less than this fraction of a uniform share in a window are restarted (default 0.3). */
+  readonly restartBelow?: number
 }
 
 /** A VQ-VAE's codebook with its usage counts, EMA statistics and hooks; it owns its variables. */
 export interface CodebookState {
-  /** [K, D], initialised U(−1/K, 1/K); trainable unless `ema`. */
+  /** [K, D], initialised U(−1/K, 1/K), then from encoder outputs after the first step; trainable unless `ema`. */
   readonly codebook: tf.Variable
   /** Assignments per code over the last full epoch (the current epoch's so far before one ends). */
   readonly usage: () => number[]
-  /** Counts the batch's assignments; with `ema`, applies {@link emaCodebookUpdate}; keeps z_e of the batch. */
+  /** Counts the batch's assignments; with `ema`, applies {@link emaCodebookUpdate}; restarts dead codes at window ends. */
   readonly afterStep: (args: readonly tf.Tensor[]) => void
-  /** Closes the previous epoch's usage and restarts its dead codes from random z_e of the last batch. */
+  /** Closes the previous epoch's usage (for {@link CodebookState.usage}). */
   readonly beforeEpoch: (epoch: number) => void
   readonly dispose: () => void
 }
@@ -208,48 +217,66 @@ const restartDead = (v: Stats, batch: tf.Tensor, dead: readonly boolean[], seed:
   v.counts.assign(tf.where(mask, tf.onesLike(v.counts), v.counts))
 })
 
+/** Codes used less than `fraction` of a uniform share of `counts`' total. */
+const rarelyUsed = (counts: readonly number[], fraction: number): boolean[] => {
+  const share = counts.reduce((a, b) => a + b, 0) / counts.length
+  return counts.map((c) => c < fraction * share)
+}
+
 /**
  * The codebook and its bookkeeping for a VQ-VAE whose encoder is `encoder` (x → z_e [B, …, D]).
  * `afterStep` re-encodes the step's batch with the updated encoder, counts its assignments and
- * (with `ema`) moves the codebook. Dead codes (no assignment in a whole epoch) are set to random
- * encoder outputs of the epoch's last batch at the next `beforeEpoch`.
+ * (with `ema`) moves the codebook. After the first step every code is set to a random encoder
+ * output (data-dependent initialisation; skipped when training resumes at a later epoch); after
+ * every `restartEvery` steps, codes used less than `restartBelow` of a uniform share in that window
+ * are set to random encoder outputs of the current batch (restarted codes split crowded clusters).
  *
  * @example
  * const state = codebookState({ numCodes: 64, codeDim: 16, ema: true, decay: 0.99, seed: 1 }, encoder)
  * state.afterStep([x]); state.beforeEpoch(2); state.usage()
  */
 export const codebookState = (o: CodebookStateOptions, encoder: { readonly apply: (x: tf.Tensor) => tf.Tensor }): CodebookState => {
-  const k = o.numCodes, d = o.codeDim
+  const k = o.numCodes, d = o.codeDim, every = o.restartEvery ?? 50
   const codebook = fresh(tf.randomUniform([k, d], -1 / k, 1 / k, 'float32', o.seed), !o.ema)
   const stats: Stats = { codebook, counts: fresh(tf.ones([k])), sums: fresh(tf.clone(codebook)) }
-  const epochUsage = fresh(tf.zeros([k]))
-  let last: number[] | undefined, steps = 0, lastBatch: tf.Tensor | undefined
+  const epochUsage = fresh(tf.zeros([k])), windowUsage = fresh(tf.zeros([k]))
+  // Data-dependent initialisation happens once, at the first step of epoch 1 (not after a resume).
+  let last: number[] | undefined, epochSteps = 0, totalSteps = 0, initialised = false
+  const seedAt = (step: number) => (o.seed === undefined ? undefined : (o.seed ^ Math.imul(step, 0x9e3779b1)) >>> 0)
   const afterStep = (args: readonly tf.Tensor[]): void => {
     const x = args[0]
     if (x === undefined) return
     tf.tidy(() => {
       const flat = tf.reshape(encoder.apply(x), [-1, d])
+      if (!initialised) restartDead(stats, flat, Array.from({ length: k }, () => true), seedAt(0))
+      initialised = true
       const indices = nearestCodes(flat, codebook)
-      epochUsage.assign(tf.add(epochUsage, tf.sum(indicesToOneHot(indices, k), 0)))
+      const counted = tf.sum(indicesToOneHot(indices, k), 0)
+      epochUsage.assign(tf.add(epochUsage, counted))
+      windowUsage.assign(tf.add(windowUsage, counted))
       if (o.ema) {
         const next = emaCodebookUpdate(stats, flat, indices, o.decay)
         stats.counts.assign(next.counts); stats.sums.assign(next.sums); codebook.assign(next.codebook)
       }
-      lastBatch?.dispose()
-      lastBatch = tf.keep(flat)
+      if ((totalSteps + 1) % every === 0) {
+        const dead = rarelyUsed(Array.from(windowUsage.dataSync()), o.restartBelow ?? 0.3)
+        if (dead.includes(true)) restartDead(stats, flat, dead, seedAt(totalSteps + 1))
+        windowUsage.assign(tf.zerosLike(windowUsage))
+      }
     })
-    steps += 1
+    epochSteps += 1
+    totalSteps += 1
   }
   const beforeEpoch = (epoch: number): void => {
-    if (steps === 0) return
+    if (epoch > 1 && totalSteps === 0) initialised = true   // resumed: the codebook was restored
+    if (epochSteps === 0) return
     last = Array.from(epochUsage.dataSync())
-    steps = 0
+    epochSteps = 0
     tf.tidy(() => { epochUsage.assign(tf.zerosLike(epochUsage)) })
-    if (lastBatch !== undefined && last.includes(0)) restartDead(stats, lastBatch, last.map((c) => c === 0), o.seed === undefined ? undefined : (o.seed ^ Math.imul(epoch, 0x9e3779b1)) >>> 0)
   }
   return {
     codebook, afterStep, beforeEpoch,
     usage: () => last ?? Array.from(epochUsage.dataSync()),
-    dispose: () => { for (const v of [codebook, stats.counts, stats.sums, epochUsage]) v.dispose(); lastBatch?.dispose() },
+    dispose: () => { for (const v of [codebook, stats.counts, stats.sums, epochUsage, windowUsage]) v.dispose() },
   }
 }

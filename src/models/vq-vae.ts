@@ -13,6 +13,7 @@
 import * as tf from '@tensorflow/tfjs-core'
 import { InvalidArgumentError } from '../errors.js'
 import { subSeed } from '../backend/seed.js'
+import { conv2dTranspose } from '../backend/conv-grad.js'
 import * as constraints from '../distributions/constraints.js'
 import { delta } from '../distributions/delta.js'
 import type { Network } from '../dsl/messages.js'
@@ -40,6 +41,10 @@ export interface VqVaeOptions {
   readonly codebookUpdate?: 'loss' | 'ema'
   /** γ, the EMA decay (default 0.99). */
   readonly decay?: number
+  /** Steps per dead-code window (default 50). */
+  readonly restartEvery?: number
+  /** Codes used less than this fraction of a uniform share in a window restart from encoder outputs (default 0.3). */
+  readonly restartBelow?: number
   readonly likelihood?: Likelihood
   readonly seed?: number
 }
@@ -104,8 +109,8 @@ export const vqDecoder = (o: { readonly channels: number; readonly codeDim: numb
   return owned([l0.w, l0.b, k1, b1, k2, b2], (z) => {
     const n = z.shape[0]!
     const h = tf.relu(tf.add(tf.conv2d(z as tf.Tensor4D, l0.w as tf.Tensor4D, 1, 'same'), l0.b)) as tf.Tensor4D
-    const h1 = tf.relu(tf.add(tf.conv2dTranspose(h, k1 as tf.Tensor4D, [n, 14, 14, 32], 2, 'same'), b1)) as tf.Tensor4D
-    return tf.add(tf.conv2dTranspose(h1, k2 as tf.Tensor4D, [n, 28, 28, c], 2, 'same'), b2)
+    const h1 = tf.relu(tf.add(conv2dTranspose(h, k1 as tf.Tensor4D, [n, 14, 14, 32], 2, 'same'), b1)) as tf.Tensor4D
+    return tf.add(conv2dTranspose(h1, k2 as tf.Tensor4D, [n, 28, 28, c], 2, 'same'), b2)
   })
 }
 
@@ -139,13 +144,15 @@ const vqGuide = (nets: Nets) => (x: tf.Tensor) => gen(function* () {
 })
 
 const resolve = (opts: VqVaeOptions): Resolved => {
-  const o = { numCodes: 64, codeDim: 16, beta: 0.25, codebookUpdate: 'loss', decay: 0.99, likelihood: 'bernoulli', ...opts } as const
+  const o = { numCodes: 64, codeDim: 16, beta: 0.25, codebookUpdate: 'loss', decay: 0.99, restartEvery: 50, restartBelow: 0.3, likelihood: 'bernoulli', ...opts } as const
   const [h, w] = o.imageShape
   if (h !== 28 || w !== 28) throw new InvalidArgumentError(`vqVae: the conv networks take 28×28 images; got imageShape ${JSON.stringify(o.imageShape)}`)
   for (const key of ['numCodes', 'codeDim'] as const) {
     if (!Number.isInteger(o[key]) || o[key] < 1) throw new InvalidArgumentError(`vqVae: ${key} must be a positive integer; got ${o[key]}`)
   }
   if (!(o.beta >= 0)) throw new InvalidArgumentError(`vqVae: beta must be ≥ 0; got ${o.beta}`)
+  if (!Number.isInteger(o.restartEvery) || o.restartEvery < 1) throw new InvalidArgumentError(`vqVae: restartEvery must be a positive integer (steps); got ${o.restartEvery}`)
+  if (!(o.restartBelow >= 0 && o.restartBelow <= 1)) throw new InvalidArgumentError(`vqVae: restartBelow must be in [0, 1] (a fraction of a uniform share); got ${o.restartBelow}`)
   if (!(o.decay >= 0 && o.decay < 1)) throw new InvalidArgumentError(`vqVae: decay must be in [0, 1); got ${o.decay}`)
   return { ...o, seed: opts.seed }
 }
@@ -192,8 +199,9 @@ const pictures = (o: Resolved, nets: Nets, state: CodebookState) => {
  * `sample` decodes uniformly random code maps; `reconstruct` decodes the quantised
  * encoding; `traverse(rows, steps, seed)` starts every row from one random code map (from `seed`)
  * and, in row r, sets one grid position (rows spread over the 49) to codes 0, 1, …, steps − 1 (mod K).
- * `afterStep` counts code usage (and applies the EMA update in 'ema' mode); `beforeEpoch` closes
- * the epoch's usage and restarts dead codes from random encoder outputs of the last batch.
+ * `afterStep` counts code usage (and applies the EMA update in 'ema' mode), sets every code to a
+ * random encoder output after the first step, and every `restartEvery` steps restarts the codes used
+ * less than `restartBelow` of a uniform share in that window from encoder outputs; `beforeEpoch` closes the epoch's usage.
  * `extras()` returns the codebook heat maps [K, s, s, 1] (the caller disposes them) and the usage counts.
  *
  * @example
@@ -206,7 +214,7 @@ export const vqVae = (opts: VqVaeOptions): VqVae => {
   const encoder = vqEncoder({ channels: o.imageShape[2], codeDim: o.codeDim, seed: subSeed(o.seed, 0) })
   const decoder = vqDecoder({ channels: o.imageShape[2], codeDim: o.codeDim, seed: subSeed(o.seed, 1) })
   const ema = o.codebookUpdate === 'ema'
-  const state = codebookState({ numCodes: o.numCodes, codeDim: o.codeDim, ema, decay: o.decay, seed: subSeed(o.seed, 2) }, encoder)
+  const state = codebookState({ numCodes: o.numCodes, codeDim: o.codeDim, ema, decay: o.decay, restartEvery: o.restartEvery, restartBelow: o.restartBelow, seed: subSeed(o.seed, 2) }, encoder)
   // The EMA codebook reaches the programs through this closure only: no optimizer ever sees it.
   const nets: Nets = { encoder, decoder, book: { apply: () => state.codebook, variables: ema ? [] : [state.codebook] } }
   return {
