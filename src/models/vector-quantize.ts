@@ -268,7 +268,8 @@ export const codebookState = (o: CodebookStateOptions, encoder: { readonly apply
     totalSteps += 1
   }
   const beforeEpoch = (epoch: number): void => {
-    if (epoch > 1 && totalSteps === 0) initialised = true   // resumed: the codebook was restored
+    // Resumed: a loss-mode codebook is a param and was restored; an EMA one is not in checkpoints, so it is set afresh.
+    if (epoch > 1 && totalSteps === 0 && !o.ema) initialised = true
     if (epochSteps === 0) return
     last = Array.from(epochUsage.dataSync())
     epochSteps = 0
