@@ -3,7 +3,7 @@
  * MLP 784-400-50 softplus, Bernoulli likelihood on logits, Adam 1e-3, batch 128,
  * one particle, Monte Carlo KL. Reports the test ELBO after each epoch and, at
  * the end, IWAE (K samples) on the first N test images. Usage:
- *   npx tsx bench/fashion-vae.ts [--epochs 10] [--seed 0] [--iwae 500] [--n 1000] [--init glorot|fanIn] [--scale softplus|exp] [--eps 1e-7]
+ *   npx tsx bench/fashion-vae.ts [--epochs 10] [--seed 0] [--iwae 500] [--n 1000] [--init fanIn|glorot] [--scale softplus|exp] [--eps 1e-7]
  */
 import { writeFileSync, mkdirSync } from 'node:fs'
 import * as tf from '@tensorflow/tfjs-core'
@@ -15,7 +15,7 @@ const arg = (name: string, fallback: number): number => {
 }
 const [epochs, seed, K, N, eps] = [arg('epochs', 10), arg('seed', 0), arg('iwae', 500), arg('n', 1000), arg('eps', 1e-7)]
 const flag = (name: string): string | undefined => (process.argv.includes(`--${name}`) ? process.argv[process.argv.indexOf(`--${name}`) + 1] : undefined)
-const init = flag('init') === 'fanIn' ? 'fanIn' : 'glorot'
+const init = flag('init') === 'glorot' ? 'glorot' : 'fanIn'
 const scaleLink = flag('scale') === 'exp' ? 'exp' : 'softplus'
 const info = await initBackend()
 const { train, test } = fashionMnist()
