@@ -1,6 +1,6 @@
 /**
- * Ctrl-C during training: the first SIGINT asks training to stop at the next
- * epoch boundary (the checkpoint and metrics are saved there); a second one
+ * Ctrl-C during training: the first SIGINT asks training to stop after the
+ * current step (the checkpoint and metrics are saved then); a second one
  * quits at once (the last complete checkpoint is intact: saves are atomic).
  */
 import { EXIT } from './errors.js'
@@ -16,7 +16,7 @@ export interface Interrupt {
  * Listens for SIGINT (and `signal`, if given) until `dispose()`; `notify` is called on the first request.
  *
  * @example
- * const stop = listenForInterrupt(() => console.error('stopping after this epoch'))
+ * const stop = listenForInterrupt(() => console.error('stopping after this step'))
  * try { … if (stop.requested()) return 'stop' … } finally { stop.dispose() }
  */
 export const listenForInterrupt = (notify: () => void, signal?: AbortSignal): Interrupt => {

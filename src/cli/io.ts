@@ -10,7 +10,7 @@ export interface CliIO {
   readonly stderr: (text: string) => void
   /** Draw the progress bar in place (stderr is a terminal). */
   readonly stderrIsTTY: boolean
-  /** Besides SIGINT, aborting this stops training at the next epoch boundary. */
+  /** Besides SIGINT, aborting this stops training after the current step. */
   readonly signal?: AbortSignal
 }
 

@@ -73,26 +73,36 @@ const prepare = async (plan: TrainPlan): Promise<Job> => {
   }
 }
 
-/** Runs `fit` for the remaining epochs; metrics.json is rewritten after each one. Returns whether it was interrupted. */
-const fitRemaining = async (j: Job, metrics: Metrics, bar: Progress, io: CliIO): Promise<boolean> => {
+/**
+ * Runs `fit` for the remaining epochs; metrics.json is rewritten after each one. Returns undefined
+ * when training ran to the end, else how many steps of an unfinished epoch were taken before Ctrl-C.
+ */
+const fitRemaining = async (j: Job, metrics: Metrics, bar: Progress, io: CliIO): Promise<number | undefined> => {
+  let stepsIntoEpoch = 0
   const { model, svi } = j.session
   const done = metrics.epochs.at(-1)?.epoch ?? 0
-  const stop = listenForInterrupt(() => bar.note('tfppl: interrupted; stopping after this epoch with a checkpoint (Ctrl-C again to quit at once)'), io.signal)
+  const abort = new AbortController()
+  const stop = listenForInterrupt(() => {
+    bar.note('tfppl: interrupted; stopping after this step with a checkpoint (Ctrl-C again to quit at once)')
+    abort.abort()
+  }, io.signal)
   try {
+    // resume: a checkpoint may exist with no complete epoch (Ctrl-C during epoch 1).
     await svi.fit(model.model, model.guide, j.trainArgs, {
       epochs: j.config.epochs - done, batchSize: j.config.batchSize, seed: j.config.seed, validation: j.testArgs, progress: false,
-      checkpoint: { dir: runPaths(j.plan.out).checkpoint }, resume: done > 0,
-      onEpochStart: (e) => { model.beforeEpoch?.(e); bar.epochStart(e) },
-      onStep: ({ loss, batch }) => { model.afterStep?.(batch); bar.step(loss) },
+      checkpoint: { dir: runPaths(j.plan.out).checkpoint }, resume: j.plan.previous !== undefined, signal: abort.signal,
+      onEpochStart: (e) => { stepsIntoEpoch = 0; model.beforeEpoch?.(e); bar.epochStart(e) },
+      onStep: ({ loss, batch }) => { stepsIntoEpoch += 1; model.afterStep?.(batch); bar.step(loss) },
       onEpochEnd: async (r) => {
         const m = toMetrics(r)
         metrics.epochs.push(m)
         await writeJson(MetricsCodec, runPaths(j.plan.out).metrics, metrics)
         bar.epochEnd(m)
+        stepsIntoEpoch = 0
         return stop.requested() ? 'stop' : undefined
       },
     })
-    return stop.requested()
+    return stop.requested() ? stepsIntoEpoch : undefined
   } finally {
     stop.dispose()
   }
@@ -111,15 +121,16 @@ const runJob = async (j: Job, io: CliIO): Promise<number> => {
   const stepsPerEpoch = Math.ceil(j.data.train.size / j.config.batchSize)
   const bar = progress({ write: io.stderr, tty: io.stderrIsTTY }, j.config.epochs, stepsPerEpoch)
   if (done >= j.config.epochs) bar.note(`tfppl: ${j.plan.out} is already trained for ${done} epochs; redrawing the pictures (raise --epochs to train further)`)
-  else if (done > 0) bar.note(`tfppl: resuming ${j.plan.out} after epoch ${done} of ${j.config.epochs}`)
+  else if (j.plan.previous !== undefined) bar.note(`tfppl: resuming ${j.plan.out} after epoch ${done} of ${j.config.epochs}`)
   else bar.note(`tfppl: training ${j.config.model} on ${j.data.train.name} (${j.data.train.size} train / ${j.data.test.size} test images) for ${j.config.epochs} epoch${j.config.epochs === 1 ? '' : 's'} on ${metrics.backend}`)
   if (done >= j.config.epochs) await restoreParams(j.session, j.plan.out)   // nothing to fit: the pictures need the trained params
-  const interrupted = done < j.config.epochs ? await fitRemaining(j, metrics, bar, io) : false
+  const partial = done < j.config.epochs ? await fitRemaining(j, metrics, bar, io) : undefined
   await writeJson(MetricsCodec, runPaths(j.plan.out).metrics, metrics)
-  if (interrupted) {
+  if (partial !== undefined) {
     const last = metrics.epochs.at(-1)?.epoch ?? done
     const next = last < j.config.epochs ? 'continue with --resume' : `training is complete; draw the pictures with tfppl report ${j.plan.out}`
-    io.stderr(`tfppl: stopped after epoch ${last}; checkpoint and metrics saved in ${j.plan.out} (${next})\n`)
+    const where = partial > 0 ? `after ${partial} step${partial === 1 ? '' : 's'} of epoch ${last + 1} (--resume repeats that epoch from its start, with the weights saved now)` : `after epoch ${last}`
+    io.stderr(`tfppl: stopped ${where}; checkpoint and metrics saved in ${j.plan.out} (${next})\n`)
     return EXIT.interrupted
   }
   const report = await writeReport(j.plan.out, j.session, j.data.test, metrics)

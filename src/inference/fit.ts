@@ -29,6 +29,8 @@ export interface History {
   readonly epochs: readonly EpochRecord[]
   readonly steps: number
   readonly stoppedEarly: boolean
+  /** Stopped by `signal` (a partial epoch is not in `epochs`). */
+  readonly aborted: boolean
 }
 
 /** Options of `fit`. */
@@ -57,6 +59,12 @@ export interface FitOptions {
   readonly checkpoint?: { readonly dir: string; readonly every?: number }
   /** Continue from the checkpoint in `checkpoint.dir` when there is one (tensor data only). */
   readonly resume?: boolean
+  /**
+   * Stop after the current step once aborted (Ctrl-C). The partial epoch is not recorded; with
+   * `checkpoint`, the params as they are now are saved under the last complete epoch, so `resume`
+   * repeats the interrupted epoch from its first batch, starting from these params.
+   */
+  readonly signal?: AbortSignal
 }
 
 const asTuple = (data: tf.Tensor | readonly tf.Tensor[]): readonly tf.Tensor[] => data instanceof tf.Tensor ? [data] : data
@@ -96,16 +104,21 @@ async function* tensorBatches(xs: readonly tf.Tensor[], batchSize: number, order
 
 type AnyFn = ProgramFn<readonly tf.Tensor[], Message>
 
-/** Mean loss over batches, weighted by their sizes (batches are disposed). */
-const meanOver = async (batches: AsyncIterable<readonly tf.Tensor[]>, each: (b: readonly tf.Tensor[]) => number | Promise<number>, dispose: boolean) => {
-  let total = 0, count = 0
+/**
+ * Mean loss over batches, weighted by their sizes (batches are disposed). After each batch
+ * `stop()` is asked; `stopped` says whether it ended the pass.
+ */
+const meanOver = async (batches: AsyncIterable<readonly tf.Tensor[]>, each: (b: readonly tf.Tensor[]) => number | Promise<number>, dispose: boolean, stop: () => boolean = () => false) => {
+  let total = 0, count = 0, batchCount = 0
   for await (const b of batches) {
     const size = b[0]?.shape[0] ?? 1
     total += (await each(b)) * size
     count += size
+    batchCount += 1
     if (dispose) tf.dispose([...b])
+    if (stop()) return { mean: total / Math.max(count, 1), stopped: true, batches: batchCount }
   }
-  return total / Math.max(count, 1)
+  return { mean: total / Math.max(count, 1), stopped: false, batches: batchCount }
 }
 
 const improved = (best: number, loss: number, minDelta: number) => loss < best - minDelta
@@ -140,27 +153,35 @@ export const fitLoop = async <Args extends readonly tf.Tensor[]>(s: Svi, model: 
   const first = resumed?.epoch ?? opts.initialEpoch ?? 0
   const es = opts.earlyStopping
   let best = Infinity, sinceBest = 0, stoppedEarly = false
+  const aborted = (): boolean => opts.signal?.aborted === true
+  // The signal is read after every step: an aborted signal still lets one step run.
   for (let epoch = first + 1; epoch <= first + epochs && !stoppedEarly; epoch++) {
     await opts.onEpochStart?.(epoch)
     const t0 = performance.now()
     const order = opts.shuffle === false || iterable !== undefined ? undefined : permutation(n, ((opts.seed ?? 0) * 7919 + epoch) >>> 0)
     const batches = iterable ?? tensorBatches(xs, batchSize, order)
-    const trainLoss = await meanOver(batches, async (b) => {
+    const train = await meanOver(batches, async (b) => {
       const loss = step(m, g, ...b)
       opts.onStep?.({ step: s.state.step, loss, batch: b })
       await new Promise<void>((r) => setImmediate(r))   // let Ctrl-C and timers run between steps
       return loss
-    }, iterable === undefined)
-    const validationLoss = valXs === undefined ? undefined : await meanOver(tensorBatches(valXs, batchSize, undefined), (b) => evaluate(m, g, ...b), true)
+    }, iterable === undefined, aborted)
+    // Stopped before the epoch's last batch (iterables: any stop, their length is unknown).
+    if (train.stopped && (iterable !== undefined || train.batches < Math.ceil(n / batchSize))) {
+      if (opts.checkpoint !== undefined) await saveEpoch(s, opts.checkpoint.dir, epoch - 1, records)
+      return { epochs: records, steps: s.state.step, stoppedEarly: true, aborted: true }
+    }
+    const trainLoss = train.mean
+    const validationLoss = valXs === undefined ? undefined : (await meanOver(tensorBatches(valXs, batchSize, undefined), (b) => evaluate(m, g, ...b), true)).mean
     const record: EpochRecord = { epoch, trainLoss, validationLoss, seconds: (performance.now() - t0) / 1000 }
     records.push(record)
     if (opts.checkpoint !== undefined && (epoch - first) % (opts.checkpoint.every ?? 1) === 0) await saveEpoch(s, opts.checkpoint.dir, epoch, records)
     if (opts.progress !== false) process.stderr.write(`epoch ${epoch}/${first + epochs}  loss ${trainLoss.toFixed(4)}${validationLoss === undefined ? '' : `  validation ${validationLoss.toFixed(4)}`}  ${record.seconds.toFixed(1)}s\n`)
-    if ((await opts.onEpochEnd?.(record)) === 'stop') stoppedEarly = true
+    if ((await opts.onEpochEnd?.(record)) === 'stop' || aborted()) stoppedEarly = true
     if (es !== undefined) {
       const monitored = es.monitor === 'validation' ? validationLoss ?? trainLoss : trainLoss
       if (improved(best, monitored, es.minDelta ?? 0)) { best = monitored; sinceBest = 0 } else if (++sinceBest >= es.patience) stoppedEarly = true
     }
   }
-  return { epochs: records, steps: s.state.step, stoppedEarly }
+  return { epochs: records, steps: s.state.step, stoppedEarly: stoppedEarly || aborted(), aborted: aborted() }
 }

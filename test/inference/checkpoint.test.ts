@@ -185,6 +185,42 @@ describe('resume', () => {
   })
 })
 
+describe('fit with an AbortSignal (Ctrl-C)', () => {
+  it('stops after the current step mid-epoch, saves the params of that step under the last complete epoch, and resume repeats the epoch', async () => {
+    const x = tf.tensor1d([...XS, ...XS, ...XS])   // 12 points, batches of 2: 6 steps per epoch
+    const dir = path.join(root, 'abort-run')
+    const opts = { batchSize: 2, progress: false, seed: 5, checkpoint: { dir } } as const
+    const stop = new AbortController()
+    const first = svi({ optimizer: tf.train.adam(0.05), loss: elbo(), seed: 9 })
+    const h = await first.fit(model, guide({ loc: 0, scale: 1 }), x, {
+      ...opts, epochs: 3, signal: stop.signal, onStep: ({ step }) => { if (step === 8) stop.abort() },   // step 2 of epoch 2
+    })
+    expect(h).toMatchObject({ steps: 8, stoppedEarly: true, aborted: true })
+    expect(h.epochs.map((e) => e.epoch)).toEqual([1])
+    const atStop = snapshot(first.params)
+    first.params.dispose(); first.optimizer.dispose()
+
+    const resumed = svi({ optimizer: tf.train.adam(0.05), loss: elbo(), seed: 9 })
+    const steps: number[] = []
+    const firstBatch = tf.slice(x, 0, 2)
+    resumed.init(model, guide({ loc: 0, scale: 1 }), firstBatch)
+    firstBatch.dispose()
+    const { state, extra } = await loadCheckpoint(dir, { store: resumed.params, optimizer: resumed.optimizer })
+    expect(state?.step).toBe(8)
+    expect(extra?.['epoch']).toBe(1)
+    expect(snapshot(resumed.params)).toEqual(atStop)   // nothing of the 2 steps into epoch 2 was lost
+    resumed.params.dispose(); resumed.optimizer.dispose()
+
+    const again = svi({ optimizer: tf.train.adam(0.05), loss: elbo(), seed: 9 })
+    const h2 = await again.fit(model, guide({ loc: 0, scale: 1 }), x, { ...opts, epochs: 2, resume: true, onStep: ({ step }) => { steps.push(step) } })
+    expect(h2.epochs.map((e) => e.epoch)).toEqual([1, 2, 3])   // epoch 2 again from its first batch, then 3
+    expect(steps[0]).toBe(9)
+    expect(h2.aborted).toBe(false)
+    again.params.dispose(); again.optimizer.dispose()
+    x.dispose()
+  })
+})
+
 describe('corrupt checkpoints are named errors', () => {
   const saved = async (): Promise<{ dir: string; manifest: Record<string, unknown> & { entries: Array<Record<string, unknown>> } }> => {
     const s = paramStore()
