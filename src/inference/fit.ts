@@ -166,7 +166,7 @@ export const fitLoop = async <Args extends readonly tf.Tensor[]>(s: Svi, model: 
       await new Promise<void>((r) => setImmediate(r))   // let Ctrl-C and timers run between steps
       return loss
     }, iterable === undefined, aborted)
-    // Stopped before the epoch's last batch (iterables: any stop, their length is unknown).
+    // Stopped before the epoch's last batch (iterables: every stop counts, their length is unknown).
     if (train.stopped && (iterable !== undefined || train.batches < Math.ceil(n / batchSize))) {
       if (opts.checkpoint !== undefined) await saveEpoch(s, opts.checkpoint.dir, epoch - 1, records)
       return { epochs: records, steps: s.state.step, stoppedEarly: true, aborted: true }
