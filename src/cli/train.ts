@@ -91,7 +91,7 @@ const fitRemaining = async (j: Job, metrics: Metrics, bar: Progress, io: CliIO):
     await svi.fit(model.model, model.guide, j.trainArgs, {
       epochs: j.config.epochs - done, batchSize: j.config.batchSize, seed: j.config.seed, validation: j.testArgs, progress: false,
       checkpoint: { dir: runPaths(j.plan.out).checkpoint }, resume: j.plan.previous !== undefined, signal: abort.signal,
-      onEpochStart: (e) => { stepsIntoEpoch = 0; model.beforeEpoch?.(e); bar.epochStart(e) },
+      onEpochStart: (e) => { model.beforeEpoch?.(e); bar.epochStart(e) },
       onStep: ({ loss, batch }) => { stepsIntoEpoch += 1; model.afterStep?.(batch); bar.step(loss) },
       onEpochEnd: async (r) => {
         const m = toMetrics(r)

@@ -2,9 +2,9 @@
  * Checkpointing inside `fit`: save params, optimizer and SVI state (plus the
  * epoch and history) after an epoch; resume from the last one.
  */
-import { promises as fs } from 'node:fs'
 import * as path from 'node:path'
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js'
+import { MANIFEST, backupOf, exists } from './checkpoint-files.js'
 import type { EpochRecord, FitOptions } from './fit.js'
 import type { Svi } from './svi.js'
 
@@ -16,8 +16,6 @@ import type { Svi } from './svi.js'
 export const saveEpoch = (s: Svi, dir: string, epoch: number, records: readonly EpochRecord[]): Promise<void> =>
   saveCheckpoint(dir, { store: s.params, optimizer: s.optimizer, state: s.state, extra: { epoch, history: records } })
 
-const exists = async (p: string): Promise<boolean> => fs.access(p).then(() => true, () => false)
-
 /**
  * Loads the checkpoint of `opts.checkpoint.dir` into `s` when there is one; `init` first creates the
  * params and modules (from one batch) so that every saved weight has a place to go.
@@ -27,7 +25,7 @@ const exists = async (p: string): Promise<boolean> => fs.access(p).then(() => tr
 export const resumeFrom = async (s: Svi, opts: FitOptions, init: () => void): Promise<{ epoch: number; records: EpochRecord[] } | undefined> => {
   const dir = opts.checkpoint?.dir
   if (dir === undefined) return undefined
-  if (!(await exists(path.join(dir, 'manifest.json'))) && !(await exists(`${dir}.backup`))) return undefined
+  if (!(await exists(path.join(dir, MANIFEST))) && !(await exists(backupOf(dir)))) return undefined
   init()
   const { state, extra } = await loadCheckpoint(dir, { store: s.params, optimizer: s.optimizer })
   if (state !== undefined) s.restore(state)

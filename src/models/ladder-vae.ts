@@ -85,7 +85,7 @@ const checkOptions = (o: LadderVaeOptions): void => {
 export const ladderVae = (o: LadderVaeOptions): LadderVae => {
   checkOptions(o)
   const xDim = o.imageShape.reduce((a, b) => a * b, 1), dims = o.latentDims, L = dims.length, lik = o.likelihood ?? 'bernoulli'
-  const nets = makeNets(o, xDim), floor = o.minScale ?? 1e-4
+  const nets = makeNets(o, xDim), floor = o.minScale
   // β = 1 outside training (eval, sampling); beforeEpoch (and afterStep, per step) set the warm-up value.
   const state = { beta: 1, epoch: 1, step: 0 }
   const warm = (): void => {
@@ -134,7 +134,7 @@ export const ladderVae = (o: LadderVaeOptions): LadderVae => {
 
 /** Sampling, reconstruction and traversal by the networks' means. */
 const pictures = (o: LadderVaeOptions, nets: Nets, xDim: number, lik: Likelihood) => {
-  const dims = o.latentDims, L = dims.length, floor = o.minScale ?? 1e-4
+  const dims = o.latentDims, L = dims.length, floor = o.minScale   // undefined: gaussianHead's default
   /** From z_L down to an image, taking the top-down means (or draws with `noise`). */
   const descend = (zTop: tf.Tensor, seed?: number): tf.Tensor4D => {
     let z = zTop

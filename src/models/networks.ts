@@ -21,17 +21,17 @@ export type Activation = 'softplus' | 'relu' | 'tanh' | 'linear'
 const activate = (a: Activation, x: tf.Tensor): tf.Tensor =>
   a === 'softplus' ? softplus(x) : a === 'relu' ? tf.relu(x) : a === 'tanh' ? tf.tanh(x) : x
 
+/** A trainable U(−limit, limit) variable of `shape` (its initial tensor freed). */
+const uniformVariable = (shape: number[], limit: number, seed: number | undefined): tf.Variable =>
+  tf.tidy(() => tf.variable(tf.randomUniform(shape, -limit, limit, 'float32', seed), true))
+
 /** A Glorot-uniform variable of `shape` (fan-in/out from the last two dims and the receptive field). */
-export const glorot = (shape: number[], seed: number | undefined, fanIn: number, fanOut: number): tf.Variable => {
-  const limit = Math.sqrt(6 / (fanIn + fanOut))
-  return tf.tidy(() => tf.variable(tf.randomUniform(shape, -limit, limit, 'float32', seed), true))
-}
+export const glorot = (shape: number[], seed: number | undefined, fanIn: number, fanOut: number): tf.Variable =>
+  uniformVariable(shape, Math.sqrt(6 / (fanIn + fanOut)), seed)
 
 /** A U(−1/√fanIn, 1/√fanIn) variable of `shape` (PyTorch's default for `nn.Linear` weights and biases). @example const w = fanInUniform([784, 400], 1, 784) */
-export const fanInUniform = (shape: number[], seed: number | undefined, fanIn: number): tf.Variable => {
-  const limit = 1 / Math.sqrt(fanIn)
-  return tf.tidy(() => tf.variable(tf.randomUniform(shape, -limit, limit, 'float32', seed), true))
-}
+export const fanInUniform = (shape: number[], seed: number | undefined, fanIn: number): tf.Variable =>
+  uniformVariable(shape, 1 / Math.sqrt(fanIn), seed)
 
 /** How dense layers are initialised: Glorot-uniform weights with zero biases, or PyTorch's U(±1/√fan_in) for both. */
 export type DenseInit = 'glorot' | 'fanIn'
