@@ -1,5 +1,5 @@
 /** Backend selection, memory scopes, seeds and stable numerics. */
-export { initBackend, backendInfo } from './init.js'
+export { initBackend, backendInfo, setNative } from './init.js'
 export type { BackendName, BackendOptions, BackendInfo } from './init.js'
 export { scoped } from './scope.js'
 export { subSeed } from './seed.js'

@@ -11,6 +11,9 @@ import '@tensorflow/tfjs-backend-cpu'
 import * as wasm from '@tensorflow/tfjs-backend-wasm'
 import './gradients.js' // tfjs's gradients, zero gradients for comparisons, conv filter gradients
 import { installWasmMatMul } from './wasm-matmul.js'
+import { installWasmIdentity } from './wasm-identity.js'
+import { loadNative, nativeThreads } from './native.js'
+import { installNativeKernels, uninstallNativeKernels } from './native-kernels.js'
 import { BackendError } from '../errors.js'
 
 /** The backends tfppl knows how to choose. */
@@ -37,6 +40,8 @@ export interface BackendInfo {
   readonly threads: number
   /** Whether the optional native accelerator is active (see `native/`). */
   readonly native: boolean
+  /** The accelerator's state in words: 'active (OpenBLAS, 1 thread)', or why not (not built, library missing, disabled, not the wasm backend). */
+  readonly nativeStatus: string
   /** Candidates that were tried before the chosen one, with the reason each was skipped. */
   readonly skipped: readonly string[]
 }
@@ -63,7 +68,7 @@ const tryTensorflow = async (skipped: string[]): Promise<BackendInfo | undefined
       const name: string = pkg // a variable specifier: these packages are optional peers
       await import(name)
       if (await tf.setBackend('tensorflow')) {
-        return { name: 'tensorflow', package: pkg, gpu: pkg.endsWith('gpu'), simd: false, threads: 0, native: false, skipped }
+        return { name: 'tensorflow', package: pkg, gpu: pkg.endsWith('gpu'), simd: false, threads: 0, native: false, nativeStatus: NOT_WASM, skipped }
       }
       skipped.push(`${pkg}: loaded, but the 'tensorflow' backend did not initialise`)
     } catch (err) {
@@ -73,15 +78,28 @@ const tryTensorflow = async (skipped: string[]): Promise<BackendInfo | undefined
   return undefined
 }
 
+const NOT_WASM = 'inactive: the accelerator runs under the wasm backend only'
+
+/** Loads the accelerator and installs its kernels under wasm; its state in words. */
+const startNative = (threads = nativeThreads()): { native: boolean; nativeStatus: string } => {
+  const loaded = loadNative()
+  if (!loaded.ok) return { native: false, nativeStatus: loaded.reason }
+  loaded.addon.setThreads(threads)
+  installNativeKernels(loaded.addon)
+  return { native: true, nativeStatus: `active (OpenBLAS, ${threads} thread${threads === 1 ? '' : 's'})` }
+}
+
 const tryWasm = async (threads: number | undefined, skipped: string[]): Promise<BackendInfo | undefined> => {
   if (threads !== undefined) wasm.setThreadsCount(threads)
   try {
     if (await tf.setBackend('wasm')) {
       await tf.ready()
       installWasmMatMul()
+      installWasmIdentity()
+      const native = startNative()
       return {
         name: 'wasm', package: '@tensorflow/tfjs-backend-wasm', gpu: false,
-        simd: tf.env().getBool('WASM_HAS_SIMD_SUPPORT'), threads: wasm.getThreadsCount(), native: false, skipped,
+        simd: tf.env().getBool('WASM_HAS_SIMD_SUPPORT'), threads: wasm.getThreadsCount(), ...native, skipped,
       }
     }
     skipped.push('@tensorflow/tfjs-backend-wasm: the wasm module did not initialise')
@@ -93,7 +111,7 @@ const tryWasm = async (threads: number | undefined, skipped: string[]): Promise<
 
 const tryCpu = async (skipped: string[]): Promise<BackendInfo | undefined> =>
   (await tf.setBackend('cpu'))
-    ? { name: 'cpu', package: '@tensorflow/tfjs-backend-cpu', gpu: false, simd: false, threads: 1, native: false, skipped }
+    ? { name: 'cpu', package: '@tensorflow/tfjs-backend-cpu', gpu: false, simd: false, threads: 1, native: false, nativeStatus: NOT_WASM, skipped }
     : undefined
 
 const tryOne = (name: BackendName, opts: BackendOptions, skipped: string[]): Promise<BackendInfo | undefined> =>
@@ -140,4 +158,20 @@ export const initBackend = async (opts: BackendOptions = {}): Promise<BackendInf
 export const backendInfo = (): BackendInfo => {
   if (current === undefined) throw new BackendError('backendInfo() was called before initBackend(); await initBackend() first')
   return current
+}
+
+/**
+ * Switches the native accelerator on (with `threads` BLAS threads) or off at run time, under wasm;
+ * returns the updated {@link backendInfo}. Off means tfjs's stock wasm kernels (plus tfppl's wasm fast paths).
+ *
+ * @example
+ * await initBackend(); setNative(false)                    // stock wasm from here on
+ * setNative(true, 2).nativeStatus                         // 'active (OpenBLAS, 2 threads)', or why not
+ */
+export const setNative = (on: boolean, threads = 1): BackendInfo => {
+  const info = backendInfo()
+  if (info.name !== 'wasm') return info
+  if (!Number.isInteger(threads) || threads < 1 || threads > 256) throw new BackendError(`setNative: threads must be an integer from 1 to 256; got ${threads}`)
+  uninstallNativeKernels()
+  return (current = { ...info, ...(on ? startNative(threads) : { native: false, nativeStatus: 'switched off (setNative(false))' }) })
 }

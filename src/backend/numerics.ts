@@ -35,13 +35,14 @@ export const log1p = scoped('log1p', (x: tf.Tensor): tf.Tensor => {
 })
 
 /**
- * softplus(x) = log(1 + eˣ) = max(x, 0) + log1p(e^−|x|): exact for large |x|.
+ * softplus(x) = log(1 + eˣ), exact for large |x|: tfjs's own `Softplus` kernel,
+ * one kernel forward and σ(x)·dy backward (every backend computes it stably:
+ * max(x, 0) + log1p(e^−|x|) to float32 precision; test/backend/numerics.test.ts).
  *
  * @example
  * softplus(tf.scalar(100))   // 100
  */
-export const softplus = scoped('softplus', (x: tf.Tensor): tf.Tensor =>
-  tf.add(tf.relu(x), log1p(tf.exp(tf.neg(tf.abs(x))))))
+export const softplus = (x: tf.Tensor): tf.Tensor => tf.softplus(x)
 
 /**
  * log σ(x) = −softplus(−x).

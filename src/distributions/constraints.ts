@@ -13,17 +13,26 @@ export interface Constraint {
   readonly eventDims: number
   /** A bool tensor of shape `x.shape` minus the `eventDims` rightmost dims. */
   readonly check: (x: tf.Tensor) => tf.Tensor
+  /**
+   * A cheap sufficient test, by reductions only: a bool scalar that is true only if every element
+   * passes `check` (false may be a false alarm; `check` then decides). Validation runs it first.
+   */
+  readonly quick?: (x: tf.Tensor) => tf.Tensor
 }
 
 const isFinite = (x: tf.Tensor): tf.Tensor => tf.logicalNot(tf.logicalOr(tf.isNaN(x), tf.isInf(x)))
 
+/** Σx is finite only if no element is NaN or ±∞ (an overflowing sum is a false alarm, settled by `check`). */
+const sumFinite = (x: tf.Tensor): tf.Tensor => tf.isFinite(tf.sum(x))
+
 /** All finite reals. @example constraints.real.check(tf.scalar(NaN)) // false */
-export const real: Constraint = { _tag: 'real', describe: 'finite real', eventDims: 0, check: isFinite }
+export const real: Constraint = { _tag: 'real', describe: 'finite real', eventDims: 0, check: isFinite, quick: sumFinite }
 
 /** x > 0 (finite). */
 export const positive: Constraint = {
   _tag: 'positive', describe: 'x > 0', eventDims: 0,
   check: (x) => tf.logicalAnd(tf.greater(x, 0), isFinite(x)),
+  quick: (x) => tf.logicalAnd(tf.greater(tf.min(x), 0), sumFinite(x)),
 }
 
 /** 0 ≤ x ≤ 1. */

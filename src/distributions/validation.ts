@@ -23,6 +23,7 @@ export const isValidating = (): boolean => enabled
 
 /** Finds the first failing element: its multi-index and value, or undefined if all pass. */
 const findViolation = (ok: tf.Tensor, x: tf.Tensor): { index: number[]; value: number } | undefined => {
+  if (ok.size > 64 && tf.tidy(() => tf.all(ok).dataSync()[0]) === 1) return undefined   // one scalar read-back, not the whole mask
   const flat = ok.dataSync().findIndex((v) => v !== 1)
   if (flat < 0) return undefined
   const index: number[] = []
@@ -45,6 +46,7 @@ const compatible = (a: readonly number[], b: readonly number[]): boolean => {
 }
 
 const checkWith = (c: Constraint, x: tf.Tensor): { index: number[]; value: number } | undefined => {
+  if (c.quick !== undefined && x.size > 64 && tf.tidy(() => c.quick!(x).dataSync()[0]) === 1) return undefined
   const ok = scoped('constraint.check', (t: tf.Tensor) => c.check(t))(x)
   try { return findViolation(ok, x) } finally { ok.dispose() }
 }

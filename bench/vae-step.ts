@@ -1,0 +1,111 @@
+/**
+ * `npm run bench [-- --quick]`: the VAE step (784-400-50 softplus, Bernoulli, batch 128, Adam, one
+ * particle) through the DSL (`vae` + `svi.step`) and as a hand-written tfjs loop of the identical
+ * network and loss, interleaved in one process on the same data, for every configuration this
+ * machine has: wasm with the native accelerator (1 and 2 BLAS threads), stock wasm, cpu.
+ * Prints median and p10/p90 ms/step, the DSL overhead ratio, s/epoch, numTensors and peak RSS;
+ * writes bench/results/<date>.json.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { cpus } from 'node:os'
+import * as tf from '@tensorflow/tfjs-core'
+import { backendInfo, binarize, elbo, fashionMnist, flatten, initBackend, mnistDigits, setNative, svi, vae } from 'tfppl'
+import { handwrittenVae } from './handwritten-vae.js'
+
+const quick = process.argv.includes('--quick')
+const [ROUNDS, STEPS, WARMUP] = quick ? [5, 8, 5] : [9, 15, 10]
+const BATCH = 128, Z = 50
+
+interface Config { readonly backend: 'wasm' | 'cpu'; readonly native: boolean; readonly threads: number }
+interface Row { variant: 'dsl' | 'handwritten'; backend: string; native: boolean; threads: number; medianMs: number; p10Ms: number; p90Ms: number; epochSeconds?: number }
+
+const quantile = (xs: readonly number[], q: number): number => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!
+}
+
+/** Training images (binarised at 0.5, flat) and where they came from. */
+const loadImages = (): { x: tf.Tensor2D; source: string } => {
+  try {
+    const { train } = fashionMnist()
+    return { x: tf.tidy(() => binarize.fixed(0.5)(flatten(train)) as tf.Tensor2D), source: 'Fashion-MNIST (60,000 training images)' }
+  } catch {
+    const { train } = mnistDigits()
+    return { x: tf.tidy(() => binarize.fixed(0.5)(flatten(train)) as tf.Tensor2D), source: 'the bundled MNIST digits (Fashion-MNIST is not installed: apt-get install -y dataset-fashion-mnist)' }
+  }
+}
+
+const configure = async (c: Config): Promise<void> => {
+  await initBackend({ backend: c.backend })
+  if (c.backend === 'wasm' && setNative(c.native, c.threads).native !== c.native) throw new Error(`bench: could not set the accelerator: ${backendInfo().nativeStatus}`)
+}
+
+/** Times `step` on batch `i`: ms per call. */
+const timed = (step: (x: tf.Tensor2D) => number, batches: readonly tf.Tensor2D[], i: number): number => {
+  const t0 = performance.now()
+  const loss = step(batches[i % batches.length]!)
+  if (!Number.isFinite(loss)) throw new Error(`bench: non-finite loss ${loss}`)
+  return performance.now() - t0
+}
+
+/** Interleaved DSL and hand-written steps in one configuration; the DSL's fit epoch when asked. */
+const measure = async (c: Config, data: tf.Tensor2D, withEpoch: boolean): Promise<Row[]> => {
+  await configure(c)
+  const batches = Array.from({ length: 16 }, (_, i) => tf.slice(data, i * BATCH, BATCH) as tf.Tensor2D)
+  const m = vae({ xDim: 784, zDim: Z, hidden: [400], seed: 0 })
+  const s = svi({ optimizer: tf.train.adam(1e-3), loss: elbo(), seed: 0 })
+  const hand = handwrittenVae([...m.networks.encoder.variables, ...m.networks.decoder.variables], Z, 0)
+  const dsl = (x: tf.Tensor2D): number => s.step(m.model, m.guide, x)
+  const times = { dsl: [] as number[], handwritten: [] as number[] }
+  for (let i = 0; i < WARMUP; i++) { timed(dsl, batches, i); timed(hand.step, batches, i) }
+  for (let r = 0; r < ROUNDS; r++) {
+    const order = r % 2 === 0 ? (['dsl', 'handwritten'] as const) : (['handwritten', 'dsl'] as const)
+    for (const v of order) for (let i = 0; i < STEPS; i++) times[v].push(timed(v === 'dsl' ? dsl : hand.step, batches, i))
+  }
+  let epochSeconds: number | undefined
+  if (withEpoch) {
+    const t0 = performance.now()
+    await s.fit(m.model, m.guide, data, { epochs: 1, batchSize: BATCH, progress: false })
+    epochSeconds = (performance.now() - t0) / 1000
+  }
+  hand.dispose(); m.dispose(); s.params.dispose(); s.optimizer.dispose(); tf.dispose(batches)
+  return (['dsl', 'handwritten'] as const).map((variant) => ({
+    variant, backend: c.backend, native: c.native, threads: c.threads,
+    medianMs: quantile(times[variant], 0.5), p10Ms: quantile(times[variant], 0.1), p90Ms: quantile(times[variant], 0.9),
+    ...(variant === 'dsl' && epochSeconds !== undefined ? { epochSeconds } : {}),
+  }))
+}
+
+const native = (await initBackend({ backend: 'wasm' })).native
+const nativeStatus = backendInfo().nativeStatus
+const configs: Config[] = [
+  ...(native ? [{ backend: 'wasm', native: true, threads: 1 }, { backend: 'wasm', native: true, threads: 2 }] as Config[] : []),
+  { backend: 'wasm', native: false, threads: 1 },
+  ...(quick ? [] : [{ backend: 'cpu', native: false, threads: 1 }] as Config[]),
+]
+await initBackend({ backend: 'wasm' })
+const { x, source } = loadImages()
+const tensorsBefore = tf.memory().numTensors
+const rows: Row[] = []
+for (const [i, c] of configs.entries()) rows.push(...await measure(c, x, i === 0 || (!quick && c.backend === 'wasm')))
+const tensorsAfter = tf.memory().numTensors
+x.dispose()
+
+const name = (r: Row): string => `${r.backend}${r.backend === 'wasm' ? (r.native ? ` + native, ${r.threads} thread${r.threads === 1 ? '' : 's'}` : ' (stock)') : ''}`
+console.log(`VAE 784-400-50, batch ${BATCH}, Adam; ${ROUNDS} interleaved rounds × ${STEPS} steps per variant after ${WARMUP} warm-up steps${quick ? ' (--quick)' : ''}`)
+console.log(`native accelerator: ${nativeStatus}`)
+console.log('| configuration | variant | median ms/step | p10 | p90 | s/epoch |\n| --- | --- | --- | --- | --- | --- |')
+for (const r of rows) console.log(`| ${name(r)} | ${r.variant} | ${r.medianMs.toFixed(2)} | ${r.p10Ms.toFixed(2)} | ${r.p90Ms.toFixed(2)} | ${r.epochSeconds?.toFixed(1) ?? ''} |`)
+const ratioOf = (c: Config): number => {
+  const pick = (v: Row['variant']) => rows.find((r) => r.variant === v && r.backend === c.backend && r.native === c.native && r.threads === c.threads)!.medianMs
+  return pick('dsl') / pick('handwritten')
+}
+for (const c of configs.slice(1)) console.log(`DSL overhead ratio (${name({ ...c, variant: 'dsl', medianMs: 0, p10Ms: 0, p90Ms: 0 })}): ${ratioOf(c).toFixed(3)}`)
+const ratio = ratioOf(configs[0]!)
+console.log(`s/epoch: on ${source}`)
+console.log(`numTensors before ${tensorsBefore}, after ${tensorsAfter}; peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`)
+console.log(`DSL overhead ratio: ${ratio.toFixed(3)}`)
+mkdirSync('bench/results', { recursive: true })
+const file = `bench/results/${new Date().toISOString().slice(0, 10)}${quick ? '-quick' : ''}.json`
+writeFileSync(file, JSON.stringify({ machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version, data: source }, rows, ratio, numTensors: { before: tensorsBefore, after: tensorsAfter }, peakRssMiB: process.resourceUsage().maxRSS / 1024 }, null, 2) + '\n')
+console.log(`wrote ${file}`)

@@ -1,0 +1,10 @@
+{
+  "targets": [
+    {
+      "target_name": "tfppl_native",
+      "sources": ["tfppl_native.c"],
+      "cflags": ["-O3", "-fno-math-errno", "-Wall", "-Wextra"],
+      "libraries": ["-lopenblas", "-lmvec", "-lm"]
+    }
+  ]
+}

@@ -1,0 +1,122 @@
+/**
+ * wasm kernels backed by the native accelerator: `BatchMatMul` on OpenBLAS
+ * (every transpose flag, batched and broadcast-batched), the transcendentals
+ * that pay, and the fused Adam update (`TfpplAdam`). Each kernel allocates its
+ * outputs first (which may grow the wasm memory and detach the old buffer),
+ * then takes the heap's current buffer, and hands C byte offsets; it never
+ * writes into an input. What it does not support goes to the kernel it replaced.
+ */
+import * as tf from '@tensorflow/tfjs-core'
+import type { NativeAddon } from './native.js'
+
+type Info = tf.TensorInfo
+type Fn = (args: { inputs: Record<string, Info>; backend: unknown; attrs?: Record<string, unknown> }) => Info | Info[]
+
+/** The parts of tfjs's wasm backend a native kernel touches. */
+interface WasmHeapBackend {
+  readonly makeOutput: (shape: number[], dtype: tf.DataType) => Info
+  readonly dataIdMap: { get: (dataId: object) => { memoryOffset: number } | undefined }
+  readonly wasm: { readonly HEAPU8: Uint8Array }
+}
+
+/** The fused Adam kernel's name (inputs x, g, m, v; outputs x′, m′, v′). */
+export const ADAM_KERNEL = 'TfpplAdam'
+
+/** Unary kernels and their code in the addon; {@link NATIVE_UNARY} lists those installed. */
+const UNARY_CODES = { Softplus: 0, Exp: 1, Log: 2, Sigmoid: 3, Tanh: 4 } as const
+/** A unary op the addon computes. */
+export type NativeUnary = keyof typeof UNARY_CODES
+
+/** The unary kernels replaced by default: those measured faster than stock wasm (bench/RESULTS.md). */
+export const NATIVE_UNARY: readonly NativeUnary[] = ['Softplus', 'Exp', 'Log', 'Sigmoid', 'Tanh']
+
+const offset = (b: WasmHeapBackend, t: Info): number => b.dataIdMap.get(t.dataId)!.memoryOffset
+const heap = (b: WasmHeapBackend): ArrayBuffer => b.wasm.HEAPU8.buffer as ArrayBuffer
+const size = (shape: readonly number[]): number => shape.reduce((a, d) => a * d, 1)
+
+/** The product's layout, or undefined when the native path does not cover it (mixed broadcast, dtype, empty). */
+const plan = (a: Info, b: Info, tA: boolean, tB: boolean) => {
+  const ra = a.shape.length, rb = b.shape.length
+  if (a.dtype !== 'float32' || b.dtype !== 'float32' || ra < 2 || rb < 2) return undefined
+  const [m, k] = tA ? [a.shape[ra - 1]!, a.shape[ra - 2]!] : [a.shape[ra - 2]!, a.shape[ra - 1]!]
+  const [k2, n] = tB ? [b.shape[rb - 1]!, b.shape[rb - 2]!] : [b.shape[rb - 2]!, b.shape[rb - 1]!]
+  const batchA = a.shape.slice(0, -2), batchB = b.shape.slice(0, -2)
+  if (k !== k2 || m * n * k === 0) return undefined
+  let outBatch: number[]
+  try { outBatch = tf.backend_util.assertAndGetBroadcastShape(batchA, batchB) } catch { return undefined }
+  const batch = size(outBatch), sa = size(batchA), sb = size(batchB)
+  if ((sa !== batch && sa !== 1) || (sb !== batch && sb !== 1)) return undefined
+  return { m, n, k, batch, outShape: [...outBatch, m, n], strideA: sa === 1 ? 0 : m * k, strideB: sb === 1 ? 0 : k * n }
+}
+
+const matMulKernel = (addon: NativeAddon, fallback: Fn): Fn => (args) => {
+  const { a, b } = args.inputs as { a: Info; b: Info }
+  const tA = args.attrs?.['transposeA'] === true, tB = args.attrs?.['transposeB'] === true
+  const p = plan(a, b, tA, tB)
+  if (p === undefined) return fallback(args)
+  const backend = args.backend as WasmHeapBackend
+  const out = backend.makeOutput(p.outShape, 'float32')
+  addon.gemm(heap(backend), p.batch, p.m, p.n, p.k, tA ? 1 : 0, tB ? 1 : 0, offset(backend, a), p.strideA, offset(backend, b), p.strideB, offset(backend, out))
+  return out
+}
+
+const unaryKernel = (addon: NativeAddon, code: number, fallback: Fn): Fn => (args) => {
+  const x = args.inputs['x']!
+  if (x.dtype !== 'float32') return fallback(args)
+  const backend = args.backend as WasmHeapBackend
+  const out = backend.makeOutput([...x.shape], 'float32')
+  addon.unary(code, heap(backend), offset(backend, x), offset(backend, out), size(x.shape))
+  return out
+}
+
+const adamKernel = (addon: NativeAddon): Fn => ({ inputs, backend: raw, attrs }) => {
+  const { x, g, m, v } = inputs as { x: Info; g: Info; m: Info; v: Info }
+  const backend = raw as WasmHeapBackend
+  const outs = [x, m, v].map((t) => backend.makeOutput([...t.shape], 'float32'))
+  const n = size(x.shape)
+  const at = (name: string): number => attrs?.[name] as number
+  addon.adam(heap(backend), n, ...[x, g, m, v, ...outs].map((t) => offset(backend, t)) as [number, number, number, number, number, number, number],
+    at('learningRate'), at('beta1'), at('beta2'), at('epsilon'), at('c1'), at('c2'))
+  return outs
+}
+
+let originals: tf.KernelConfig[] | undefined
+
+const replace = (name: string, make: (fallback: Fn) => Fn): void => {
+  const original = tf.getKernel(name, 'wasm')
+  if (original === undefined) return
+  originals!.push(original)
+  tf.unregisterKernel(name, 'wasm')
+  tf.registerKernel({ ...original, kernelFunc: make(original.kernelFunc as unknown as Fn) as unknown as tf.KernelFunc })
+}
+
+/**
+ * Registers the native kernels on the wasm backend (idempotent); `unary` picks the transcendentals.
+ *
+ * @example
+ * const n = loadNative(); if (n.ok) installNativeKernels(n.addon)
+ */
+export const installNativeKernels = (addon: NativeAddon, unary: readonly NativeUnary[] = NATIVE_UNARY): void => {
+  if (originals !== undefined) return
+  originals = []
+  replace('BatchMatMul', (fallback) => matMulKernel(addon, fallback))
+  for (const name of unary) replace(name, (fallback) => unaryKernel(addon, UNARY_CODES[name], fallback))
+  if (tf.getKernel(ADAM_KERNEL, 'wasm') === undefined) {
+    tf.registerKernel({ kernelName: ADAM_KERNEL, backendName: 'wasm', kernelFunc: adamKernel(addon) as unknown as tf.KernelFunc })
+  }
+}
+
+/**
+ * Puts back the kernels {@link installNativeKernels} replaced (the benchmark switches configurations in one process).
+ *
+ * @example
+ * uninstallNativeKernels()   // stock wasm kernels again
+ */
+export const uninstallNativeKernels = (): void => {
+  if (originals === undefined) return
+  for (const k of originals) { tf.unregisterKernel(k.kernelName, 'wasm'); tf.registerKernel(k) }
+  originals = undefined
+}
+
+/** Whether the native kernels are registered now. @example if (nativeKernelsInstalled()) { … } */
+export const nativeKernelsInstalled = (): boolean => originals !== undefined

@@ -1,0 +1,113 @@
+/**
+ * The native accelerator against the kernels it replaces: random shapes, every transpose flag and
+ * broadcast batch, a wasm memory growth in the middle of a call, the transcendentals, the fused
+ * Adam against `tf.train.adam`, and the C bounds checks. Skipped where the accelerator is not
+ * active (not built, `TFPPL_NATIVE=0`, or the cpu backend).
+ */
+import * as tf from '@tensorflow/tfjs-core'
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { backendInfo, initBackend, setNative } from '../../src/backend/init.js'
+import { loadNative } from '../../src/backend/native.js'
+import { applyGradients } from '../../src/backend/fused-adam.js'
+import { FC, read } from '../helpers.js'
+
+const info = await initBackend()
+const active = info.native
+const withoutNative = <T>(f: () => T): T => {
+  setNative(false)
+  try { return f() } finally { setNative(true) }
+}
+
+/** max |native − original| / (|A|·|B|)ᵢⱼ: the error relative to the size of the sum each entry is. */
+const productError = (a: tf.Tensor, b: tf.Tensor, tA: boolean, tB: boolean): number => tf.tidy(() => {
+  const fast = read(tf.matMul(a, b, tA, tB))
+  const [slow, scale] = withoutNative(() => [read(tf.matMul(a, b, tA, tB)), read(tf.matMul(tf.abs(a), tf.abs(b), tA, tB))])
+  return fast.reduce((worst, v, i) => Math.max(worst, Math.abs(v - slow[i]!) / (scale[i]! + 1e-30)), 0)
+})
+
+describe.skipIf(!active)('native accelerator', () => {
+  it('reports itself active in backendInfo', () => {
+    expect(backendInfo().nativeStatus).toMatch(/^active \(OpenBLAS, \d+ threads?\)$/)
+  })
+
+  it('BatchMatMul equals the original kernel for random shapes, transposes and broadcast batches', () => {
+    const dims = fc.integer({ min: 1, max: 40 })
+    fc.assert(fc.property(dims, dims, dims, fc.boolean(), fc.boolean(), fc.constantFrom([] as number[], [3], [2, 2]), fc.constantFrom('both', 'a', 'b'),
+      (m, n, k, tA, tB, batch, broadcast) => {
+        const a = tf.randomNormal([...(broadcast === 'b' ? [] : batch), ...(tA ? [k, m] : [m, k])])
+        const b = tf.randomNormal([...(broadcast === 'a' ? [] : batch), ...(tB ? [n, k] : [k, n])])
+        try { expect(productError(a, b, tA, tB)).toBeLessThan(1e-5) } finally { tf.dispose([a, b]) }
+      }), FC)
+  })
+
+  it('stays correct when allocating the output grows the wasm memory mid-call', () => {
+    const heap = (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm
+    const before = heap.HEAPU8.buffer.byteLength
+    const side = Math.ceil(Math.sqrt(before / 4)) + 64   // the output alone is larger than the whole heap
+    const a = tf.randomNormal([side, 2]), b = tf.randomNormal([2, side])
+    const c = tf.matMul(a, b, false, false)
+    expect(heap.HEAPU8.buffer.byteLength).toBeGreaterThan(before)
+    const rows = [0, side - 1].map((i) => read(tf.tidy(() => tf.slice(c, [i, 0], [1, side]))))
+    const [av, bv] = [read(a), read(b)]
+    for (const [r, i] of [[0, 0], [1, side - 1]] as const) {
+      for (const j of [0, side >> 1, side - 1]) expect(rows[r]![j]).toBeCloseTo(av[2 * i]! * bv[j]! + av[2 * i + 1]! * bv[side + j]!, 4)
+    }
+    tf.dispose([a, b, c])
+  })
+
+  it.each(['softplus', 'exp', 'log', 'sigmoid', 'tanh'] as const)('%s equals the stock kernel to 1e-6 relative', (op) => {
+    const x = op === 'log' ? tf.linspace(1e-6, 1e4, 4099) : tf.linspace(-85, 85, 4099)   // e^±85 stays finite in float32
+    const fast = read(tf[op](x)), slow = withoutNative(() => read(tf[op](x)))
+    fast.forEach((v, i) => expect(Math.abs(v - slow[i]!)).toBeLessThanOrEqual(1e-6 * Math.abs(slow[i]!) + 1e-37))
+    x.dispose()
+  })
+
+  it('keeps NaN and ±∞ as the stock kernels do', () => {
+    const x = tf.tensor1d([NaN, Infinity, -Infinity, 0])
+    for (const op of ['softplus', 'exp', 'sigmoid', 'tanh'] as const) expect(read(tf[op](x))).toEqual(withoutNative(() => read(tf[op](x))))
+    x.dispose()
+  })
+
+  it('the fused Adam follows tf.train.adam over 300 steps', () => {
+    const init = [tf.randomNormal([37, 5], 0, 1, 'float32', 1), tf.randomNormal([5], 0, 1, 'float32', 2)]
+    const fused = init.map((t) => tf.variable(t)), plain = init.map((t) => tf.variable(t))
+    const [o1, o2] = [tf.train.adam(0.01), tf.train.adam(0.01)]
+    for (let step = 0; step < 300; step++) {
+      const gs = init.map((t, i) => tf.randomNormal(t.shape, 0.1, 1, 'float32', 1000 * step + i))
+      tf.tidy(() => {
+        applyGradients(o1, Object.fromEntries(fused.map((v, i) => [v.name, gs[i]!])))
+        withoutNative(() => applyGradients(o2, Object.fromEntries(plain.map((v, i) => [v.name, gs[i]!]))))
+      })
+      tf.dispose(gs)
+    }
+    fused.forEach((v, i) => {
+      const [a, b] = [read(v), read(plain[i]!)]
+      a.forEach((x, j) => expect(Math.abs(x - b[j]!)).toBeLessThanOrEqual(1e-5 * Math.abs(b[j]!) + 1e-6))
+    })
+    expect(o1.iterations).toBe(300)
+    tf.dispose([...init, ...fused, ...plain]); o1.dispose(); o2.dispose()
+  })
+
+  it('refuses offsets outside the heap, in C, with a named RangeError', () => {
+    const n = loadNative()
+    if (!n.ok) throw new Error(n.reason)
+    const buf = new ArrayBuffer(64)
+    expect(() => n.addon.gemm(buf, 1, 4, 4, 4, 0, 0, 0, 0, 0, 0, 16)).toThrow(/gemm: an operand lies outside the wasm heap/)
+    expect(() => n.addon.unary(0, buf, 0, 60, 2)).toThrow(/unary: an operand lies outside the wasm heap/)
+    expect(() => n.addon.unary(9, buf, 0, 0, 1)).toThrow(/unary: expected/)
+    expect(() => n.addon.setThreads(0)).toThrow(/setThreads/)
+  })
+})
+
+describe('native accelerator status', () => {
+  it('says why it is inactive, or that it is active', () => {
+    const status = backendInfo().nativeStatus
+    if (backendInfo().native) expect(status).toMatch(/^active/)
+    else expect(status).toMatch(/disabled \(TFPPL_NATIVE=0\)|not built|library missing|wasm backend only|pinned to|failed to load|switched off/)
+  })
+
+  it.skipIf(process.env['TFPPL_NATIVE'] !== '0')('TFPPL_NATIVE=0 disables it', () => {
+    expect(loadNative()).toEqual({ ok: false, reason: 'disabled (TFPPL_NATIVE=0)' })
+  })
+})
