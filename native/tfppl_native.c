@@ -10,7 +10,8 @@
  *   unary(kind, heap, offIn, offOut, n)    softplus, exp, log, sigmoid, tanh
  *       (glibc's vector math, AVX2, where the CPU has it; scalar libm otherwise).
  *   adam(heap, n, offX, offG, offM, offV, offX2, offM2, offV2, lr, b1, b2, eps, c1, c2)
- *       m' = b1·m + (1−b1)·g, v' = b2·v + (1−b2)·g², x' = x − lr·(m'/c1) / (√(v'/c2) + ε).
+ *       m' = b1·m + (1−b1)·g, v' = b2·v + (1−b2)·g², x' = x − lr·(m'/c1) / (√(v'/c2) + ε),
+ *       into fresh outputs; returns whether every g was finite.
  *   setThreads(n)    BLAS threads.
  */
 #include <node_api.h>
@@ -153,14 +154,18 @@ static napi_value adam(napi_env env, napi_callback_info info) {
   for (int j = 0; j < 7; j++) if (!inside(off[j], n, bytes)) return fail(env, "adam: an operand lies outside the wasm heap");
   const float *x = base + off[0] / 4, *g = base + off[1] / 4, *m = base + off[2] / 4, *v = base + off[3] / 4;
   float *x2 = base + off[4] / 4, *m2 = base + off[5] / 4, *v2 = base + off[6] / 4;
+  float finite = 0.0f;   /* stays 0 unless some g[i] is NaN or ±∞ (0·∞ and 0·NaN are NaN) */
   for (int64_t i = 0; i < n; i++) {
+    finite += 0.0f * g[i];
     float mi = m[i] * b1 + g[i] * ob1;
     float vi = v[i] * b2 + (g[i] * g[i]) * ob2;
     m2[i] = mi;
     v2[i] = vi;
     x2[i] = ((mi / c1) / (sqrtf(vi / c2) + eps)) * neglr + x[i];
   }
-  return NULL;
+  napi_value result;
+  napi_get_boolean(env, finite == 0.0f, &result);
+  return result;
 }
 
 static napi_value set_threads(napi_env env, napi_callback_info info) {

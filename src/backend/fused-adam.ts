@@ -1,9 +1,11 @@
 /**
+ * Applying an optimizer step only when the loss and gradients are finite, and
  * Adam in one native kernel per variable. tfjs's `AdamOptimizer` spends ≈ 12
  * small kernels per variable per step; with the accelerator active, `svi`
  * applies the same update — same formula, same state (the optimizer's own
  * moment variables and β-powers, so checkpoints and `getWeights` see no
- * difference) — with one `TfpplAdam` kernel per variable.
+ * difference) — with one `TfpplAdam` kernel per variable, which also checks
+ * the gradient's finiteness, so no separate pass over the gradients is needed.
  */
 import * as tf from '@tensorflow/tfjs-core'
 import { ADAM_KERNEL, nativeKernelsInstalled } from './native-kernels.js'
@@ -29,36 +31,54 @@ const slot = (name: string, value: tf.Variable): Slot =>
 /** 1 − β^t as tfjs computes it: a float32 subtraction. */
 const oneMinus = (acc: tf.Variable): number => Math.fround(1 - acc.dataSync()[0]!)
 
+/** Whether `optimizer` can take the fused path now: tfjs's Adam, the accelerator's kernels installed, the wasm backend. */
+const fusable = (optimizer: tf.Optimizer): boolean =>
+  // Not `instanceof`: tfjs's optimizer classes answer it by duck typing (an SGD optimizer is an `instanceof AdamOptimizer`).
+  optimizer.getClassName() === 'Adam' && nativeKernelsInstalled() && tf.getBackend() === 'wasm'
+
+/** Every variable's fused update, then — only if every gradient was finite — the assignments. */
+const fusedAdam = (o: AdamState, grads: tf.NamedTensorMap): boolean => tf.tidy(() => {
+  const attrs = { learningRate: o.learningRate, beta1: o.beta1, beta2: o.beta2, epsilon: o.epsilon, c1: oneMinus(o.accBeta1), c2: oneMinus(o.accBeta2) }
+  const updates = Object.keys(grads).flatMap((name, i) => {
+    const value = tf.engine().registeredVariables[name]!
+    const m = (o.accumulatedFirstMoment[i] ??= slot(`${name}/m`, value)).variable
+    const v = (o.accumulatedSecondMoment[i] ??= slot(`${name}/v`, value)).variable
+    const g = grads[name]
+    if (g === undefined || g === null) return []
+    const [x2, m2, v2, finite] = tf.engine().runKernel(ADAM_KERNEL, { x: value, g, m, v }, attrs) as tf.Tensor[]
+    return [{ targets: [value, m, v], values: [x2!, m2!, v2!], finite: finite!.dataSync()[0] === 1 }]
+  })
+  if (!updates.every((u) => u.finite)) return false
+  for (const u of updates) u.targets.forEach((t, j) => t.assign(u.values[j]!))
+  o.accBeta1.assign(tf.mul(o.accBeta1, o.beta1))
+  o.accBeta2.assign(tf.mul(o.accBeta2, o.beta2))
+  o.incrementIterations()
+  return true
+})
+
 /**
- * Applies `grads` with `optimizer` through the fused kernel when it can (an `AdamOptimizer`, the
- * accelerator's kernels installed, the wasm backend); otherwise calls `optimizer.applyGradients`.
+ * Whether the loss and every gradient are finite: one cheap reduction, value + Σ sum(g), is finite
+ * unless some element is NaN or ±∞ (or the sums overflow, in which case the exact elementwise check decides).
+ */
+const allFinite = (value: tf.Scalar, grads: readonly tf.Tensor[]): boolean => tf.tidy(() => {
+  if (tf.isFinite(tf.addN([value, ...grads.map((g) => tf.sum(g))])).dataSync()[0] === 1) return true
+  return tf.all(tf.stack([tf.isFinite(value), ...grads.map((g) => tf.all(tf.isFinite(g)))])).dataSync()[0] === 1
+})
+
+/**
+ * Applies `grads` with `optimizer` if the loss `value` and every gradient are finite; returns whether
+ * it did (nothing changes otherwise). With tfjs's Adam and the accelerator active, one fused
+ * `TfpplAdam` kernel per variable both checks its gradient and computes the update:
  *
  * x′ = x − lr · m̂ / (√v̂ + ε), m̂ = m′ / (1 − β₁ᵗ), v̂ = v′ / (1 − β₂ᵗ),
  * m′ = β₁m + (1 − β₁)g, v′ = β₂v + (1 − β₂)g².
  *
  * @example
- * applyGradients(tf.train.adam(1e-3), grads)   // one TfpplAdam kernel per variable when native
+ * const applied = applyFiniteGradients(tf.train.adam(1e-3), loss, grads)   // false: a NaN somewhere, nothing changed
  */
-export const applyGradients = (optimizer: tf.Optimizer, grads: tf.NamedTensorMap): void => {
-  // Not `instanceof`: tfjs's optimizer classes answer it by duck typing (an SGD optimizer is an `instanceof AdamOptimizer`).
-  if (optimizer.getClassName() !== 'Adam' || !nativeKernelsInstalled() || tf.getBackend() !== 'wasm') {
-    optimizer.applyGradients(grads)
-    return
-  }
-  const o = optimizer as unknown as AdamState
-  tf.tidy(() => {
-    const attrs = { learningRate: o.learningRate, beta1: o.beta1, beta2: o.beta2, epsilon: o.epsilon, c1: oneMinus(o.accBeta1), c2: oneMinus(o.accBeta2) }
-    Object.keys(grads).forEach((name, i) => {
-      const value = tf.engine().registeredVariables[name]!
-      const m = (o.accumulatedFirstMoment[i] ??= slot(`${name}/m`, value)).variable
-      const v = (o.accumulatedSecondMoment[i] ??= slot(`${name}/v`, value)).variable
-      const g = grads[name]
-      if (g === undefined || g === null) return
-      const [x2, m2, v2] = tf.engine().runKernel(ADAM_KERNEL, { x: value, g, m, v }, attrs) as tf.Tensor[]
-      m.assign(m2!); v.assign(v2!); value.assign(x2!)
-    })
-    o.accBeta1.assign(tf.mul(o.accBeta1, o.beta1))
-    o.accBeta2.assign(tf.mul(o.accBeta2, o.beta2))
-  })
-  o.incrementIterations()
+export const applyFiniteGradients = (optimizer: tf.Optimizer, value: tf.Scalar, grads: tf.NamedTensorMap): boolean => {
+  if (fusable(optimizer)) return tf.tidy(() => tf.isFinite(value).dataSync()[0] === 1) && fusedAdam(optimizer as unknown as AdamState, grads)
+  if (!allFinite(value, Object.values(grads))) return false
+  optimizer.applyGradients(grads)
+  return true
 }

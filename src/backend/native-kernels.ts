@@ -19,7 +19,7 @@ interface WasmHeapBackend {
   readonly wasm: { readonly HEAPU8: Uint8Array }
 }
 
-/** The fused Adam kernel's name (inputs x, g, m, v; outputs x′, m′, v′). */
+/** The fused Adam kernel's name (inputs x, g, m, v; outputs x′, m′, v′ and whether every g was finite). */
 export const ADAM_KERNEL = 'TfpplAdam'
 
 /** Unary kernels and their code in the addon; {@link NATIVE_UNARY} lists those installed. */
@@ -73,11 +73,13 @@ const adamKernel = (addon: NativeAddon): Fn => ({ inputs, backend: raw, attrs })
   const { x, g, m, v } = inputs as { x: Info; g: Info; m: Info; v: Info }
   const backend = raw as WasmHeapBackend
   const outs = [x, m, v].map((t) => backend.makeOutput([...t.shape], 'float32'))
+  const finite = backend.makeOutput([], 'bool')
   const n = size(x.shape)
   const at = (name: string): number => attrs?.[name] as number
-  addon.adam(heap(backend), n, ...[x, g, m, v, ...outs].map((t) => offset(backend, t)) as [number, number, number, number, number, number, number],
+  const ok = addon.adam(heap(backend), n, ...[x, g, m, v, ...outs].map((t) => offset(backend, t)) as [number, number, number, number, number, number, number],
     at('learningRate'), at('beta1'), at('beta2'), at('epsilon'), at('c1'), at('c2'))
-  return outs
+  backend.wasm.HEAPU8[offset(backend, finite)] = ok ? 1 : 0
+  return [...outs, finite]
 }
 
 let originals: tf.KernelConfig[] | undefined

@@ -17,7 +17,7 @@ export interface NativeAddon {
     offA: number, strideA: number, offB: number, strideB: number, offC: number) => void
   readonly unary: (kind: number, heap: ArrayBuffer, offIn: number, offOut: number, n: number) => void
   readonly adam: (heap: ArrayBuffer, n: number, offX: number, offG: number, offM: number, offV: number,
-    offX2: number, offM2: number, offV2: number, lr: number, beta1: number, beta2: number, epsilon: number, c1: number, c2: number) => void
+    offX2: number, offM2: number, offV2: number, lr: number, beta1: number, beta2: number, epsilon: number, c1: number, c2: number) => boolean
   readonly setThreads: (n: number) => void
 }
 

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core'
 import { subSeed } from '../backend/seed.js'
-import { applyGradients } from '../backend/fused-adam.js'
+import { applyFiniteGradients } from '../backend/fused-adam.js'
 import { InvalidArgumentError, TfpplError } from '../errors.js'
 import type { Message } from '../dsl/messages.js'
 import type { GuideCheck } from './guide-check.js'
@@ -67,15 +67,6 @@ export const dataPoints = (args: readonly unknown[], est: LossEstimate): number 
   return first?.shape[0] ?? 1
 }
 
-/**
- * Whether the loss and every gradient are finite: one cheap reduction, value + Σ sum(g), is finite
- * unless some element is NaN or ±∞ (or the sums overflow, in which case the exact elementwise check decides).
- */
-const allFinite = (value: tf.Scalar, grads: readonly tf.Tensor[]): boolean => {
-  if (tf.isFinite(tf.addN([value, ...grads.map((g) => tf.sum(g))])).dataSync()[0] === 1) return true
-  return tf.all(tf.stack([tf.isFinite(value), ...grads.map((g) => tf.all(tf.isFinite(g)))])).dataSync()[0] === 1
-}
-
 /** Global-norm clipping: g · min(1, c / ‖g‖). */
 const clip = (grads: tf.NamedTensorMap, c: number | undefined): tf.NamedTensorMap => {
   if (c === undefined) return grads
@@ -114,8 +105,7 @@ export const svi = (opts: SviOptions): Svi => {
         if (opts.loss.baselineDecay !== undefined && r.est.scoreSites.length > 0) total = r.est.bound.dataSync()[0]!
         return tf.neg(tf.div(r.est.surrogate, dataPoints(r.args, r.est))) as tf.Scalar
       }, vars)
-      const okValue = allFinite(value, Object.values(grads))
-      if (okValue) applyGradients(opts.optimizer, clip(grads, opts.clipNorm))
+      const okValue = applyFiniteGradients(opts.optimizer, value, clip(grads, opts.clipNorm))
       return [value.dataSync()[0]!, total, okValue] as const
     })
     if (!finite) {

@@ -9,7 +9,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { backendInfo, initBackend, setNative } from '../../src/backend/init.js'
 import { loadNative } from '../../src/backend/native.js'
-import { applyGradients } from '../../src/backend/fused-adam.js'
+import { applyFiniteGradients } from '../../src/backend/fused-adam.js'
 import { FC, read } from '../helpers.js'
 
 const info = await initBackend()
@@ -76,8 +76,8 @@ describe.skipIf(!active)('native accelerator', () => {
     for (let step = 0; step < 300; step++) {
       const gs = init.map((t, i) => tf.randomNormal(t.shape, 0.1, 1, 'float32', 1000 * step + i))
       tf.tidy(() => {
-        applyGradients(o1, Object.fromEntries(fused.map((v, i) => [v.name, gs[i]!])))
-        withoutNative(() => applyGradients(o2, Object.fromEntries(plain.map((v, i) => [v.name, gs[i]!]))))
+        expect(applyFiniteGradients(o1, tf.scalar(0), Object.fromEntries(fused.map((v, i) => [v.name, gs[i]!])))).toBe(true)
+        withoutNative(() => applyFiniteGradients(o2, tf.scalar(0), Object.fromEntries(plain.map((v, i) => [v.name, gs[i]!]))))
       })
       tf.dispose(gs)
     }
@@ -87,6 +87,18 @@ describe.skipIf(!active)('native accelerator', () => {
     })
     expect(o1.iterations).toBe(300)
     tf.dispose([...init, ...fused, ...plain]); o1.dispose(); o2.dispose()
+  })
+
+  it('the fused Adam applies nothing when any gradient is not finite', () => {
+    const [a, b] = [tf.variable(tf.ones([300])), tf.variable(tf.ones([3]))]
+    const o = tf.train.adam(0.1)
+    const bad = tf.tidy(() => tf.concat([tf.ones([299]), tf.tensor1d([NaN])]))
+    expect(applyFiniteGradients(o, tf.scalar(0), { [a.name]: bad, [b.name]: tf.ones([3]) })).toBe(false)
+    expect([read(a).every((x) => x === 1), read(b).every((x) => x === 1), o.iterations]).toEqual([true, true, 0])
+    expect(applyFiniteGradients(o, tf.scalar(NaN), { [a.name]: tf.ones([300]), [b.name]: tf.ones([3]) })).toBe(false)
+    expect(applyFiniteGradients(o, tf.scalar(0), { [a.name]: tf.ones([300]), [b.name]: tf.ones([3]) })).toBe(true)
+    expect(read(b)[0]).toBeCloseTo(0.9, 5)
+    tf.dispose([a, b, bad]); o.dispose()
   })
 
   it('refuses offsets outside the heap, in C, with a named RangeError', () => {
