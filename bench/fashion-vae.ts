@@ -50,5 +50,5 @@ const lm = logMarginal(m.model, m.guide, [xFirst] as const, { samples: K, batch:
 const iwae = tf.mean(lm).dataSync()[0]!
 console.log(`IWAE-${K} on the first ${N} test images: ${iwae.toFixed(2)} nats (${((performance.now() - t0) / 1000).toFixed(0)} s)`)
 mkdirSync('bench/results', { recursive: true })
-const out = { machine: { backend: info.name, simd: info.simd, threads: info.threads }, protocol: 'fashion-mnist vae 784-400-50', init, scaleLink, adamEpsilon: eps, seed, epochs: epochsOut, iwae: { K, n: N, value: iwae } }
-writeFileSync(`bench/results/fashion-vae-${init}-${scaleLink}-eps${eps}-seed${seed}.json`, JSON.stringify(out, null, 2) + '\n')
+const out = { machine: { backend: info.name, simd: info.simd, threads: info.threads, native: info.nativeStatus }, protocol: 'fashion-mnist vae 784-400-50', init, scaleLink, adamEpsilon: eps, seed, epochs: epochsOut, iwae: { K, n: N, value: iwae } }
+writeFileSync(`bench/results/fashion-vae-${init}-${scaleLink}-eps${eps}${info.native ? '-native' : ''}-seed${seed}.json`, JSON.stringify(out, null, 2) + '\n')

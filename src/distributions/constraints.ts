@@ -25,6 +25,9 @@ const isFinite = (x: tf.Tensor): tf.Tensor => tf.logicalNot(tf.logicalOr(tf.isNa
 /** Σx is finite only if no element is NaN or ±∞ (an overflowing sum is a false alarm, settled by `check`). */
 const sumFinite = (x: tf.Tensor): tf.Tensor => tf.isFinite(tf.sum(x))
 
+/** min x ≥ 0 and max x ≤ 1 (false for NaN). */
+const inUnitInterval = (x: tf.Tensor): tf.Tensor => tf.logicalAnd(tf.greaterEqual(tf.min(x), 0), tf.lessEqual(tf.max(x), 1))
+
 /** All finite reals. @example constraints.real.check(tf.scalar(NaN)) // false */
 export const real: Constraint = { _tag: 'real', describe: 'finite real', eventDims: 0, check: isFinite, quick: sumFinite }
 
@@ -39,12 +42,15 @@ export const positive: Constraint = {
 export const unitInterval: Constraint = {
   _tag: 'unitInterval', describe: '0 ≤ x ≤ 1', eventDims: 0,
   check: (x) => tf.logicalAnd(tf.greaterEqual(x, 0), tf.lessEqual(x, 1)),
+  quick: (x) => inUnitInterval(x),
 }
 
 /** x ∈ {0, 1}. */
 export const boolean: Constraint = {
   _tag: 'boolean', describe: 'x ∈ {0, 1}', eventDims: 0,
   check: (x) => tf.logicalOr(tf.equal(x, 0), tf.equal(x, 1)),
+  // In [0, 1] with Σ x(1 − x) = 0: every term is ≥ 0, so each is 0, so x ∈ {0, 1}.
+  quick: (x) => tf.logicalAnd(inUnitInterval(x), tf.equal(tf.sum(tf.mul(x, tf.sub(1, x))), 0)),
 }
 
 /** Non-negative vectors summing to 1 (within 1e-5) over the last dim. */

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core'
 import { afterEach, describe, expect, it } from 'vitest'
 import { normal } from '../../src/distributions/normal.js'
-import { isValidating, setValidation } from '../../src/distributions/validation.js'
+import { checkParam, isValidating, setValidation } from '../../src/distributions/validation.js'
+import * as constraints from '../../src/distributions/constraints.js'
 import { InvalidArgumentError, SupportError } from '../../src/errors.js'
 import { read, t } from '../helpers.js'
 
@@ -15,6 +16,22 @@ describe('validation', () => {
     expect(() => normal(0, t([1, 2, -3], [3]))).toThrow("normal: argument 'scale' must satisfy x > 0; got -3 at index [2] of shape [3]")
     expect(() => normal(0, 1).logProb(t([Infinity], [1]))).toThrow(SupportError)
     expect(() => normal(0, 1).logProb(t([Infinity], [1]))).toThrow(/normal.logProb: value outside the support \(finite real\); got Infinity at index \[0\]/)
+  }))
+
+  // Large tensors pass through each constraint's reduction-only quick test first; it must never let a bad element through.
+  it.each([
+    ['real', constraints.real, 0.5, [NaN, Infinity, -Infinity]],
+    ['positive', constraints.positive, 0.5, [0, -1e-30, NaN, Infinity]],
+    ['unitInterval', constraints.unitInterval, 0.5, [-1e-7, 1.0000001, NaN]],
+    ['boolean', constraints.boolean, 1, [0.5, 1e-30, 0.99999994, 2, -1, NaN]],
+  ] as const)('on large tensors, %s passes valid values and still names one bad element at its index', (_name, c, good, bads) => tf.tidy(() => {
+    const values = Array.from({ length: 5000 }, (_, i) => (c === constraints.boolean ? i % 2 : good))
+    expect(() => checkParam('test', 'x', t(values, [50, 100]), c)).not.toThrow()
+    for (const [k, bad] of bads.entries()) {
+      const at = (37 * (k + 1) + 997 * k) % 5000
+      const withBad = values.map((v, i) => (i === at ? bad : v))
+      expect(() => checkParam('test', 'x', t(withBad, [50, 100]), c)).toThrow(`got ${Math.fround(bad)} at index [${Math.floor(at / 100)}, ${at % 100}] of shape [50, 100]`)
+    }
   }))
 
   it('can be switched off globally (no read-backs, no checks)', () => tf.tidy(() => {
