@@ -3,7 +3,7 @@
     {
       "target_name": "tfppl_native",
       "sources": ["tfppl_native.c"],
-      "cflags": ["-O3", "-fno-math-errno", "-Wall", "-Wextra"],
+      "cflags": ["-O3", "-fno-math-errno", "-ffp-contract=off", "-Wall", "-Wextra"],
       "libraries": ["-lopenblas", "-lmvec", "-lm"]
     }
   ]

@@ -7,7 +7,7 @@
  *   gemm(heap, batch, m, n, k, transA, transB, offA, strideA, offB, strideB, offC)
  *       C_i = op(A_i) · op(B_i) for i < batch, with OpenBLAS's cblas_sgemm
  *       (row-major; strides in elements, 0 for a broadcast operand).
- *   unary(kind, heap, offIn, offOut, n)    softplus, exp, log, sigmoid, tanh
+ *   unary(kind, heap, offIn, offOut, n)    softplus, exp, log, sigmoid, tanh, sqrt
  *       (glibc's vector math, AVX2, where the CPU has it; scalar libm otherwise).
  *   adam(heap, n, offX, offG, offM, offV, offX2, offM2, offV2, lr, b1, b2, eps, c1, c2)
  *       m' = b1·m + (1−b1)·g, v' = b2·v + (1−b2)·g², x' = x − lr·(m'/c1) / (√(v'/c2) + ε),
@@ -90,7 +90,7 @@ static napi_value gemm(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-enum { SOFTPLUS, EXP, LOG, SIGMOID, TANH, KINDS };
+enum { SOFTPLUS, EXP, LOG, SIGMOID, TANH, SQRT, KINDS };
 
 static float scalar_unary(int kind, float x) {
   switch (kind) {
@@ -98,7 +98,8 @@ static float scalar_unary(int kind, float x) {
     case EXP: return expf(x);
     case LOG: return logf(x);
     case SIGMOID: return 1.0f / (1.0f + expf(-x));
-    default: return tanhf(x);
+    case TANH: return tanhf(x);
+    default: return sqrtf(x);
   }
 }
 
@@ -114,7 +115,8 @@ __attribute__((target("avx2,fma"))) static __m256 vector_unary(int kind, __m256 
     case EXP: return _ZGVdN8v_expf(x);
     case LOG: return _ZGVdN8v_logf(x);
     case SIGMOID: return _mm256_div_ps(one, _mm256_add_ps(one, _ZGVdN8v_expf(_mm256_xor_ps(x, sign))));
-    default: return _ZGVdN8v_tanhf(x);
+    case TANH: return _ZGVdN8v_tanhf(x);
+    default: return _mm256_sqrt_ps(x);
   }
 }
 
@@ -130,13 +132,36 @@ static napi_value unary(napi_env env, napi_callback_info info) {
   size_t bytes = 0;
   float *base = heap(&a, 1, &bytes);
   int64_t offIn = whole(&a, 2), offOut = whole(&a, 3), n = whole(&a, 4);
-  if (a.failed || kind >= KINDS) return fail(env, "unary: expected (kind 0–4, ArrayBuffer, offIn, offOut, n)");
+  if (a.failed || kind >= KINDS) return fail(env, "unary: expected (kind 0–5, ArrayBuffer, offIn, offOut, n)");
   if (!inside(offIn, n, bytes) || !inside(offOut, n, bytes)) return fail(env, "unary: an operand lies outside the wasm heap");
   const float *in = base + offIn / 4;
   float *out = base + offOut / 4;
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) unary_avx2((int)kind, in, out, n);
   else for (int64_t i = 0; i < n; i++) out[i] = scalar_unary((int)kind, in[i]);
   return NULL;
+}
+
+/* Whether some element is NaN or ±∞: its exponent bits all set (an integer OR reduction, which vectorises). */
+__attribute__((target_clones("avx2", "default")))
+static int any_non_finite(const float *g, int64_t n) {
+  const uint32_t *bits = (const uint32_t *)g;
+  uint32_t bad = 0;
+  for (int64_t i = 0; i < n; i++) bad |= (uint32_t)((bits[i] & 0x7f800000u) == 0x7f800000u);
+  return bad != 0;
+}
+
+/* The Adam update, in tfjs's order of float32 operations; an AVX2 clone where the CPU has it. */
+__attribute__((target_clones("avx2", "default")))
+static void adam_loop(int64_t n, const float *restrict x, const float *restrict g, const float *restrict m, const float *restrict v,
+                      float *restrict x2, float *restrict m2, float *restrict v2,
+                      float b1, float b2, float ob1, float ob2, float eps, float c1, float c2, float neglr) {
+  for (int64_t i = 0; i < n; i++) {
+    const float mi = m[i] * b1 + g[i] * ob1;
+    const float vi = v[i] * b2 + (g[i] * g[i]) * ob2;
+    m2[i] = mi;
+    v2[i] = vi;
+    x2[i] = ((mi / c1) / (sqrtf(vi / c2) + eps)) * neglr + x[i];
+  }
 }
 
 static napi_value adam(napi_env env, napi_callback_info info) {
@@ -154,17 +179,10 @@ static napi_value adam(napi_env env, napi_callback_info info) {
   for (int j = 0; j < 7; j++) if (!inside(off[j], n, bytes)) return fail(env, "adam: an operand lies outside the wasm heap");
   const float *x = base + off[0] / 4, *g = base + off[1] / 4, *m = base + off[2] / 4, *v = base + off[3] / 4;
   float *x2 = base + off[4] / 4, *m2 = base + off[5] / 4, *v2 = base + off[6] / 4;
-  float finite = 0.0f;   /* stays 0 unless some g[i] is NaN or ±∞ (0·∞ and 0·NaN are NaN) */
-  for (int64_t i = 0; i < n; i++) {
-    finite += 0.0f * g[i];
-    float mi = m[i] * b1 + g[i] * ob1;
-    float vi = v[i] * b2 + (g[i] * g[i]) * ob2;
-    m2[i] = mi;
-    v2[i] = vi;
-    x2[i] = ((mi / c1) / (sqrtf(vi / c2) + eps)) * neglr + x[i];
-  }
+  const int bad = any_non_finite(g, n);
+  adam_loop(n, x, g, m, v, x2, m2, v2, b1, b2, ob1, ob2, eps, c1, c2, neglr);
   napi_value result;
-  napi_get_boolean(env, finite == 0.0f, &result);
+  napi_get_boolean(env, !bad, &result);
   return result;
 }
 

@@ -23,12 +23,12 @@ interface WasmHeapBackend {
 export const ADAM_KERNEL = 'TfpplAdam'
 
 /** Unary kernels and their code in the addon; {@link NATIVE_UNARY} lists those installed. */
-const UNARY_CODES = { Softplus: 0, Exp: 1, Log: 2, Sigmoid: 3, Tanh: 4 } as const
+const UNARY_CODES = { Softplus: 0, Exp: 1, Log: 2, Sigmoid: 3, Tanh: 4, Sqrt: 5 } as const
 /** A unary op the addon computes. */
 export type NativeUnary = keyof typeof UNARY_CODES
 
 /** The unary kernels replaced by default: those measured faster than stock wasm (bench/RESULTS.md). */
-export const NATIVE_UNARY: readonly NativeUnary[] = ['Softplus', 'Exp', 'Log', 'Sigmoid', 'Tanh']
+export const NATIVE_UNARY: readonly NativeUnary[] = ['Softplus', 'Exp', 'Log', 'Sigmoid', 'Tanh', 'Sqrt']
 
 const offset = (b: WasmHeapBackend, t: Info): number => b.dataIdMap.get(t.dataId)!.memoryOffset
 const heap = (b: WasmHeapBackend): ArrayBuffer => b.wasm.HEAPU8.buffer as ArrayBuffer

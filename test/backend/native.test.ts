@@ -56,8 +56,8 @@ describe.skipIf(!active)('native accelerator', () => {
     tf.dispose([a, b, c])
   })
 
-  it.each(['softplus', 'exp', 'log', 'sigmoid', 'tanh'] as const)('%s equals the stock kernel to 1e-6 relative', (op) => {
-    const x = op === 'log' ? tf.linspace(1e-6, 1e4, 4099) : tf.linspace(-85, 85, 4099)   // e^±85 stays finite in float32
+  it.each(['softplus', 'exp', 'log', 'sigmoid', 'tanh', 'sqrt'] as const)('%s equals the stock kernel to 1e-6 relative', (op) => {
+    const x = op === 'log' || op === 'sqrt' ? tf.linspace(1e-6, 1e4, 4099) : tf.linspace(-85, 85, 4099)   // e^±85 stays finite in float32
     const fast = read(tf[op](x)), slow = withoutNative(() => read(tf[op](x)))
     fast.forEach((v, i) => expect(Math.abs(v - slow[i]!)).toBeLessThanOrEqual(1e-6 * Math.abs(slow[i]!) + 1e-37))
     x.dispose()
@@ -65,7 +65,7 @@ describe.skipIf(!active)('native accelerator', () => {
 
   it('keeps NaN and ±∞ as the stock kernels do', () => {
     const x = tf.tensor1d([NaN, Infinity, -Infinity, 0])
-    for (const op of ['softplus', 'exp', 'sigmoid', 'tanh'] as const) expect(read(tf[op](x))).toEqual(withoutNative(() => read(tf[op](x))))
+    for (const op of ['softplus', 'exp', 'sigmoid', 'tanh', 'log', 'sqrt'] as const) expect(read(tf[op](x))).toEqual(withoutNative(() => read(tf[op](x))))
     x.dispose()
   })
 
