@@ -5,6 +5,7 @@
  * `x` ("gradient function not found for Greater"). Comparisons and logical ops
  * are piecewise constant: their gradient is zero, as in TensorFlow. We register
  * that, only where tfjs has none. Importing this module is what makes it so.
+ * It also replaces `Sum`'s gradient with an equal one that does not fill ones in JavaScript.
  */
 import * as tf from '@tensorflow/tfjs-core'
 import '@tensorflow/tfjs'
@@ -18,6 +19,22 @@ const zeroGradient = (kernelName: string, inputs: readonly string[]): tf.GradCon
   kernelName,
   inputsToSave: [...inputs],
   gradFunc: (_dy, saved) => Object.fromEntries(inputs.map((name, i) => [name, () => tf.zeros(saved[i]!.shape, 'float32')])),
+})
+
+/**
+ * Sum's gradient, dy broadcast back over the summed axes, as tfjs computes it but with the ones
+ * made by the backend (`onesLike`) instead of filled in JavaScript and uploaded (`ones`): the
+ * same values, without a JS array the size of x per sum per step.
+ */
+tf.registerGradient({
+  kernelName: 'Sum',
+  inputsToSave: ['x'],
+  gradFunc: (dy, saved, attrs) => {
+    const x = saved[0]!
+    const expanded = x.shape.slice()
+    for (const a of tf.util.parseAxisParam((attrs as { axis: number | number[] }).axis, x.shape)) expanded[a] = 1
+    return { x: () => tf.mul(tf.reshape(dy as tf.Tensor, expanded), tf.onesLike(x).asType('float32')) }
+  },
 })
 
 for (const [names, inputs] of [[BINARY, ['a', 'b']], [UNARY, ['x']]] as const) {

@@ -37,3 +37,15 @@ describe('gradient', () => {
     tf.dispose([x, hard])
   })
 })
+
+describe("Sum's gradient (backend ones instead of JS-filled ones)", () => {
+  it.each([[undefined], [0], [1], [-1], [[0, 2]]] as const)('is dy broadcast back over the summed axes (axis %j), keepDims or not', (axis) => tf.tidy(() => {
+    const x = tf.randomNormal([2, 3, 4], 0, 1, 'float32', 5)
+    const w = tf.randomNormal(tf.sum(x, axis as number | number[] | undefined).shape, 0, 1, 'float32', 6)
+    const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.sum(v, axis as number | number[] | undefined), w)))(x)
+    const gKeep = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.sum(v, axis as number | number[] | undefined, true), tf.reshape(w, tf.sum(x, axis as number | number[] | undefined, true).shape))))(x)
+    const expected = tf.mul(tf.reshape(w, tf.sum(x, axis as number | number[] | undefined, true).shape), tf.onesLike(x))
+    expect(read(g)).toEqual(read(expected))
+    expect(read(gKeep)).toEqual(read(expected))
+  }))
+})
