@@ -2,14 +2,17 @@
  * The benchmark's reference: the VAE of bench/vae-step.ts written as a plain
  * tfjs training loop — the same network (784-400-50 softplus MLPs, weights
  * copied from the DSL model), the same loss (Bernoulli on logits, Monte Carlo
- * KL, softplus scale + 1e-4, mean over the batch), `optimizer.minimize`.
+ * KL, softplus scale + 1e-4, mean over the batch), `optimizer.minimize` — or,
+ * with `fusedAdam`, the update `svi` makes (`applyFiniteGradients`: one fused
+ * kernel per variable when the accelerator is on), to compare at equal optimizer.
  */
 import * as tf from '@tensorflow/tfjs-core'
+import { applyFiniteGradients } from 'tfppl'
 
 const LOG_SQRT_2PI = 0.5 * Math.log(2 * Math.PI)
 
 /** A hand-written VAE step over copies of `weights` ([W1, b1, W2, b2] encoder, then decoder). */
-export const handwrittenVae = (weights: readonly tf.Tensor[], zDim: number, seed: number) => {
+export const handwrittenVae = (weights: readonly tf.Tensor[], zDim: number, seed: number, fusedAdam = false) => {
   const vars = weights.map((w) => tf.tidy(() => tf.variable(tf.clone(w), true)))
   const [w1, b1, w2, b2, w3, b3, w4, b4] = vars as [tf.Variable, tf.Variable, tf.Variable, tf.Variable, tf.Variable, tf.Variable, tf.Variable, tf.Variable]
   const optimizer = tf.train.adam(1e-3)
@@ -29,7 +32,12 @@ export const handwrittenVae = (weights: readonly tf.Tensor[], zDim: number, seed
   return {
     /** One Adam step; returns the loss (−ELBO per image). */
     step: (x: tf.Tensor2D): number => {
-      const value = tf.tidy(() => optimizer.minimize(() => loss(x), true, vars)!.dataSync()[0]!)
+      const value = tf.tidy(() => {
+        if (!fusedAdam) return optimizer.minimize(() => loss(x), true, vars)!.dataSync()[0]!
+        const { value: v, grads } = tf.variableGrads(() => loss(x), vars)
+        applyFiniteGradients(optimizer, v, grads)
+        return v.dataSync()[0]!
+      })
       step += 1
       return value
     },

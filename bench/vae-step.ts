@@ -17,7 +17,7 @@ const [ROUNDS, STEPS, WARMUP] = quick ? [5, 8, 5] : [9, 15, 10]
 const BATCH = 128, Z = 50
 
 interface Config { readonly backend: 'wasm' | 'cpu'; readonly native: boolean; readonly threads: number }
-interface Row { variant: 'dsl' | 'handwritten'; backend: string; native: boolean; threads: number; medianMs: number; p10Ms: number; p90Ms: number; epochSeconds?: number; validation?: boolean }
+interface Row { variant: 'dsl' | 'handwritten'; backend: string; native: boolean; threads: number; medianMs: number; p10Ms: number; p90Ms: number; epochSeconds?: number; validation?: boolean; optimizer?: 'tf.train.adam' | 'svi' }
 
 const quantile = (xs: readonly number[], q: number): number => {
   const s = [...xs].sort((a, b) => a - b)
@@ -54,18 +54,19 @@ const measure = async (c: Config, data: tf.Tensor2D, withEpoch: boolean): Promis
   const batches = Array.from({ length: 16 }, (_, i) => tf.slice(data, i * BATCH, BATCH) as tf.Tensor2D)
   const m = vae({ xDim: 784, zDim: Z, hidden: [400], seed: 0 })
   const s = svi({ optimizer: tf.train.adam(1e-3), loss: elbo(), seed: 0 })
-  const hand = handwrittenVae([...m.networks.encoder.variables, ...m.networks.decoder.variables], Z, 0)
+  const weights = [...m.networks.encoder.variables, ...m.networks.decoder.variables]
+  const hand = handwrittenVae(weights, Z, 0), handFused = handwrittenVae(weights, Z, 0, true)
   const dsl = (x: tf.Tensor2D): number => s.step(m.model, m.guide, x)
   // The DSL with argument/support validation off (setValidation(false), as Pyro's validate_args=False): what the checks cost.
   const unchecked = (x: tf.Tensor2D): number => { setValidation(false); try { return dsl(x) } finally { setValidation(true) } }
-  const run = { dsl, handwritten: hand.step, unchecked }
-  const times = { dsl: [] as number[], handwritten: [] as number[], unchecked: [] as number[] }
+  const run = { dsl, handwritten: hand.step, unchecked, handFused: handFused.step }
+  const times = { dsl: [] as number[], handwritten: [] as number[], unchecked: [] as number[], handFused: [] as number[] }
   // The cpu backend is ≈ 50× slower: fewer, shorter rounds there.
   const [rounds, steps, warmup] = c.backend === 'cpu' ? [4, 3, 2] : [ROUNDS, STEPS, WARMUP]
-  for (let i = 0; i < warmup; i++) { timed(dsl, batches, i); timed(hand.step, batches, i) }
+  for (let i = 0; i < warmup; i++) for (const f of Object.values(run)) timed(f, batches, i)
   for (let r = 0; r < rounds; r++) {
-    const variants = ['dsl', 'handwritten', 'unchecked'] as const
-    const order = [0, 1, 2].map((j) => variants[(j + r) % 3]!)
+    const variants = ['dsl', 'handwritten', 'unchecked', 'handFused'] as const
+    const order = [0, 1, 2, 3].map((j) => variants[(j + r) % 4]!)
     for (const v of order) for (let i = 0; i < steps; i++) times[v].push(timed(run[v], batches, i))
   }
   let epochSeconds: number | undefined
@@ -74,12 +75,12 @@ const measure = async (c: Config, data: tf.Tensor2D, withEpoch: boolean): Promis
     await s.fit(m.model, m.guide, data, { epochs: 1, batchSize: BATCH, progress: false })
     epochSeconds = (performance.now() - t0) / 1000
   }
-  hand.dispose(); m.dispose(); s.params.dispose(); s.optimizer.dispose(); tf.dispose(batches)
-  return (['dsl', 'handwritten', 'unchecked'] as const).map((v) => ({
-    variant: v === 'handwritten' ? 'handwritten' : 'dsl', backend: c.backend, native: c.native, threads: c.threads,
+  hand.dispose(); handFused.dispose(); m.dispose(); s.params.dispose(); s.optimizer.dispose(); tf.dispose(batches)
+  return (['dsl', 'handwritten', 'unchecked', 'handFused'] as const).map((v) => ({
+    variant: v === 'handwritten' || v === 'handFused' ? 'handwritten' : 'dsl', backend: c.backend, native: c.native, threads: c.threads,
     medianMs: quantile(times[v], 0.5), p10Ms: quantile(times[v], 0.1), p90Ms: quantile(times[v], 0.9),
     ...(v === 'dsl' && epochSeconds !== undefined ? { epochSeconds } : {}),
-    ...(v === 'handwritten' ? {} : { validation: v === 'dsl' }),
+    ...(v === 'dsl' || v === 'unchecked' ? { validation: v === 'dsl' } : { optimizer: v === 'handFused' ? 'svi' as const : 'tf.train.adam' as const }),
   }))
 }
 
@@ -115,17 +116,18 @@ const name = (r: Row): string => `${r.backend}${r.backend === 'wasm' ? (r.native
 console.log(`VAE 784-400-50, batch ${BATCH}, Adam; ${ROUNDS} interleaved rounds × ${STEPS} steps per variant after ${WARMUP} warm-up steps (cpu: 4 × 3 after 2)${quick ? ' (--quick)' : ''}`)
 console.log(`native accelerator: ${nativeStatus}`)
 console.log('| configuration | variant | median ms/step | p10 | p90 | s/epoch |\n| --- | --- | --- | --- | --- | --- |')
-for (const r of rows) console.log(`| ${name(r)} | ${r.variant}${r.validation === false ? ' (validation off)' : ''} | ${r.medianMs.toFixed(2)} | ${r.p10Ms.toFixed(2)} | ${r.p90Ms.toFixed(2)} | ${r.epochSeconds?.toFixed(1) ?? ''} |`)
+for (const r of rows) console.log(`| ${name(r)} | ${r.variant}${r.validation === false ? ' (validation off)' : ''}${r.optimizer === 'svi' ? ' (svi\'s update step)' : ''} | ${r.medianMs.toFixed(2)} | ${r.p10Ms.toFixed(2)} | ${r.p90Ms.toFixed(2)} | ${r.epochSeconds?.toFixed(1) ?? ''} |`)
 const ratioOf = (c: Config): number => {
-  const pick = (v: Row['variant']) => rows.find((r) => r.variant === v && r.validation !== false && r.backend === c.backend && r.native === c.native && r.threads === c.threads)!.medianMs
+  const pick = (v: Row['variant']) => rows.find((r) => r.variant === v && r.validation !== false && r.optimizer !== 'svi' && r.backend === c.backend && r.native === c.native && r.threads === c.threads)!.medianMs
   return pick('dsl') / pick('handwritten')
 }
 for (const c of configs.slice(1)) console.log(`DSL overhead ratio (${name({ ...c, variant: 'dsl', medianMs: 0, p10Ms: 0, p90Ms: 0 })}): ${ratioOf(c).toFixed(3)}`)
 const ratio = ratioOf(configs[0]!)
 for (const c of configs) {
   const same = (r: Row) => r.backend === c.backend && r.native === c.native && r.threads === c.threads
-  const off = rows.find((r) => same(r) && r.validation === false)!.medianMs, hand = rows.find((r) => same(r) && r.variant === 'handwritten')!.medianMs
-  console.log(`DSL with validation off / hand-written (${name({ ...c, variant: 'dsl', medianMs: 0, p10Ms: 0, p90Ms: 0 })}): ${(off / hand).toFixed(3)}`)
+  const ms = (p: (r: Row) => boolean) => rows.find((r) => same(r) && p(r))!.medianMs
+  const [on, off, fused] = [ms((r) => r.validation === true), ms((r) => r.validation === false), ms((r) => r.optimizer === 'svi')]
+  console.log(`at equal optimizer step (${name({ ...c, variant: 'dsl', medianMs: 0, p10Ms: 0, p90Ms: 0 })}): DSL / hand-written ${(on / fused).toFixed(3)}; with validation off ${(off / fused).toFixed(3)}`)
 }
 console.log(`s/epoch: on ${source}`)
 console.log(`numTensors before ${tensorsBefore}, after ${tensorsAfter}; peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`)
