@@ -21,9 +21,12 @@ export const setValidation = (on: boolean): void => { enabled = on }
 /** Whether validation is on. @example if (isValidating()) { … } */
 export const isValidating = (): boolean => enabled
 
+/** The first element of the bool scalar `f` computes, its intermediates freed. */
+const readFlag = scoped('constraint.flag', (f: () => tf.Tensor): number => f().dataSync()[0]!)
+
 /** Finds the first failing element: its multi-index and value, or undefined if all pass. */
 const findViolation = (ok: tf.Tensor, x: tf.Tensor): { index: number[]; value: number } | undefined => {
-  if (ok.size > 64 && tf.tidy(() => tf.all(ok).dataSync()[0]) === 1) return undefined   // one scalar read-back, not the whole mask
+  if (ok.size > 64 && readFlag(() => tf.all(ok)) === 1) return undefined   // one scalar read-back, not the whole mask
   const flat = ok.dataSync().findIndex((v) => v !== 1)
   if (flat < 0) return undefined
   const index: number[] = []
@@ -46,7 +49,7 @@ const compatible = (a: readonly number[], b: readonly number[]): boolean => {
 }
 
 const checkWith = (c: Constraint, x: tf.Tensor): { index: number[]; value: number } | undefined => {
-  if (c.quick !== undefined && x.size > 64 && tf.tidy(() => c.quick!(x).dataSync()[0]) === 1) return undefined
+  if (c.quick !== undefined && x.size > 64 && readFlag(() => c.quick!(x)) === 1) return undefined
   const ok = scoped('constraint.check', (t: tf.Tensor) => c.check(t))(x)
   try { return findViolation(ok, x) } finally { ok.dispose() }
 }
