@@ -8,9 +8,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core'
 import type { NativeAddon } from './native.js'
-
-type Info = tf.TensorInfo
-type Fn = (args: { inputs: Record<string, Info>; backend: unknown; attrs?: Record<string, unknown> }) => Info | Info[]
+import { replaceWasmKernel, restoreWasmKernel } from './wasm-kernels.js'
+import type { KernelFn as Fn, KernelInfo as Info } from './wasm-kernels.js'
 
 /** The parts of tfjs's wasm backend a native kernel touches. */
 interface WasmHeapBackend {
@@ -85,11 +84,8 @@ const adamKernel = (addon: NativeAddon): Fn => ({ inputs, backend: raw, attrs })
 let originals: tf.KernelConfig[] | undefined
 
 const replace = (name: string, make: (fallback: Fn) => Fn): void => {
-  const original = tf.getKernel(name, 'wasm')
-  if (original === undefined) return
-  originals!.push(original)
-  tf.unregisterKernel(name, 'wasm')
-  tf.registerKernel({ ...original, kernelFunc: make(original.kernelFunc as unknown as Fn) as unknown as tf.KernelFunc })
+  const original = replaceWasmKernel(name, make)
+  if (original !== undefined) originals!.push(original)
 }
 
 /**
@@ -116,7 +112,7 @@ export const installNativeKernels = (addon: NativeAddon, unary: readonly NativeU
  */
 export const uninstallNativeKernels = (): void => {
   if (originals === undefined) return
-  for (const k of originals) { tf.unregisterKernel(k.kernelName, 'wasm'); tf.registerKernel(k) }
+  for (const k of originals) restoreWasmKernel(k)
   originals = undefined
 }
 

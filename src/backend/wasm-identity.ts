@@ -6,10 +6,8 @@
  * `assign` swaps its buffer, never writes into it), so, as on the cpu backend,
  * the output can share the input's buffer with its reference count raised.
  */
-import * as tf from '@tensorflow/tfjs-core'
-
-type Info = tf.TensorInfo
-type Fn = (args: { inputs: Record<string, Info>; backend: unknown; attrs?: Record<string, unknown> }) => Info
+import { replaceWasmKernel } from './wasm-kernels.js'
+import type { KernelInfo as Info } from './wasm-kernels.js'
 
 interface RefCounted { readonly incRef: (dataId: object) => void }
 
@@ -31,13 +29,7 @@ const share = (x: Info, backend: unknown): Info => {
  */
 export const installWasmIdentity = (): void => {
   if (installed) return
-  const identity = tf.getKernel('Identity', 'wasm'), cast = tf.getKernel('Cast', 'wasm')
-  if (identity === undefined || cast === undefined) return
-  const castOriginal = cast.kernelFunc as unknown as Fn
-  const identityFunc: Fn = ({ inputs, backend }) => (inputs['x']!.dtype === 'string' ? (identity.kernelFunc as unknown as Fn)({ inputs, backend }) : share(inputs['x']!, backend))
-  const castFunc: Fn = (args) => (args.inputs['x']!.dtype === args.attrs?.['dtype'] && args.inputs['x']!.dtype !== 'string' ? share(args.inputs['x']!, args.backend) : castOriginal(args))
-  tf.unregisterKernel('Identity', 'wasm'); tf.unregisterKernel('Cast', 'wasm')
-  tf.registerKernel({ ...identity, kernelFunc: identityFunc as unknown as tf.KernelFunc })
-  tf.registerKernel({ ...cast, kernelFunc: castFunc as unknown as tf.KernelFunc })
+  replaceWasmKernel('Identity', (identity) => ({ inputs, backend }) => (inputs['x']!.dtype === 'string' ? identity({ inputs, backend }) : share(inputs['x']!, backend)))
+  replaceWasmKernel('Cast', (cast) => (args) => (args.inputs['x']!.dtype === args.attrs?.['dtype'] && args.inputs['x']!.dtype !== 'string' ? share(args.inputs['x']!, args.backend) : cast(args)))
   installed = true
 }

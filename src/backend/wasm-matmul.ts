@@ -11,9 +11,8 @@
  * same products (summation order may differ in the last float32 bits).
  */
 import * as tf from '@tensorflow/tfjs-core'
-
-type Info = tf.TensorInfo
-type Fn = (args: { inputs: Record<string, Info>; backend: unknown; attrs?: Record<string, unknown> }) => Info
+import { replaceWasmKernel } from './wasm-kernels.js'
+import type { KernelFn, KernelInfo as Info } from './wasm-kernels.js'
 
 interface WasmBackendLike { readonly disposeData: (dataId: object) => unknown }
 
@@ -32,17 +31,15 @@ const swapLast = (rank: number): number[] => [...Array(rank).keys()].map((i) => 
  */
 export const installWasmMatMul = (): void => {
   if (installed) return
-  const original = tf.getKernel('BatchMatMul', 'wasm')
   const transpose = tf.getKernel('Transpose', 'wasm')
-  if (original === undefined || transpose === undefined) return
-  const run = original.kernelFunc as unknown as Fn
-  const runTranspose = transpose.kernelFunc as unknown as Fn
-  const kernelFunc: Fn = ({ inputs, backend, attrs }) => {
+  if (transpose === undefined) return
+  const runTranspose = transpose.kernelFunc as unknown as KernelFn
+  const flip = (x: Info, backend: unknown): Info => runTranspose({ inputs: { x }, backend, attrs: { perm: swapLast(x.shape.length) } }) as Info
+  const replaced = replaceWasmKernel('BatchMatMul', (run) => ({ inputs, backend, attrs }) => {
     const { a, b } = inputs as { a: Info; b: Info }
     const tA = attrs?.['transposeA'] === true, tB = attrs?.['transposeB'] === true
     if ((!tA && !tB) || a.dtype !== 'float32' || b.dtype !== 'float32') return run({ inputs, backend, attrs })
-    const flip = (x: Info): Info => runTranspose({ inputs: { x }, backend, attrs: { perm: swapLast(x.shape.length) } })
-    const a2 = tA ? flip(a) : a, b2 = tB ? flip(b) : b
+    const a2 = tA ? flip(a, backend) : a, b2 = tB ? flip(b, backend) : b
     try {
       return run({ inputs: { a: a2, b: b2 }, backend, attrs: { ...attrs, transposeA: false, transposeB: false } })
     } finally {
@@ -50,8 +47,7 @@ export const installWasmMatMul = (): void => {
       if (tA) owner.disposeData(a2.dataId)
       if (tB) owner.disposeData(b2.dataId)
     }
-  }
-  tf.unregisterKernel('BatchMatMul', 'wasm')
-  tf.registerKernel({ ...original, kernelFunc: kernelFunc as unknown as tf.KernelFunc })
+  })
+  if (replaced === undefined) return
   installed = true
 }
