@@ -39,4 +39,4 @@ const reconstruction = recon / 2000
 const out = { protocol: 'fashion-mnist vq-vae, 64 codes × 16, 7×7 grid', seed, limit, epochs, reconstruction, bound: reconstruction - 49 * Math.log(K), perplexity: m.perplexity(), usage: m.usage() }
 console.log(`test log p(x | z_q) ${reconstruction.toFixed(2)} nats; bound ${(reconstruction - 49 * Math.log(K)).toFixed(2)}; perplexity ${m.perplexity().toFixed(1)} of ${K}`)
 mkdirSync('bench/results', { recursive: true })
-writeFileSync(`bench/results/fashion-vqvae-seed${seed}.json`, JSON.stringify(out, null, 2) + '\n')
+writeFileSync(`bench/results/fashion-vqvae${limit === 6000 && epochs === 3 ? '' : `-${limit}images-${epochs}epochs`}-seed${seed}.json`, JSON.stringify(out, null, 2) + '\n')
