@@ -12,6 +12,7 @@ import * as wasm from '@tensorflow/tfjs-backend-wasm'
 import './gradients.js' // tfjs's gradients, zero gradients for comparisons, conv filter gradients
 import { installWasmMatMul } from './wasm-matmul.js'
 import { installWasmIdentity } from './wasm-identity.js'
+import { installWasmSlice } from './wasm-slice.js'
 import { loadNative, nativeThreads } from './native.js'
 import { installNativeKernels, uninstallNativeKernels } from './native-kernels.js'
 import { BackendError } from '../errors.js'
@@ -96,6 +97,7 @@ const tryWasm = async (threads: number | undefined, skipped: string[]): Promise<
       await tf.ready()
       installWasmMatMul()
       installWasmIdentity()
+      installWasmSlice()
       const native = startNative()
       return {
         name: 'wasm', package: '@tensorflow/tfjs-backend-wasm', gpu: false,
