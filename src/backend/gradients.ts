@@ -33,7 +33,8 @@ tf.registerGradient({
     const x = saved[0]!
     const expanded = x.shape.slice()
     for (const a of tf.util.parseAxisParam((attrs as { axis: number | number[] }).axis, x.shape)) expanded[a] = 1
-    return { x: () => tf.mul(tf.reshape(dy as tf.Tensor, expanded), tf.onesLike(x).asType('float32')) }
+    const ones = (): tf.Tensor => (x.dtype === 'float32' ? tf.onesLike(x) : tf.onesLike(x).asType('float32'))   // no Cast launch for the usual float32 x
+    return { x: () => tf.mul(tf.reshape(dy as tf.Tensor, expanded), ones()) }
   },
 })
 

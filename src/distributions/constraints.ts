@@ -42,7 +42,7 @@ export const positive: Constraint = {
 export const unitInterval: Constraint = {
   _tag: 'unitInterval', describe: '0 ≤ x ≤ 1', eventDims: 0,
   check: (x) => tf.logicalAnd(tf.greaterEqual(x, 0), tf.lessEqual(x, 1)),
-  quick: (x) => inUnitInterval(x),
+  quick: inUnitInterval,
 }
 
 /** x ∈ {0, 1}. */

@@ -12,9 +12,6 @@ import type { BlobRecord, EntryRecord, Manifest, OptimizerRecord, ParamRecord } 
 import type { ParamStore } from './params.js'
 import type { SviState } from './svi.js'
 
-export { CheckpointError, errnoOf, decodeCheckpoint, Manifest } from './checkpoint-manifest.js'
-export type { BlobRecord, OptimizerRecord, ParamRecord } from './checkpoint-manifest.js'
-
 
 /** Data of one tensor to be written. */
 interface Chunk {

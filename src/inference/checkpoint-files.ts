@@ -7,8 +7,8 @@
  */
 import { promises as fs } from 'node:fs'
 import * as path from 'node:path'
-import { CheckpointError, errnoOf } from './checkpoint-codec.js'
-import type { Manifest } from './checkpoint-codec.js'
+import { CheckpointError, errnoOf } from './checkpoint-manifest.js'
+import type { Manifest } from './checkpoint-manifest.js'
 
 /** The stages of a save, in order (for {@link SaveHooks}). @example const stage: SaveStage = 'swapped' */
 export type SaveStage = 'temp-created' | 'files-written' | 'old-moved-aside' | 'swapped' | 'done'
