@@ -8,15 +8,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core'
 import type { NativeAddon } from './native.js'
-import { replaceWasmKernel, restoreWasmKernel } from './wasm-kernels.js'
-import type { KernelFn as Fn, KernelInfo as Info } from './wasm-kernels.js'
-
-/** The parts of tfjs's wasm backend a native kernel touches. */
-interface WasmHeapBackend {
-  readonly makeOutput: (shape: number[], dtype: tf.DataType) => Info
-  readonly dataIdMap: { get: (dataId: object) => { memoryOffset: number } | undefined }
-  readonly wasm: { readonly HEAPU8: Uint8Array }
-}
+import { heapBuffer, heapOffset, replaceWasmKernel, restoreWasmKernel } from './wasm-kernels.js'
+import type { KernelFn as Fn, KernelInfo as Info, WasmHeapBackend } from './wasm-kernels.js'
+import { registerNativeDense } from './native-dense.js'
 
 /** The fused Adam kernel's name (inputs x, g, m, v; outputs x′, m′, v′ and whether every g was finite). */
 export const ADAM_KERNEL = 'TfpplAdam'
@@ -29,8 +23,7 @@ export type NativeUnary = keyof typeof UNARY_CODES
 /** The unary kernels replaced by default: those measured faster than stock wasm (bench/RESULTS.md). */
 export const NATIVE_UNARY: readonly NativeUnary[] = ['Softplus', 'Exp', 'Log', 'Sigmoid', 'Tanh', 'Sqrt']
 
-const offset = (b: WasmHeapBackend, t: Info): number => b.dataIdMap.get(t.dataId)!.memoryOffset
-const heap = (b: WasmHeapBackend): ArrayBuffer => b.wasm.HEAPU8.buffer as ArrayBuffer
+const offset = heapOffset, heap = heapBuffer
 const size = (shape: readonly number[]): number => shape.reduce((a, d) => a * d, 1)
 
 /** The product's layout, or undefined when the native path does not cover it (mixed broadcast, dtype, empty). */
@@ -102,6 +95,7 @@ export const installNativeKernels = (addon: NativeAddon, unary: readonly NativeU
   if (tf.getKernel(ADAM_KERNEL, 'wasm') === undefined) {
     tf.registerKernel({ kernelName: ADAM_KERNEL, backendName: 'wasm', kernelFunc: adamKernel(addon) as unknown as tf.KernelFunc })
   }
+  registerNativeDense(addon)
 }
 
 /**

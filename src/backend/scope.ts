@@ -20,3 +20,18 @@ export const scoped = <Args extends readonly unknown[], R extends tf.TensorConta
   f: (...args: Args) => R,
 ): ((...args: Args) => R) =>
   (...args) => tf.tidy(name, () => f(...args))
+
+/**
+ * Runs `f` with the gradient tape paused: nothing `f` computes is recorded for a backward pass,
+ * so tfjs saves no clones of its inputs and outputs (one `Identity` launch each) and backprop has
+ * fewer nodes to filter. For bookkeeping whose tensors are never differentiated: validation flags,
+ * finiteness checks. A tensor made here acts as a constant (like {@link stopGradient}) if used later.
+ *
+ * @example
+ * const ok = untaped(() => tf.all(tf.isFinite(x)).dataSync()[0] === 1)
+ */
+export const untaped = <R>(f: () => R): R => {
+  const state = tf.engine().state
+  state.kernelDepth++   // tfjs records a kernel only at kernel depth 0 (how it keeps a kernel's own ops off the tape)
+  try { return f() } finally { state.kernelDepth-- }
+}

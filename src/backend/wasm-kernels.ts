@@ -35,3 +35,16 @@ export const restoreWasmKernel = (original: tf.KernelConfig): void => {
   tf.unregisterKernel(original.kernelName, 'wasm')
   tf.registerKernel(original)
 }
+
+/** The parts of tfjs's wasm backend a heap-level kernel touches. */
+export interface WasmHeapBackend {
+  readonly makeOutput: (shape: number[], dtype: tf.DataType) => KernelInfo
+  readonly dataIdMap: { get: (dataId: object) => { memoryOffset: number } | undefined }
+  readonly wasm: { readonly HEAPU8: Uint8Array }
+}
+
+/** Byte offset of a tensor's data in the wasm heap. @example addon.unary(0, heapBuffer(b), heapOffset(b, x), heapOffset(b, out), n) */
+export const heapOffset = (b: WasmHeapBackend, t: KernelInfo): number => b.dataIdMap.get(t.dataId)!.memoryOffset
+
+/** The heap's current buffer: take it only after allocating outputs (allocation may grow and detach it). @example heapBuffer(backend) */
+export const heapBuffer = (b: WasmHeapBackend): ArrayBuffer => b.wasm.HEAPU8.buffer as ArrayBuffer

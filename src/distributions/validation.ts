@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core'
 import { InvalidArgumentError, ShapeError, SupportError, showShape } from '../errors.js'
-import { scoped } from '../backend/scope.js'
+import { scoped, untaped } from '../backend/scope.js'
 import type { Constraint } from './constraints.js'
 
 let enabled = true
@@ -22,7 +22,7 @@ export const setValidation = (on: boolean): void => { enabled = on }
 export const isValidating = (): boolean => enabled
 
 /** The first element of the bool scalar `f` computes, its intermediates freed. */
-const readFlag = scoped('constraint.flag', (f: () => tf.Tensor): number => f().dataSync()[0]!)
+const readFlag = (f: () => tf.Tensor): number => untaped(() => tf.tidy('constraint.flag', () => f().dataSync()[0]!))
 
 /** Finds the first failing element: its multi-index and value, or undefined if all pass. */
 const findViolation = (ok: tf.Tensor, x: tf.Tensor): { index: number[]; value: number } | undefined => {
@@ -50,7 +50,7 @@ const compatible = (a: readonly number[], b: readonly number[]): boolean => {
 
 const checkWith = (c: Constraint, x: tf.Tensor): { index: number[]; value: number } | undefined => {
   if (c.quick !== undefined && x.size > 64 && readFlag(() => c.quick!(x)) === 1) return undefined
-  const ok = scoped('constraint.check', (t: tf.Tensor) => c.check(t))(x)
+  const ok = untaped(() => scoped('constraint.check', (t: tf.Tensor) => c.check(t))(x))
   try { return findViolation(ok, x) } finally { ok.dispose() }
 }
 

@@ -5,7 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core'
 import { InvalidArgumentError } from '../errors.js'
-import { softplus } from '../backend/numerics.js'
+import { dense } from '../backend/dense.js'
+import type { DenseActivation } from '../backend/dense.js'
 import { subSeed } from '../backend/seed.js'
 import { conv2dTranspose } from '../backend/conv-grad.js'
 import type { Network } from '../dsl/messages.js'
@@ -16,10 +17,7 @@ export interface OwnedNetwork<I = tf.Tensor, O = tf.Tensor> extends Network<I, O
 }
 
 /** Hidden-unit nonlinearities. */
-export type Activation = 'softplus' | 'relu' | 'tanh' | 'linear'
-
-const activate = (a: Activation, x: tf.Tensor): tf.Tensor =>
-  a === 'softplus' ? softplus(x) : a === 'relu' ? tf.relu(x) : a === 'tanh' ? tf.tanh(x) : x
+export type Activation = DenseActivation
 
 /** A trainable U(−limit, limit) variable of `shape` (its initial tensor freed). */
 const uniformVariable = (shape: number[], limit: number, seed: number | undefined): tf.Variable =>
@@ -60,10 +58,7 @@ export const mlp = (opts: { readonly sizes: readonly number[]; readonly activati
   }))
   const activation = opts.activation ?? 'softplus'
   return ownedBy(layers.flatMap((l) => [l.w, l.b]), (x: tf.Tensor) =>
-    layers.reduce((h, l, i) => {
-      const y = tf.add(tf.matMul(h, l.w), l.b)
-      return i === layers.length - 1 ? y : activate(activation, y)
-    }, x))
+    layers.reduce((h, l, i) => dense(h, l.w, l.b, i === layers.length - 1 ? 'linear' : activation), x))
 }
 
 /**

@@ -108,6 +108,12 @@ describe.skipIf(!active)('native accelerator', () => {
     expect(() => n.addon.gemm(buf, 1, 4, 4, 4, 0, 0, 0, 0, 0, 0, 16)).toThrow(/gemm: an operand lies outside the wasm heap/)
     expect(() => n.addon.unary(0, buf, 0, 60, 2)).toThrow(/unary: an operand lies outside the wasm heap/)
     expect(() => n.addon.unary(9, buf, 0, 0, 1)).toThrow(/unary: expected/)
+    // dense: X 2×2 at 0, W 2×2 at 16, b 2 at 32, Y 2×2 at 48 fits in 64 bytes; Y at 52 does not.
+    expect(() => n.addon.dense(buf, 2, 2, 2, 1, 0, 16, 32, 48)).not.toThrow()
+    expect(() => n.addon.dense(buf, 2, 2, 2, 1, 0, 16, 32, 52)).toThrow(/dense: an operand lies outside the wasm heap/)
+    expect(() => n.addon.dense(buf, 2, 2, 2, 7, 0, 16, 32, 48)).toThrow(/dense: expected/)
+    expect(() => n.addon.denseGrad(buf, 1, 2, 2, 2, 1, 0, 16, 32, 52)).toThrow(/denseGrad: an operand lies outside the wasm heap/)
+    expect(() => n.addon.denseGrad(buf, 3, 2, 2, 2, 1, 0, 16, 32, 48)).toThrow(/denseGrad: expected/)
     expect(() => n.addon.setThreads(0)).toThrow(/setThreads/)
   })
 })
