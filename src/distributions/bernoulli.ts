@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core'
 import { InvalidArgumentError } from '../errors.js'
 import { clampProbs, probsToLogits, softplus } from '../backend/numerics.js'
+import { bernoulliLogDensity } from '../backend/log-densities.js'
 import { scoped } from '../backend/scope.js'
 import * as constraints from './constraints.js'
 import type { Distribution, Independent } from './distribution.js'
@@ -84,7 +85,7 @@ const build = (kind: 'logits' | 'probs', value: TensorLike, to?: number[]): Bern
       const u = clampProbs(tf.randomUniform([...s, ...batchShape], 0, 1, 'float32', seed))
       return tf.cast(tf.less(u, probs), 'float32')
     },
-    logProb: (x) => tf.sub(tf.mul(tf.cast(x, 'float32'), logits), softplus(logits)),
+    logProb: (x) => bernoulliLogDensity(tf.cast(x, 'float32'), logits),
     mean: () => tf.clone(probs),
     variance: () => tf.mul(probs, tf.sub(1, probs)),
     entropy: () => tf.sub(softplus(logits), tf.mul(logits, probs)),

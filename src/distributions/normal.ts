@@ -10,6 +10,7 @@ import { makeDistribution } from './make.js'
 import { asTensor, broadcastShapes } from './shape.js'
 import type { TensorLike } from './shape.js'
 import { checkParam } from './validation.js'
+import { normalLogDensity } from '../backend/log-densities.js'
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI)
 
@@ -42,9 +43,7 @@ export const normal = (loc: TensorLike, scale: TensorLike): Normal => {
     tag: 'Normal', name: 'normal', fields: { loc: $loc, scale: $scale },
     batchShape, eventShape: [], reparameterized: true, support: constraints.real,
     draw: (s, seed) => tf.add($loc, tf.mul($scale, tf.randomNormal([...s, ...batchShape], 0, 1, 'float32', seed))),
-    logProb: (x) => tf.sub(
-      tf.mul(-0.5, tf.square(tf.div(tf.sub(x, $loc), $scale))),
-      tf.add(tf.log($scale), HALF_LOG_2PI)),
+    logProb: (x) => normalLogDensity(x, $loc, $scale),
     mean: () => tf.broadcastTo($loc, batchShape),
     variance: () => tf.broadcastTo(tf.square($scale), batchShape),
     entropy: () => tf.broadcastTo(tf.add(tf.log($scale), 0.5 + HALF_LOG_2PI), batchShape),

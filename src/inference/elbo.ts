@@ -33,6 +33,9 @@ export const subsampledSize = (trace: Trace): number | undefined =>
   trace.sites.reduce<number | undefined>((n, s) => s._tag === 'Deterministic' ? n
     : s.plates.reduce<number | undefined>((m, f) => f.subsampleSize < f.size ? Math.max(m ?? 0, f.size) : m, n), undefined)
 
+/** Σ terms, in one `AddN` (a lone term as it is; no terms: 0). */
+const total = (xs: readonly tf.Scalar[]): tf.Scalar => xs.length === 0 ? tf.scalar(0) : xs.length === 1 ? xs[0]! : tf.addN([...xs]) as tf.Scalar
+
 /** log p − log q at a latent site, or −KL(q ‖ p) when analytic and available. */
 const latentTerm = (site: SampleSite, guideSite: SampleSite, analytic: boolean): tf.Scalar => {
   if (analytic) {
@@ -45,25 +48,25 @@ const latentTerm = (site: SampleSite, guideSite: SampleSite, analytic: boolean):
 const particle = <Args extends readonly unknown[]>(model: ProgramFn<Args>, guide: ProgramFn<Args>, args: Args, ctx: LossContext, opts: Required<ElboOptions>, i: number): LossEstimate => {
   const s = subSeed(ctx.seed, i) ?? 0
   const { guide: q, model: p } = traceReplayed(model, guide, args, ctx.handlers, s)
-  let bound: tf.Scalar = tf.scalar(0)
+  const terms: tf.Scalar[] = []
   for (const site of p.sites) {
-    if (site._tag === 'Factor') bound = tf.add(bound, factorTerm(site))
+    if (site._tag === 'Factor') terms.push(factorTerm(site))
     else if (site._tag === 'Sample') {
-      bound = tf.add(bound, site.kind === 'observed' ? siteTerm(site) : latentTerm(site, q.byName.get(site.name) as SampleSite, opts.kl === 'auto'))
+      terms.push(site.kind === 'observed' ? siteTerm(site) : latentTerm(site, q.byName.get(site.name) as SampleSite, opts.kl === 'auto'))
     }
   }
   // A guide's factor is part of log q (as in Pyro): it enters the bound with a minus sign.
-  for (const g of q.sites) if (g._tag === 'Factor') bound = tf.sub(bound, factorTerm(g))
+  for (const g of q.sites) if (g._tag === 'Factor') terms.push(tf.neg(factorTerm(g)))
+  const bound = total(terms)
   const scored = q.sites.filter((g): g is SampleSite => g._tag === 'Sample' && g.kind === 'latent' && !g.dist.reparameterized)
   if (opts.reparameterizedOnly && scored.length > 0) {
     throw new SiteError(`guide site '${scored[0]!.name}' (${scored[0]!.dist.name}) is not reparameterised, but this ELBO was built with reparameterizedOnly: true; use a reparameterised or relaxed distribution, or drop the option to use the score function`)
   }
-  const logQ = scored.reduce<tf.Scalar>((acc, g) => tf.add(acc, siteTerm(g)), tf.scalar(0))
-  const surrogate = scored.length === 0 ? bound : tf.add(bound, tf.mul(logQ, stopGradient(tf.sub(bound, ctx.baseline)))) as tf.Scalar
+  const surrogate = scored.length === 0 ? bound : tf.add(bound, tf.mul(total(scored.map(siteTerm)), stopGradient(tf.sub(bound, ctx.baseline)))) as tf.Scalar
   return { surrogate, bound, scoreSites: scored.map((g) => g.name), dataSize: subsampledSize(p) }
 }
 
-const mean = (xs: readonly tf.Scalar[]): tf.Scalar => tf.div(tf.addN([...xs]), xs.length) as tf.Scalar
+const mean = (xs: readonly tf.Scalar[]): tf.Scalar => xs.length === 1 ? xs[0]! : tf.div(tf.addN([...xs]), xs.length) as tf.Scalar
 
 /**
  * The ELBO estimator.

@@ -9,6 +9,7 @@ import { SiteError } from './interpreter.js'
 /** Applies a site's mask (false → 0) and scale to an elementwise log-density, and sums it. */
 export const scaledSum = (lp: tf.Tensor, scale: number | tf.Tensor, mask: tf.Tensor | undefined): tf.Scalar => {
   const masked = mask === undefined ? lp : tf.where(tf.broadcastTo(mask, lp.shape), lp, tf.zerosLike(lp))
+  if (scale === 1) return tf.sum(masked) as tf.Scalar   // the usual case: no multiply (nor its gradient) to launch
   return typeof scale === 'number'
     ? tf.mul(tf.sum(masked), scale) as tf.Scalar
     : tf.sum(tf.mul(masked, scale)) as tf.Scalar

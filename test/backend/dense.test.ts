@@ -31,7 +31,7 @@ const composite: Layer = (x, w, b, act) => {
 }
 
 /** y and the gradients of Σ y ⊙ u in x, W, b. */
-const run = (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, u: tf.Tensor2D, act: DenseActivation, layer: Layer = dense): Float32Array[] => tf.tidy(() => {
+const run = (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, u: tf.Tensor2D, act: DenseActivation, layer: Layer = dense): number[][] => tf.tidy(() => {
   const y = layer(x, w, b, act)
   const g = tf.grads((x2: tf.Tensor, w2: tf.Tensor, b2: tf.Tensor) => tf.sum(tf.mul(layer(x2, w2, b2, act), u)))([x, w, b])
   return [y, ...g].map(read)

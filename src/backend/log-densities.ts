@@ -1,0 +1,63 @@
+/**
+ * The two log densities every VAE step evaluates, each as one differentiable op with a
+ * hand-written gradient (`tf.customGrad`): the forward kernels run off the gradient tape (no
+ * saved-tensor clones), and the backward pass is a few fused formulas instead of tfjs's
+ * op-by-op autodiff (≈ 30 kernel launches fewer per Normal site, ≈ 12 per Bernoulli site).
+ * Values are computed by exactly the ops they replace; gradients are the same derivatives.
+ */
+import * as tf from '@tensorflow/tfjs-core'
+
+const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI)
+
+// tfjs types custom-gradient inputs as `Tensor | GradSaveFunc`; ours are tensors, then `save`.
+type Saved = { value: tf.Tensor; gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[] }
+const customGrad = <A extends tf.Tensor[]>(f: (...args: [...A, tf.GradSaveFunc]) => Saved): ((...inputs: A) => tf.Tensor) =>
+  tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (...inputs: A) => tf.Tensor
+
+/** `g` summed over the axes along which `shape` was broadcast to g's shape, reshaped to `shape`. */
+const unbroadcast = (g: tf.Tensor, shape: readonly number[]): tf.Tensor => {
+  if (tf.util.arraysEqual(g.shape, [...shape])) return g
+  const axes = tf.backend_util.getReductionAxes([...shape], g.shape)
+  return tf.reshape(axes.length > 0 ? tf.sum(g, axes) : g, [...shape])
+}
+
+/**
+ * log N(x; loc, scale) = −½w² − log scale − ½ log 2π with w = (x − loc)/scale, elementwise with
+ * broadcasting; gradients ∂/∂x = −w/scale, ∂/∂loc = w/scale, ∂/∂scale = (w² − 1)/scale.
+ *
+ * @example
+ * normalLogDensity(tf.scalar(0), tf.scalar(0), tf.scalar(1))   // −0.9189
+ */
+export const normalLogDensity = (x: tf.Tensor, loc: tf.Tensor, scale: tf.Tensor): tf.Tensor =>
+  customGrad<[tf.Tensor, tf.Tensor, tf.Tensor]>((xv, lv, sv, save) => {
+    const w = tf.div(tf.sub(xv, lv), sv)
+    save([w, sv])
+    return {
+      value: tf.sub(tf.mul(-0.5, tf.square(w)), tf.add(tf.log(sv), HALF_LOG_2PI)),
+      gradFunc: (dy, saved) => {
+        const [ws, ss] = saved as [tf.Tensor, tf.Tensor]
+        const dLoc = tf.div(tf.mul(dy, ws), ss)
+        const dScale = tf.div(tf.mul(dy, tf.sub(tf.square(ws), 1)), ss)
+        return [unbroadcast(tf.neg(dLoc), xv.shape), unbroadcast(dLoc, lv.shape), unbroadcast(dScale, sv.shape)]
+      },
+    }
+  })(x, loc, scale)
+
+/**
+ * log Bernoulli(x; logits) = x · logits − softplus(logits), elementwise with broadcasting;
+ * gradients ∂/∂logits = x − σ(logits), ∂/∂x = logits.
+ *
+ * @example
+ * bernoulliLogDensity(tf.scalar(1), tf.scalar(0))   // −log 2
+ */
+export const bernoulliLogDensity = (x: tf.Tensor, logits: tf.Tensor): tf.Tensor =>
+  customGrad<[tf.Tensor, tf.Tensor]>((xv, lv, save) => {
+    save([xv, lv])
+    return {
+      value: tf.sub(tf.mul(xv, lv), tf.softplus(lv)),
+      gradFunc: (dy, saved) => {
+        const [xs, ls] = saved as [tf.Tensor, tf.Tensor]
+        return [unbroadcast(tf.mul(dy, ls), xv.shape), unbroadcast(tf.mul(dy, tf.sub(xs, tf.sigmoid(ls))), lv.shape)]
+      },
+    }
+  })(x, logits)
