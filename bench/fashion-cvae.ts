@@ -2,7 +2,7 @@
  * CVAE on Fashion-MNIST (same protocol as the VAE: binarised at 0.5, MLP 784-400,
  * z 50, Adam 1e-3, batch 128, learned conditional prior), then class fidelity:
  * a small classifier (784-256-10 MLP) trained on the real training images labels
- * class-conditional samples (grey means, and binary draws with a classifier of binarised images). Usage: npx tsx bench/fashion-cvae.ts [--epochs 10] [--seed 0] [--prior conditional|independent] [--fidelity-every N] [--analytic-kl] [--z-dim 50]
+ * class-conditional samples (grey means, and binary draws with a classifier of binarised images). Usage: npx tsx bench/fashion-cvae.ts [--epochs 10] [--seed 0] [--prior conditional|independent] [--fidelity-every N] [--analytic-kl] [--z-dim 50] [--hidden 400[,400…]]
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import * as tf from '@tensorflow/tfjs-core'
@@ -16,7 +16,9 @@ const [epochs, seed, zDim] = [arg('epochs', 10), arg('seed', 0), arg('z-dim', 50
 const prior = process.argv.includes('--prior') && process.argv[process.argv.indexOf('--prior') + 1] === 'independent' ? 'independent' : 'conditional'
 await initBackend()
 const { train, test } = fashionMnist()
-const m = cvae({ imageShape: [28, 28, 1], numClasses: 10, zDim, hidden: [400], prior, seed })
+const hiddenArg = process.argv.indexOf('--hidden')
+const hidden = hiddenArg >= 0 ? process.argv[hiddenArg + 1]!.split(',').map(Number) : [400]
+const m = cvae({ imageShape: [28, 28, 1], numClasses: 10, zDim, hidden, prior, seed })
 const bin = binarize.fixed(0.5)
 const [x, c] = m.inputs(bin(train.images) as tf.Tensor4D, train.labels)
 const [xt, ct] = m.inputs(bin(test.images) as tf.Tensor4D, test.labels)
@@ -78,8 +80,8 @@ const h = await s.fit(m.model, m.guide, [x!, c!], { epochs, batchSize: 128, seed
 const [grey, binary] = judges.map(fidelityOf)
 fidelityByEpoch.push({ epoch: epochs, grey: grey!.fidelity, binary: binary!.fidelity })
 mkdirSync('bench/results', { recursive: true })
-writeFileSync(`bench/results/fashion-cvae-${prior}${kl === 'auto' ? '-analytic-kl' : ''}${zDim === 50 ? '' : `-z${zDim}`}${epochs === 10 ? '' : `-${epochs}epochs`}-seed${seed}.json`, JSON.stringify({
-  protocol: `fashion-mnist cvae 784-400-${zDim}, ${prior} prior, ${kl === 'auto' ? 'analytic' : 'Monte Carlo'} KL`, prior, kl, seed, zDim,
+writeFileSync(`bench/results/fashion-cvae-${prior}${kl === 'auto' ? '-analytic-kl' : ''}${zDim === 50 ? '' : `-z${zDim}`}${hidden.join() === '400' ? '' : `-h${hidden.join('-')}`}${epochs === 10 ? '' : `-${epochs}epochs`}-seed${seed}.json`, JSON.stringify({
+  protocol: `fashion-mnist cvae 784-${hidden.join('-')}-${zDim}, ${prior} prior, ${kl === 'auto' ? 'analytic' : 'Monte Carlo'} KL`, prior, kl, seed, zDim, hidden,
   epochs: h.epochs.map((r) => ({ epoch: r.epoch, trainElbo: -r.trainLoss, testElbo: -r.validationLoss!, seconds: r.seconds })),
   grey, binary, fidelityByEpoch,
 }, null, 2) + '\n')
