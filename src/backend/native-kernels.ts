@@ -23,7 +23,6 @@ export type NativeUnary = keyof typeof UNARY_CODES
 /** The unary kernels replaced by default: those measured faster than stock wasm (bench/RESULTS.md). */
 export const NATIVE_UNARY: readonly NativeUnary[] = ['Softplus', 'Exp', 'Log', 'Sigmoid', 'Tanh', 'Sqrt']
 
-const offset = heapOffset, heap = heapBuffer
 const size = (shape: readonly number[]): number => shape.reduce((a, d) => a * d, 1)
 
 /** The product's layout, or undefined when the native path does not cover it (mixed broadcast, dtype, empty). */
@@ -48,7 +47,7 @@ const matMulKernel = (addon: NativeAddon, fallback: Fn): Fn => (args) => {
   if (p === undefined) return fallback(args)
   const backend = args.backend as WasmHeapBackend
   const out = backend.makeOutput(p.outShape, 'float32')
-  addon.gemm(heap(backend), p.batch, p.m, p.n, p.k, tA ? 1 : 0, tB ? 1 : 0, offset(backend, a), p.strideA, offset(backend, b), p.strideB, offset(backend, out))
+  addon.gemm(heapBuffer(backend), p.batch, p.m, p.n, p.k, tA ? 1 : 0, tB ? 1 : 0, heapOffset(backend, a), p.strideA, heapOffset(backend, b), p.strideB, heapOffset(backend, out))
   return out
 }
 
@@ -57,7 +56,7 @@ const unaryKernel = (addon: NativeAddon, code: number, fallback: Fn): Fn => (arg
   if (x.dtype !== 'float32') return fallback(args)
   const backend = args.backend as WasmHeapBackend
   const out = backend.makeOutput([...x.shape], 'float32')
-  addon.unary(code, heap(backend), offset(backend, x), offset(backend, out), size(x.shape))
+  addon.unary(code, heapBuffer(backend), heapOffset(backend, x), heapOffset(backend, out), size(x.shape))
   return out
 }
 
@@ -68,9 +67,9 @@ const adamKernel = (addon: NativeAddon): Fn => ({ inputs, backend: raw, attrs })
   const finite = backend.makeOutput([], 'bool')
   const n = size(x.shape)
   const at = (name: string): number => attrs?.[name] as number
-  const ok = addon.adam(heap(backend), n, ...[x, g, m, v, ...outs].map((t) => offset(backend, t)) as [number, number, number, number, number, number, number],
+  const ok = addon.adam(heapBuffer(backend), n, ...[x, g, m, v, ...outs].map((t) => heapOffset(backend, t)) as [number, number, number, number, number, number, number],
     at('learningRate'), at('beta1'), at('beta2'), at('epsilon'), at('c1'), at('c2'))
-  backend.wasm.HEAPU8[offset(backend, finite)] = ok ? 1 : 0
+  backend.wasm.HEAPU8[heapOffset(backend, finite)] = ok ? 1 : 0
   return [...outs, finite]
 }
 

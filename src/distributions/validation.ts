@@ -21,8 +21,9 @@ export const setValidation = (on: boolean): void => { enabled = on }
 /** Whether validation is on. @example if (isValidating()) { … } */
 export const isValidating = (): boolean => enabled
 
-/** The first element of the bool scalar `f` computes, its intermediates freed. */
-const readFlag = (f: () => tf.Tensor): number => untaped(() => tf.tidy('constraint.flag', () => f().dataSync()[0]!))
+/** The first element of the bool scalar `f` computes, its intermediates freed, off the gradient tape. */
+const flagOf = scoped('constraint.flag', (f: () => tf.Tensor): number => f().dataSync()[0]!)
+const readFlag = (f: () => tf.Tensor): number => untaped(() => flagOf(f))
 
 /** Finds the first failing element: its multi-index and value, or undefined if all pass. */
 const findViolation = (ok: tf.Tensor, x: tf.Tensor): { index: number[]; value: number } | undefined => {

@@ -66,7 +66,7 @@ const particle = <Args extends readonly unknown[]>(model: ProgramFn<Args>, guide
   return { surrogate, bound, scoreSites: scored.map((g) => g.name), dataSize: subsampledSize(p) }
 }
 
-const mean = (xs: readonly tf.Scalar[]): tf.Scalar => xs.length === 1 ? xs[0]! : tf.div(tf.addN([...xs]), xs.length) as tf.Scalar
+const mean = (xs: readonly tf.Scalar[]): tf.Scalar => xs.length === 1 ? xs[0]! : tf.div(total(xs), xs.length) as tf.Scalar
 
 /**
  * The ELBO estimator.
