@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url'
 import { version_wasm } from '@tensorflow/tfjs-backend-wasm'
 import { BackendError } from '../errors.js'
 
-/** The addon's functions (offsets in bytes, strides in elements; see native/tfppl_native.c). */
+/** The addon's functions (offsets in bytes, strides in elements; see native/*.c). */
 export interface NativeAddon {
   readonly gemm: (heap: ArrayBuffer, batch: number, m: number, n: number, k: number, transA: number, transB: number,
     offA: number, strideA: number, offB: number, strideB: number, offC: number) => void

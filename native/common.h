@@ -1,0 +1,40 @@
+/*
+ * What every kernel of the accelerator shares: reading Node-API arguments
+ * (numbers, whole numbers, the wasm heap's ArrayBuffer), bounds checks against
+ * the heap's current length, and the error every bad call throws.
+ */
+#ifndef TFPPL_COMMON_H
+#define TFPPL_COMMON_H
+
+#include <node_api.h>
+#include <stdint.h>
+
+#define MAX_ARGS 16
+
+/* A call's arguments; `failed` is set by the first one that is missing or of the wrong kind. */
+typedef struct { napi_env env; napi_value argv[MAX_ARGS]; size_t argc; int failed; } Args;
+
+/* Throws RangeError(code TFPPL_NATIVE, msg); returns NULL for the caller to return. */
+napi_value fail(napi_env env, const char *msg);
+/* Argument i as a double. */
+double num(Args *a, size_t i);
+/* Argument i as a non-negative integer (below 2^53). */
+int64_t whole(Args *a, size_t i);
+/* The heap: base pointer and length of the ArrayBuffer in argument i. */
+float *heap(Args *a, size_t i, size_t *bytes);
+/* Whether [off, off + 4·count) is an aligned float range inside the heap. */
+int inside(int64_t off, int64_t count, size_t bytes);
+/* The call's arguments. */
+Args args_of(napi_env env, napi_callback_info info);
+/* Whether this CPU runs the AVX2 + FMA code paths. */
+int has_avx2(void);
+
+/* The exported kernels (one file each). */
+napi_value gemm(napi_env env, napi_callback_info info);
+napi_value set_threads(napi_env env, napi_callback_info info);
+napi_value unary(napi_env env, napi_callback_info info);
+napi_value dense(napi_env env, napi_callback_info info);
+napi_value dense_grad(napi_env env, napi_callback_info info);
+napi_value adam(napi_env env, napi_callback_info info);
+
+#endif
