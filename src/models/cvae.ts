@@ -15,7 +15,7 @@ import type { Likelihood } from './heads.js'
 import type { ImageModel } from './image-model.js'
 import { asImages, priorDraws, traversalLatents } from './latent-grid.js'
 import { mlp } from './networks.js'
-import type { Activation, OwnedNetwork } from './networks.js'
+import type { Activation, DenseInit, OwnedNetwork } from './networks.js'
 
 /** Options of {@link cvae}. */
 export interface CvaeOptions {
@@ -24,6 +24,8 @@ export interface CvaeOptions {
   readonly zDim: number
   readonly hidden?: readonly number[]
   readonly activation?: Activation
+  /** Dense initialisation: 'fanIn' (default, as {@link vae}: PyTorch's U(±1/√fan_in)) or 'glorot'. */
+  readonly init?: DenseInit
   readonly likelihood?: Likelihood
   readonly prior?: 'independent' | 'conditional'
   readonly seed?: number
@@ -40,11 +42,11 @@ export interface Cvae extends ImageModel {
 interface Nets { encoder: OwnedNetwork; decoder: OwnedNetwork; prior?: OwnedNetwork }
 
 const makeNets = (o: CvaeOptions, xDim: number): Nets => {
-  const hidden = o.hidden ?? [400], act = o.activation ?? 'softplus', k = o.numClasses
+  const hidden = o.hidden ?? [400], activation = o.activation ?? 'softplus', init = o.init ?? 'fanIn', k = o.numClasses
   return {
-    encoder: mlp({ sizes: [xDim + k, ...hidden, 2 * o.zDim], activation: act, seed: subSeed(o.seed, 0) }),
-    decoder: mlp({ sizes: [o.zDim + k, ...[...hidden].reverse(), xDim], activation: act, seed: subSeed(o.seed, 1) }),
-    ...(o.prior === 'conditional' ? { prior: mlp({ sizes: [k, hidden[0] ?? 64, 2 * o.zDim], activation: act, seed: subSeed(o.seed, 2) }) } : {}),
+    encoder: mlp({ sizes: [xDim + k, ...hidden, 2 * o.zDim], activation, init, seed: subSeed(o.seed, 0) }),
+    decoder: mlp({ sizes: [o.zDim + k, ...[...hidden].reverse(), xDim], activation, init, seed: subSeed(o.seed, 1) }),
+    ...(o.prior === 'conditional' ? { prior: mlp({ sizes: [k, hidden[0] ?? 64, 2 * o.zDim], activation, init, seed: subSeed(o.seed, 2) }) } : {}),
   }
 }
 
@@ -65,6 +67,7 @@ const priorOf = (nets: Nets, zDim: number) => (c: tf.Tensor) => gen(function* ()
  */
 export const cvae = (o: CvaeOptions): Cvae => {
   if (!Number.isInteger(o.numClasses) || o.numClasses < 2) throw new InvalidArgumentError(`cvae: numClasses must be an integer ≥ 2; got ${o.numClasses}`)
+  if (!Number.isInteger(o.zDim) || o.zDim < 1) throw new InvalidArgumentError(`cvae: zDim must be a positive integer; got ${o.zDim}`)
   const xDim = o.imageShape.reduce((a, b) => a * b, 1)
   const nets = makeNets(o, xDim), lik = o.likelihood ?? 'bernoulli'
   const prior = priorOf(nets, o.zDim)
