@@ -17,6 +17,12 @@ export class TfpplError extends Error {
 /** A parameter value outside its allowed range (e.g. `normal: scale must be > 0`). */
 export class InvalidArgumentError extends TfpplError {}
 
+/**
+ * A distribution argument that is NaN or ±∞ (e.g. a scale `exp(w)` that overflowed in training);
+ * `svi` reports it as a `NonFiniteError` naming the step and the site.
+ */
+export class NonFiniteArgumentError extends InvalidArgumentError {}
+
 /** Shapes that do not fit together (non-broadcastable parameters, `toEvent(n)` past the batch rank). */
 export class ShapeError extends TfpplError {}
 

@@ -35,3 +35,26 @@ export const untaped = <R>(f: () => R): R => {
   state.kernelDepth++   // tfjs records a kernel only at kernel depth 0 (how it keeps a kernel's own ops off the tape)
   try { return f() } finally { state.kernelDepth-- }
 }
+
+/**
+ * `tf.variableGrads` that also cleans up when `f` throws. tfjs keeps the tensors each recorded op
+ * saves for the backward pass (kept clones, which no `tidy` frees) until the backward pass has run;
+ * a forward pass that throws (a bad observation, a missing site) never gets there, so those clones
+ * would leak and the stale tape would linger. Here they are freed and the tape dropped before the
+ * error goes on.
+ *
+ * @example
+ * const { value, grads } = variableGradsOrRelease(() => loss(), vars)   // a throwing loss leaks nothing
+ */
+export const variableGradsOrRelease = (f: () => tf.Scalar, vars: tf.Variable[]): { value: tf.Scalar; grads: tf.NamedTensorMap } => {
+  try {
+    return tf.variableGrads(f, vars)
+  } catch (err) {
+    const state = tf.engine().state
+    if (state.gradientDepth === 0 && state.activeTape != null) {
+      for (const node of state.activeTape) for (const t of node.saved ?? []) t.dispose()
+      state.activeTape = null as unknown as typeof state.activeTape
+    }
+    throw err
+  }
+}

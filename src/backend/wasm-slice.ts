@@ -7,10 +7,12 @@
  * inner ranges, the innermost runs) it returns, through views of the heap, and a
  * gather along axis 0 copies one row per index. Everything else, and every
  * out-of-range index, goes to the original kernel (which reports the error).
+ * wasm has no `UnsortedSegmentSum`, the kernel of GatherV2's gradient, so a
+ * param gathered by plate indices could not be differentiated there: we add one.
  */
 import * as tf from '@tensorflow/tfjs-core'
 import { replaceWasmKernel } from './wasm-kernels.js'
-import type { KernelInfo as Info } from './wasm-kernels.js'
+import type { KernelFn, KernelInfo as Info } from './wasm-kernels.js'
 
 /** The parts of tfjs's wasm backend these kernels touch. */
 interface WasmViews {
@@ -37,7 +39,28 @@ const copyBox = (x: Float32Array | Int32Array | Uint8Array, shape: readonly numb
 }
 
 /**
- * Replaces wasm's `Slice` and `GatherV2` with the copy-only-what-is-returned kernels (idempotent).
+ * UnsortedSegmentSum (GatherV2's gradient): out[s] = Σ_{i: ids[i] = s} x[i], over the
+ * leading dims of `x` that `segmentIds` spans; ids outside [0, numSegments) are dropped, as in TensorFlow.
+ */
+const unsortedSegmentSum = (args: Parameters<KernelFn>[0]): Info => {
+  const { x, segmentIds } = args.inputs as { x: Info; segmentIds: Info }
+  const numSegments = args.attrs?.['numSegments'] as number
+  const backend = args.backend as WasmViews
+  const ids = Int32Array.from(backend.typedArrayFromHeap(segmentIds))
+  const row = ids.length === 0 ? 0 : x.shape.reduce((a, d) => a * d, 1) / ids.length
+  const out = backend.makeOutput([numSegments, ...x.shape.slice(segmentIds.shape.length)], x.dtype)
+  const src = backend.typedArrayFromHeap(x), dst = backend.typedArrayFromHeap(out)
+  dst.fill(0)
+  ids.forEach((s, i) => {
+    if (s < 0 || s >= numSegments) return
+    for (let j = 0; j < row; j++) dst[s * row + j]! += src[i * row + j]!
+  })
+  return out
+}
+
+/**
+ * Replaces wasm's `Slice` and `GatherV2` with the copy-only-what-is-returned kernels, and adds
+ * the `UnsortedSegmentSum` wasm lacks (idempotent).
  *
  * @example
  * await tf.setBackend('wasm'); installWasmSlice()
@@ -68,5 +91,8 @@ export const installWasmSlice = (): void => {
     idx.forEach((i, k) => dst.set(src.subarray(i * row, (i + 1) * row), k * row))
     return out
   })
+  if (tf.getKernel('UnsortedSegmentSum', 'wasm') === undefined) {
+    tf.registerKernel({ kernelName: 'UnsortedSegmentSum', backendName: 'wasm', kernelFunc: unsortedSegmentSum as unknown as tf.KernelFunc })
+  }
   installed = true
 }

@@ -56,12 +56,22 @@ const disposeJob = (j: Job): void => {
   j.data.test.dispose()
 }
 
+/** Creates the run directory, or a UsageError naming `--out`, the OS error and what was expected. */
+const makeRunDir = async (out: string): Promise<void> => {
+  try {
+    await fs.mkdir(out, { recursive: true })
+  } catch (e) {
+    const code = (e as { code?: unknown } | null)?.code
+    throw new UsageError(`tfppl train: --out ${out}: cannot create the run directory (${typeof code === 'string' ? code : String(e)}); expected a directory path that can be created and written (no part of it may be a regular file)`)
+  }
+}
+
 /** Loads the data, writes config.json, builds the model and the program arguments. */
 const prepare = async (plan: TrainPlan): Promise<Job> => {
   const data = loadData(plan.config.data)
   try {
     const config = completeConfig(plan, data)
-    await fs.mkdir(plan.out, { recursive: true })
+    await makeRunDir(plan.out)
     await writeJson(RunConfigCodec, runPaths(plan.out).config, config)
     const session = createSession(config, Math.ceil(data.train.size / config.batchSize))
     const trainArgs = programArgs(session.model, data.train, session.entry.binary)

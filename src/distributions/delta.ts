@@ -8,7 +8,7 @@ import { ShapeError, showShape } from '../errors.js'
 import * as constraints from './constraints.js'
 import type { Distribution, Independent } from './distribution.js'
 import { makeDistribution } from './make.js'
-import { asTensor } from './shape.js'
+import { convertParams } from './shape.js'
 import type { TensorLike } from './shape.js'
 import { checkParam } from './validation.js'
 
@@ -43,12 +43,13 @@ export interface DeltaOptions {
  * d.logProb(d.value)   // [0, 0]
  */
 export const delta = (value: TensorLike, options: DeltaOptions = {}): Delta => {
-  const $value = asTensor(value, 'value', 'delta')
   const eventDims = options.eventDims ?? 0
-  if (!Number.isInteger(eventDims) || eventDims < 0 || eventDims > $value.rank) {
-    throw new ShapeError(`delta: option 'eventDims' must be an integer between 0 and the rank of 'value' (${$value.rank}, shape ${showShape($value.shape)}); got ${eventDims}`)
-  }
-  checkParam('delta', 'value', $value, constraints.real)
+  const { value: $value } = convertParams('delta', { value }, ({ value: v }) => {
+    if (!Number.isInteger(eventDims) || eventDims < 0 || eventDims > v.rank) {
+      throw new ShapeError(`delta: option 'eventDims' must be an integer between 0 and the rank of 'value' (${v.rank}, shape ${showShape(v.shape)}); got ${eventDims}`)
+    }
+    checkParam('delta', 'value', v, constraints.real)
+  })
   const split = $value.rank - eventDims
   const batchShape = $value.shape.slice(0, split), eventShape = $value.shape.slice(split)
   return makeDistribution<Delta>({

@@ -8,7 +8,7 @@ import { FLOAT32_EPS } from '../backend/numerics.js'
 import * as constraints from './constraints.js'
 import type { Distribution, Independent } from './distribution.js'
 import { makeDistribution } from './make.js'
-import { asTensor, broadcastShapes } from './shape.js'
+import { broadcastShapes, convertParams } from './shape.js'
 import type { TensorLike } from './shape.js'
 import { checkParam } from './validation.js'
 
@@ -37,11 +37,13 @@ const U_MAX = 0.5 - FLOAT32_EPS
  * d.logProb(d.sample([10], 0))   // shape [10, 3]
  */
 export const laplace = (loc: TensorLike, scale: TensorLike): Laplace => {
-  const $loc = asTensor(loc, 'loc', 'laplace')
-  const $scale = asTensor(scale, 'scale', 'laplace')
-  const batchShape = broadcastShapes('laplace', [['loc', $loc.shape], ['scale', $scale.shape]])
-  checkParam('laplace', 'loc', $loc, constraints.real)
-  checkParam('laplace', 'scale', $scale, constraints.positive)
+  const shapes = (p: { loc: tf.Tensor; scale: tf.Tensor }) => broadcastShapes('laplace', [['loc', p.loc.shape], ['scale', p.scale.shape]])
+  const { loc: $loc, scale: $scale } = convertParams('laplace', { loc, scale }, (p) => {
+    shapes(p)
+    checkParam('laplace', 'loc', p.loc, constraints.real)
+    checkParam('laplace', 'scale', p.scale, constraints.positive)
+  })
+  const batchShape = shapes({ loc: $loc, scale: $scale })
   return makeDistribution<Laplace>({
     tag: 'Laplace', name: 'laplace', fields: { loc: $loc, scale: $scale },
     batchShape, eventShape: [], reparameterized: true, support: constraints.real,

@@ -9,7 +9,7 @@ import { exp } from './bijectors.js'
 import type { Distribution, Independent } from './distribution.js'
 import { makeDistribution } from './make.js'
 import { normal } from './normal.js'
-import { asTensor, broadcastShapes } from './shape.js'
+import { broadcastShapes, convertParams } from './shape.js'
 import type { TensorLike } from './shape.js'
 import { transformedDraw, transformedLogProb } from './transformed.js'
 import { checkParam } from './validation.js'
@@ -42,9 +42,10 @@ export interface LogNormal extends Distribution<tf.Tensor, true> {
  * d.logProb(d.sample([10], 0))   // shape [10]
  */
 export const logNormal = (loc: TensorLike, scale: TensorLike): LogNormal => {
-  const l = asTensor(loc, 'loc', 'logNormal'), sc = asTensor(scale, 'scale', 'logNormal')
-  broadcastShapes('logNormal', [['loc', l.shape], ['scale', sc.shape]])
-  checkParam('logNormal', 'scale', sc, constraints.positive)
+  const { loc: l, scale: sc } = convertParams('logNormal', { loc, scale }, (p) => {
+    broadcastShapes('logNormal', [['loc', p.loc.shape], ['scale', p.scale.shape]])
+    checkParam('logNormal', 'scale', p.scale, constraints.positive)
+  })
   const base = normal(l, sc)
   const { loc: $loc, scale: $scale } = base
   const batchShape = [...base.batchShape]

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core'
 import * as constraints from './constraints.js'
 import type { Distribution, Independent } from './distribution.js'
 import { makeDistribution } from './make.js'
-import { asTensor, broadcastShapes } from './shape.js'
+import { broadcastShapes, convertParams } from './shape.js'
 import type { TensorLike } from './shape.js'
 import { checkParam } from './validation.js'
 import { normalLogDensity } from '../backend/log-densities.js'
@@ -35,10 +35,9 @@ export interface Normal extends Distribution<tf.Tensor, true> {
  * d.logProb(d.sample([10], 0))   // shape [10, 3]
  */
 export const normal = (loc: TensorLike, scale: TensorLike): Normal => {
-  const $loc = asTensor(loc, 'loc', 'normal')
-  const $scale = asTensor(scale, 'scale', 'normal')
-  const batchShape = broadcastShapes('normal', [['loc', $loc.shape], ['scale', $scale.shape]])
-  checkParam('normal', 'scale', $scale, constraints.positive)
+  const shapes = (p: { loc: tf.Tensor; scale: tf.Tensor }) => broadcastShapes('normal', [['loc', p.loc.shape], ['scale', p.scale.shape]])
+  const { loc: $loc, scale: $scale } = convertParams('normal', { loc, scale }, (p) => { shapes(p); checkParam('normal', 'scale', p.scale, constraints.positive) })
+  const batchShape = shapes({ loc: $loc, scale: $scale })
   return makeDistribution<Normal>({
     tag: 'Normal', name: 'normal', fields: { loc: $loc, scale: $scale },
     batchShape, eventShape: [], reparameterized: true, support: constraints.real,

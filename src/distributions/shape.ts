@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core'
 import { ShapeError, showShape } from '../errors.js'
+import { scoped } from '../backend/scope.js'
 
 declare const BatchBrand: unique symbol
 declare const EventBrand: unique symbol
@@ -64,6 +65,21 @@ export const asTensor = (x: TensorLike, arg: string, dist: string): tf.Tensor =>
     throw new ShapeError(`${dist}: argument '${arg}' is not a number, rectangular array or tensor (${(err as Error).message})`)
   }
 }
+
+/**
+ * Converts a family's parameters with {@link asTensor} and runs `check` on them in one memory
+ * scope: when a check throws, the tensors converted from numbers or arrays are freed with it
+ * (the caller's own tensors are never touched); otherwise they belong to the distribution.
+ *
+ * @example
+ * const { loc, scale } = convertParams('normal', { loc: 0, scale: 1 }, (p) => checkParam('normal', 'scale', p.scale, positive))
+ */
+export const convertParams = <K extends string>(dist: string, given: Readonly<Record<K, TensorLike>>, check: (p: Readonly<Record<K, tf.Tensor>>) => void): Record<K, tf.Tensor> =>
+  scoped(`${dist}.params`, (): tf.NamedTensorMap => {
+    const p = Object.fromEntries(Object.entries<TensorLike>(given).map(([k, v]) => [k, asTensor(v, k, dist)])) as Record<K, tf.Tensor>
+    check(p)
+    return p
+  })() as Record<K, tf.Tensor>
 
 /** Checks a sample shape: non-negative integers. */
 export const checkSampleShape = (dist: string, s: readonly number[]): void => {

@@ -9,7 +9,7 @@ import { scoped } from '../backend/scope.js'
 import * as constraints from './constraints.js'
 import type { Distribution, Independent } from './distribution.js'
 import { makeDistribution } from './make.js'
-import { asTensor, broadcastShapes } from './shape.js'
+import { broadcastShapes, convertParams } from './shape.js'
 import type { TensorLike } from './shape.js'
 import { checkParam, isValidating } from './validation.js'
 
@@ -48,12 +48,13 @@ const checkOrdered = (low: tf.Tensor, high: tf.Tensor, b: readonly number[]): vo
  * d.logProb(d.sample([10], 0))   // shape [10, 3]
  */
 export const uniform = (low: TensorLike, high: TensorLike): Uniform => {
-  const $low = asTensor(low, 'low', 'uniform')
-  const $high = asTensor(high, 'high', 'uniform')
-  const batchShape = broadcastShapes('uniform', [['low', $low.shape], ['high', $high.shape]])
-  checkParam('uniform', 'low', $low, constraints.real)
-  checkParam('uniform', 'high', $high, constraints.real)
-  checkOrdered($low, $high, batchShape)
+  const shapes = (p: { low: tf.Tensor; high: tf.Tensor }) => broadcastShapes('uniform', [['low', p.low.shape], ['high', p.high.shape]])
+  const { low: $low, high: $high } = convertParams('uniform', { low, high }, (p) => {
+    checkParam('uniform', 'low', p.low, constraints.real)
+    checkParam('uniform', 'high', p.high, constraints.real)
+    checkOrdered(p.low, p.high, shapes(p))
+  })
+  const batchShape = shapes({ low: $low, high: $high })
   const support = constraints.interval($low, $high)
   return makeDistribution<Uniform>({
     tag: 'Uniform', name: 'uniform', fields: { low: $low, high: $high },

@@ -4,7 +4,7 @@
  * saves a sync per check in a hot loop.
  */
 import * as tf from '@tensorflow/tfjs-core'
-import { InvalidArgumentError, ShapeError, SupportError, showShape } from '../errors.js'
+import { InvalidArgumentError, NonFiniteArgumentError, ShapeError, SupportError, showShape } from '../errors.js'
 import { scoped, untaped } from '../backend/scope.js'
 import type { Constraint } from './constraints.js'
 
@@ -56,7 +56,8 @@ const checkWith = (c: Constraint, x: tf.Tensor): { index: number[]; value: numbe
 }
 
 /**
- * Throws an {@link InvalidArgumentError} if `value` violates `c` (when validating).
+ * Throws an {@link InvalidArgumentError} if `value` violates `c` (when validating); a
+ * {@link NonFiniteArgumentError} when the offending element is NaN or ±∞.
  *
  * @example
  * checkParam('normal', 'scale', scale, constraints.positive)
@@ -65,7 +66,8 @@ export const checkParam = (dist: string, arg: string, value: tf.Tensor, c: Const
   if (!enabled) return
   const bad = checkWith(c, value)
   if (bad !== undefined) {
-    throw new InvalidArgumentError(`${dist}: argument '${arg}' must satisfy ${c.describe}; got ${bad.value} at index [${bad.index.join(', ')}] of shape ${showShape(value.shape)}`)
+    const Failure = Number.isFinite(bad.value) ? InvalidArgumentError : NonFiniteArgumentError
+    throw new Failure(`${dist}: argument '${arg}' must satisfy ${c.describe}; got ${bad.value} at index [${bad.index.join(', ')}] of shape ${showShape(value.shape)}`)
   }
 }
 

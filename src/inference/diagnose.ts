@@ -4,6 +4,7 @@
  * or value is not finite.
  */
 import * as tf from '@tensorflow/tfjs-core'
+import { isValidating, setValidation } from '../distributions/validation.js'
 import { replay, seed } from './handlers.js'
 import { factorTerm, siteTerm } from './log-joint.js'
 import type { LossContext, ProgramFn } from './loss.js'
@@ -25,11 +26,15 @@ const firstBad = (where: 'guide' | 'model', trace: Trace): string | undefined =>
 
 /**
  * Names the site that makes the bound non-finite, or `undefined` when every
- * site is finite (then a gradient overflowed). Call inside `tf.tidy`.
+ * site is finite (then a gradient overflowed). Runs with argument validation
+ * off, so that a distribution built from a non-finite argument (a scale that
+ * overflowed to ∞) reaches its site instead of failing before it. Call inside `tf.tidy`.
  *
  * @example diagnoseNonFinite(model, guide, [x], ctx)   // "site 'x' in the model (its log-density is not finite)"
  */
 export const diagnoseNonFinite = <Args extends readonly unknown[]>(model: ProgramFn<Args>, guide: ProgramFn<Args>, args: Args, ctx: LossContext): string | undefined => {
+  const validating = isValidating()
+  setValidation(false)
   try {
     const q = traceProgram(guide(...args), [...ctx.handlers, seed(ctx.seed)]).trace
     const bad = firstBad('guide', q)
@@ -37,5 +42,7 @@ export const diagnoseNonFinite = <Args extends readonly unknown[]>(model: Progra
     return firstBad('model', traceProgram(model(...args), [replay(q), ...ctx.handlers, seed(ctx.seed + 1)]).trace)
   } catch (err) {
     return `an error while re-tracing: ${(err as Error).message}`
+  } finally {
+    setValidation(validating)
   }
 }

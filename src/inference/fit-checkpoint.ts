@@ -4,7 +4,8 @@
  */
 import * as path from 'node:path'
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js'
-import { MANIFEST, backupOf, exists } from './checkpoint-files.js'
+import { MANIFEST, backupOf, checkReplaceable, ensureParent, exists } from './checkpoint-files.js'
+import { CheckpointError } from './checkpoint-manifest.js'
 import type { EpochRecord, FitOptions } from './fit.js'
 import type { Svi } from './svi.js'
 
@@ -31,4 +32,22 @@ export const resumeFrom = async (s: Svi, opts: FitOptions, init: () => void): Pr
   if (state !== undefined) s.restore(state)
   const records = Array.isArray(extra?.['history']) ? extra['history'] as EpochRecord[] : []
   return { epoch: typeof extra?.['epoch'] === 'number' ? extra['epoch'] : 0, records }
+}
+
+/**
+ * Checks, before any training, that checkpoints can be saved to `dir`: its parent is (or can be made)
+ * a directory and `dir` holds nothing but checkpoint files; a {@link CheckpointError} otherwise,
+ * so an unwritable directory fails at once instead of after the first epoch.
+ *
+ * @example await checkCheckpointDir('runs/vae/checkpoint')
+ */
+export const checkCheckpointDir = async (dir: string): Promise<void> => {
+  const target = path.resolve(dir)
+  try {
+    await ensureParent(target)
+    await checkReplaceable(target, target)
+  } catch (e) {
+    if (e instanceof CheckpointError) throw new CheckpointError(`fit: checkpoint.dir '${dir}' cannot hold checkpoints: ${e.message}`, e.path, e.code)
+    throw e
+  }
 }

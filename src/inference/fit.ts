@@ -7,7 +7,8 @@ import { InvalidArgumentError, showShape } from '../errors.js'
 import type { Message } from '../dsl/messages.js'
 import type { ProgramFn } from './loss.js'
 import type { Svi } from './svi.js'
-import { resumeFrom, saveEpoch } from './fit-checkpoint.js'
+import { checkCheckpointDir, resumeFrom, saveEpoch } from './fit-checkpoint.js'
+import { checkFitData, checkFitOptions } from './fit-checks.js'
 
 /**
  * A dataset: one tensor, a tuple of tensors sharing their leading dim, or an
@@ -112,10 +113,13 @@ const meanOver = async (batches: AsyncIterable<readonly tf.Tensor[]>, each: (b: 
   let total = 0, count = 0, batchCount = 0
   for await (const b of batches) {
     const size = b[0]?.shape[0] ?? 1
-    total += (await each(b)) * size
+    try {
+      total += (await each(b)) * size
+    } finally {
+      if (dispose) tf.dispose([...b])   // also when the step throws (a NonFiniteError): the batch is ours
+    }
     count += size
     batchCount += 1
-    if (dispose) tf.dispose([...b])
     if (stop()) return { mean: total / Math.max(count, 1), stopped: true, batches: batchCount }
   }
   return { mean: total / Math.max(count, 1), stopped: false, batches: batchCount }
@@ -129,8 +133,8 @@ const improved = (best: number, loss: number, minDelta: number) => loss < best -
  * @example await svi({ optimizer, loss: elbo() }).fit(model, guide, x, { epochs: 5, batchSize: 64 })
  */
 export const fitLoop = async <Args extends readonly tf.Tensor[]>(s: Svi, model: ProgramFn<Args, Message>, guide: ProgramFn<Args, Message>, data: FitData<Args>, opts: FitOptions): Promise<History> => {
+  checkFitOptions(opts)
   const epochs = opts.epochs ?? 1
-  if (!Number.isInteger(epochs) || epochs < 0) throw new InvalidArgumentError(`fit: epochs must be a non-negative integer; got ${epochs}`)
   const iterable = Symbol.asyncIterator in (data as object) ? data as AsyncIterable<Readonly<Args>> : undefined
   const xs = iterable === undefined ? asTuple(data as tf.Tensor | readonly tf.Tensor[]) : []
   const n = iterable === undefined ? checkTensors('fit: data', xs) : Infinity
@@ -140,6 +144,8 @@ export const fitLoop = async <Args extends readonly tf.Tensor[]>(s: Svi, model: 
   }
   const valXs = opts.validation === undefined ? undefined : asTuple(opts.validation)
   if (valXs !== undefined) checkTensors('fit: validation', valXs)
+  checkFitData(xs, valXs, iterable === undefined)
+  if (opts.checkpoint !== undefined) await checkCheckpointDir(opts.checkpoint.dir)
   const m = model as unknown as AnyFn, g = guide as unknown as AnyFn
   const step = s.step as unknown as (m: AnyFn, g: AnyFn, ...a: tf.Tensor[]) => number
   const step0 = (mm: AnyFn, gg: AnyFn, ts: readonly tf.Tensor[], b: number) => {

@@ -2,7 +2,7 @@
  * Site log-densities with their scale and mask: the terms every estimator sums.
  */
 import * as tf from '@tensorflow/tfjs-core'
-import { SupportError } from '../errors.js'
+import { SupportError, showShape } from '../errors.js'
 import type { FactorSite, SampleSite, Trace } from './trace.js'
 import { SiteError } from './interpreter.js'
 
@@ -16,13 +16,29 @@ export const scaledSum = (lp: tf.Tensor, scale: number | tf.Tensor, mask: tf.Ten
 }
 
 /**
- * log p(value) of a sample site, with the site named in errors from the distribution.
+ * Throws a {@link SiteError} (freeing the site's `lp`) unless an observation covers its
+ * distribution's batchShape ++ eventShape: the distribution may broadcast over the data (a dim
+ * of 1, or extra leading data dims), but the data may not be broadcast to fill the distribution
+ * (each datum would be counted several times).
+ */
+const checkObservedShape = (site: SampleSite, lp: tf.Tensor): void => {
+  const v = site.value.shape, full = [...site.dist.batchShape, ...site.dist.eventShape]
+  if (v.length >= full.length && full.every((d, i) => d === 1 || d === v[v.length - full.length + i])) return
+  lp.dispose()
+  throw new SiteError(`site '${site.name}' (observed): the observed value has shape ${showShape(v)} but the distribution (${site.dist.name}) has batchShape ${showShape(site.dist.batchShape)} ++ eventShape ${showShape(site.dist.eventShape)}; expected data of (at least) that shape: a distribution may broadcast over the data, the data may not be broadcast to fill the distribution`)
+}
+
+/**
+ * log p(value) of a sample site, with the site named in errors from the distribution;
+ * an observation must cover the distribution's shape (see `checkObservedShape`).
  *
  * @example sampleLogProb(trace.byName.get('x') as SampleSite)
  */
 export const sampleLogProb = (site: SampleSite): tf.Tensor => {
   try {
-    return site.dist.logProb(site.value)
+    const lp = site.dist.logProb(site.value)
+    if (site.kind === 'observed') checkObservedShape(site, lp)
+    return lp
   } catch (err) {
     if (err instanceof Error && (err.name === 'ShapeError' || err.name === 'SupportError')) {
       const Ctor = err.name === 'SupportError' ? SupportError : SiteError

@@ -49,6 +49,8 @@ export interface ParamStore {
   readonly load: (dir: string) => Promise<void>
   /** Frees the variables of every param (module weights belong to their networks). */
   readonly dispose: () => void
+  /** Runs `f`; if it throws, the entries created meanwhile are removed (their variables freed), so the store is as it was. */
+  readonly transaction: <A>(f: () => A) => A
 }
 
 /** Creates the variable of a param on first use (outside any tidy's reach: variables survive tidy). */
@@ -60,6 +62,15 @@ const createParam = (msg: ParamMsg): ParamEntry => {
   checkParam(`param '${msg.name}'`, 'init', init, msg.constraint)
   const u = unconstrainedFor(msg.constraint).toUnconstrained(tf.cast(init, 'float32'))
   return { kind: 'param', name: msg.name, variable: tf.variable(u, true), constraint: msg.constraint }
+}
+
+/** Removes the entries whose names are not in `keep`, freeing their param variables. */
+const removeAllBut = (byName: Map<string, StoreEntry>, keep: ReadonlySet<string>): void => {
+  for (const [name, e] of [...byName]) {
+    if (keep.has(name)) continue
+    if (e.kind === 'param') e.variable.dispose()
+    byName.delete(name)
+  }
 }
 
 /**
@@ -109,6 +120,10 @@ export const paramStore = (): ParamStore => {
     dispose: () => {
       for (const e of byName.values()) if (e.kind === 'param') e.variable.dispose()
       byName.clear()
+    },
+    transaction: (f) => {
+      const before = new Set(byName.keys())
+      try { return f() } catch (err) { removeAllBut(byName, before); throw err }
     },
   }
   return store

@@ -6,7 +6,8 @@
 import * as tf from '@tensorflow/tfjs-core'
 import { subSeed } from '../backend/seed.js'
 import { applyFiniteGradients } from '../backend/fused-adam.js'
-import { InvalidArgumentError, TfpplError } from '../errors.js'
+import { variableGradsOrRelease } from '../backend/scope.js'
+import { InvalidArgumentError, NonFiniteArgumentError, TfpplError, showShape } from '../errors.js'
 import type { Message } from '../dsl/messages.js'
 import type { GuideCheck } from './guide-check.js'
 import type { Loss, LossContext, LossEstimate, ProgramFn } from './loss.js'
@@ -67,6 +68,28 @@ export const dataPoints = (args: readonly unknown[], est: LossEstimate): number 
   return first?.shape[0] ?? 1
 }
 
+/**
+ * Checks the data arguments of one step (`where` names the caller): no array of tensors where a
+ * tensor belongs (the batch is spread, `step(model, guide, x, c)`, not `step(model, guide, [x, c])`),
+ * and every tensor of rank ≥ 1 has the same leading dim, the batch's data points.
+ *
+ * @example checkBatch('svi.step', [x, c])   // throws if x.shape[0] !== c.shape[0]
+ */
+export const checkBatch = (where: string, args: readonly unknown[]): void => {
+  args.forEach((a, i) => {
+    if (Array.isArray(a) && a.some((t) => t instanceof tf.Tensor)) {
+      throw new InvalidArgumentError(`${where}: argument ${i} is an array of ${a.length} value(s); expected the batch's tensors as separate arguments after the guide, e.g. ${where}(model, guide, x, c), not ${where}(model, guide, [x, c])`)
+    }
+  })
+  const data = args.flatMap((a, i) => a instanceof tf.Tensor && a.rank > 0 ? [[i, a] as const] : [])
+  const [i0, t0] = data[0] ?? [0, undefined]
+  for (const [i, t] of data) {
+    if (t.shape[0] !== t0!.shape[0]) {
+      throw new InvalidArgumentError(`${where}: argument ${i} has ${t.shape[0]} data points (shape ${showShape(t.shape)}) but argument ${i0} has ${t0!.shape[0]} (shape ${showShape(t0!.shape)}); expected every tensor argument of a batch to have the same leading (data) dim`)
+    }
+  }
+}
+
 /** Global-norm clipping: g · min(1, c / ‖g‖). */
 const clip = (grads: tf.NamedTensorMap, c: number | undefined): tf.NamedTensorMap => {
   if (c === undefined) return grads
@@ -92,37 +115,61 @@ export const svi = (opts: SviOptions): Svi => {
     const [model, guide, ...args] = pair as [ProgramFn<unknown[]>, ProgramFn<unknown[]>, ...unknown[]]
     return { est: opts.loss.estimate(model, guide, args, ctx()), args }
   }
-  const init = (...pair: readonly unknown[]): void => { tf.tidy(() => { estimate(pair) }) }
+  const init = (...pair: readonly unknown[]): void => {
+    checkBatch('svi.init', pair.slice(2))
+    params.transaction(() => { tf.tidy(() => { estimate(pair) }) })
+  }
+  /** The NonFiniteError of the current step: `what` went wrong, traced to its site (or `otherwise`). */
+  const nonFinite = (pair: readonly unknown[], what: string, otherwise: string): NonFiniteError => {
+    const culprit = tf.tidy(() => {
+      const [model, guide, ...args] = pair as [ProgramFn<unknown[]>, ProgramFn<unknown[]>, ...unknown[]]
+      return diagnoseNonFinite(model, guide, args, ctx())
+    })
+    return new NonFiniteError(`svi step ${state.step}: ${what}, from ${culprit ?? otherwise}; the update was not applied and the parameters are those of the last good step`)
+  }
+  /** Runs `f` (the step's loss and update); a NaN or ±∞ distribution argument met on the way becomes a NonFiniteError. */
+  const guarded = <A>(pair: readonly unknown[], f: () => A): A => {
+    try {
+      return f()
+    } catch (e) {
+      if (e instanceof NonFiniteArgumentError) throw nonFinite(pair, `a distribution argument is not finite (${e.message})`, 'an unknown site')
+      throw e
+    }
+  }
+  // A failed step removes the entries it created (a fresh store's params, a module met late): the store is as it was.
   const step = (...pair: readonly unknown[]): number => {
-    if (params.variables().length === 0) init(...pair)
+    checkBatch('svi.step', pair.slice(2))
+    return params.transaction(() => {
+      if (params.variables().length === 0) init(...pair)
+      return update(pair)
+    })
+  }
+  const update = (pair: readonly unknown[]): number => {
     const vars = params.variables()
     if (vars.length === 0) throw new InvalidArgumentError('svi.step: the model and guide have no params or modules to train')
     // bound: the total (not per data point), the scale the score-function baseline is compared at.
-    const [loss, bound, finite] = tf.tidy(() => {
+    const [loss, bound, finite] = guarded(pair, () => tf.tidy(() => {
       let total = NaN   // read inside: variableGrads frees everything but the value it differentiates
-      const { value, grads } = tf.variableGrads(() => {
+      const { value, grads } = variableGradsOrRelease(() => {
         const r = estimate(pair)
         if (opts.loss.baselineDecay !== undefined && r.est.scoreSites.length > 0) total = r.est.bound.dataSync()[0]!
         return tf.neg(tf.div(r.est.surrogate, dataPoints(r.args, r.est))) as tf.Scalar
       }, vars)
       const okValue = applyFiniteGradients(opts.optimizer, value, clip(grads, opts.clipNorm))
       return [value.dataSync()[0]!, total, okValue] as const
-    })
-    if (!finite) {
-      const culprit = tf.tidy(() => {
-        const [model, guide, ...args] = pair as [ProgramFn<unknown[]>, ProgramFn<unknown[]>, ...unknown[]]
-        return diagnoseNonFinite(model, guide, args, ctx())
-      })
-      throw new NonFiniteError(`svi step ${state.step}: the loss or a gradient is ${Number.isNaN(loss) ? 'NaN' : 'not finite'} (loss ${loss}), from ${culprit ?? 'a gradient (every site is finite)'}; the update was not applied and the parameters are those of the last good step`)
-    }
+    }))
+    if (!finite) throw nonFinite(pair, `the loss or a gradient is ${Number.isNaN(loss) ? 'NaN' : 'not finite'} (loss ${loss})`, 'a gradient (every site is finite)')
     const decay = opts.loss.baselineDecay
     if (decay !== undefined && !Number.isNaN(bound)) state.baseline = state.step === 0 ? bound : decay * state.baseline + (1 - decay) * bound
     state.step += 1
     return loss
   }
   const evaluate = async (...pair: readonly unknown[]): Promise<number> => {
-    if (params.variables().length === 0) init(...pair)
-    return tf.tidy(() => { const { est, args } = estimate(pair); return -tf.div(est.bound, dataPoints(args, est)).dataSync()[0]! })
+    checkBatch('svi.evaluate', pair.slice(2))
+    return params.transaction(() => {
+      if (params.variables().length === 0) init(...pair)
+      return tf.tidy(() => { const { est, args } = estimate(pair); return -tf.div(est.bound, dataPoints(args, est)).dataSync()[0]! })
+    })
   }
   const self: Svi = {
     params, optimizer: opts.optimizer, state,

@@ -7,7 +7,7 @@
  * await writeFileAtomic('out/samples.png', samplesPng(batch))
  */
 import { randomBytes } from 'node:crypto'
-import { open, rename, unlink } from 'node:fs/promises'
+import { open, readdir, rename, unlink } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { TfpplError } from '../../errors.js'
 
@@ -40,18 +40,36 @@ const syncDir = async (dir: string): Promise<void> => {
   }
 }
 
+/** The temporary file of one write to `path`: `.<name>.<pid>-<random>.tmp`, beside it. */
+const tempFor = (path: string): string => join(dirname(path), `.${basename(path)}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`)
+
+const isAlive = (pid: number): boolean => {
+  try { process.kill(pid, 0); return true } catch (e) { return errorCode(e) === 'EPERM' }
+}
+
+/** Removes the temporary files that writes to `path` by processes no longer running (killed mid-write) left behind; best effort. */
+const removeStaleTemps = async (path: string): Promise<void> => {
+  const prefix = `.${basename(path)}.`
+  for (const name of await readdir(dirname(path)).catch((): string[] => [])) {
+    const pid = name.startsWith(prefix) ? /^(\d+)-[0-9a-f]{12}\.tmp$/.exec(name.slice(prefix.length))?.[1] : undefined
+    if (pid !== undefined && Number(pid) !== process.pid && !isAlive(Number(pid))) await unlink(join(dirname(path), name)).catch(() => undefined)
+  }
+}
+
 /**
- * Writes `data` to `path` atomically: into `.<name>.<random>.tmp` in the same
- * directory, fsync, rename over `path`. On failure the temporary file is
- * removed and an {@link OutputError} naming `path` and the OS error code is thrown;
- * an existing file at `path` is then left as it was.
+ * Writes `data` to `path` atomically: into `.<name>.<pid>-<random>.tmp` in the same
+ * directory, fsync, rename over `path`. Temporary files of earlier writes to `path`
+ * whose process no longer runs (killed mid-write) are removed first. On failure the
+ * temporary file is removed and an {@link OutputError} naming `path` and the OS error
+ * code is thrown; an existing file at `path` is then left as it was.
  *
  * @throws OutputError if any step fails (missing directory, parent is a file, no space…).
  * @example
  * await writeFileAtomic('out/report.html', reportHtml(report))
  */
 export const writeFileAtomic = async (path: string, data: string | Uint8Array): Promise<void> => {
-  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`)
+  await removeStaleTemps(path)
+  const tmp = tempFor(path)
   let created = false
   try {
     const handle = await open(tmp, 'wx')
