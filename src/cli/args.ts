@@ -43,7 +43,7 @@ export const HELP = [
   '        Ctrl-C stops after the current step with a checkpoint; --resume continues up to --epochs in total',
   '        (an interrupted epoch is repeated from its start, with the weights saved at Ctrl-C).',
   '        --limit N trains on the first N train and N test images (quick trials). Defaults: 10 epochs, batch 128,',
-  '        --hidden 400, --z-dim 50 (vae, cvae), 64 (ladder: z₁; z₂ has half), 16 (vqvae: code size).',
+  '        --hidden 400 (cvae: 512,512), --z-dim 50 (vae, cvae), 64 (ladder: z₁; z₂ has half), 16 (vqvae: code size).',
   'sample  draws --n images (default 64) from a trained run into DIR/samples.png (--class c: conditional models).',
   'eval    test ELBO and the IWAE-K log-likelihood estimate (default K 100) on the first N test images',
   '        (default 1000), in nats per image; --json prints { "testElbo": …, "iwae": … }.',
