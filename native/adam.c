@@ -6,15 +6,6 @@
 #include "common.h"
 #include <math.h>
 
-/* Whether some element is NaN or ±∞: its exponent bits all set (an integer OR reduction, which vectorises). */
-__attribute__((target_clones("avx2", "default")))
-static int any_non_finite(const float *g, int64_t n) {
-  const uint32_t *bits = (const uint32_t *)g;
-  uint32_t bad = 0;
-  for (int64_t i = 0; i < n; i++) bad |= (uint32_t)((bits[i] & 0x7f800000u) == 0x7f800000u);
-  return bad != 0;
-}
-
 /* The Adam update, in tfjs's order of float32 operations; an AVX2 clone where the CPU has it. */
 __attribute__((target_clones("avx2", "default")))
 static void adam_loop(int64_t n, const float *restrict x, const float *restrict g, const float *restrict m, const float *restrict v,

@@ -1,6 +1,6 @@
 /*
  * tfppl's optional native accelerator (this file registers the module; one file per
- * kernel: gemm.c, unary.c, dense.c, adam.c; common.c reads arguments): kernels that run on the tfjs wasm
+ * kernel: gemm.c, unary.c, dense.c, adam.c, check.c; common.c reads arguments): kernels that run on the tfjs wasm
  * backend's heap from outside it. JavaScript passes the heap's ArrayBuffer and
  * byte offsets of tensors (inputs, and outputs it has just allocated); every
  * access is bounds-checked here against the buffer's current length.
@@ -18,6 +18,8 @@
  *   denseGrad(heap, which, m, n, k, act, offDy, offY, offOther, offOut)
  *       with dpre = dy ⊙ act′ (from Y: softplus′ = −expm1(−y), relu′ = [y > 0], tanh′ = 1 − y²):
  *       which 0: dX = dpre·Wᵀ (other = W), 1: dW = Xᵀ·dpre (other = X), 2: db = Σ_rows dpre.
+ *   check(kind, heap, off, n)
+ *       whether every element is finite (0), positive (1), in {0, 1} (2), in [0, 1] (3).
  *   setThreads(n)    BLAS threads.
  */
 #include "common.h"
@@ -30,6 +32,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "adam", NULL, adam, NULL, NULL, NULL, napi_default, NULL },
     { "dense", NULL, dense, NULL, NULL, NULL, napi_default, NULL },
     { "denseGrad", NULL, dense_grad, NULL, NULL, NULL, napi_default, NULL },
+    { "check", NULL, check, NULL, NULL, NULL, napi_default, NULL },
     { "setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL },
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);

@@ -38,3 +38,18 @@ export class NotImplementedError extends TfpplError {}
 /** Formats a shape for messages: `[2, 3]`, or `[] (scalar)`. */
 export const showShape = (shape: readonly number[]): string =>
   shape.length === 0 ? '[] (scalar)' : `[${shape.join(', ')}]`
+
+/**
+ * The multi-index of row-major flat position `flat` in `shape`, for naming an element in messages.
+ *
+ * @example indexIn(5, [2, 3])   // [1, 2]
+ */
+export const indexIn = (flat: number, shape: readonly number[]): number[] => {
+  const index: number[] = []
+  for (let i = shape.length - 1, rest = flat; i >= 0; i--) {
+    const d = shape[i] ?? 1
+    index.unshift(rest % d)
+    rest = Math.floor(rest / d)
+  }
+  return index
+}

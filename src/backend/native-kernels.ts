@@ -11,6 +11,7 @@ import type { NativeAddon } from './native.js'
 import { heapBuffer, heapOffset, replaceWasmKernel, restoreWasmKernel } from './wasm-kernels.js'
 import type { KernelFn as Fn, KernelInfo as Info, WasmHeapBackend } from './wasm-kernels.js'
 import { registerNativeDense } from './native-dense.js'
+import { useNativeCheck } from './native-check.js'
 
 /** The fused Adam kernel's name (inputs x, g, m, v; outputs x′, m′, v′ and whether every g was finite). */
 export const ADAM_KERNEL = 'TfpplAdam'
@@ -95,6 +96,7 @@ export const installNativeKernels = (addon: NativeAddon, unary: readonly NativeU
     tf.registerKernel({ kernelName: ADAM_KERNEL, backendName: 'wasm', kernelFunc: adamKernel(addon) as unknown as tf.KernelFunc })
   }
   registerNativeDense(addon)
+  useNativeCheck(addon)
 }
 
 /**
@@ -107,6 +109,7 @@ export const uninstallNativeKernels = (): void => {
   if (originals === undefined) return
   for (const k of originals) restoreWasmKernel(k)
   originals = undefined
+  useNativeCheck(undefined)
 }
 
 /** Whether the native kernels are registered now. @example if (nativeKernelsInstalled()) { … } */

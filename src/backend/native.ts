@@ -21,6 +21,8 @@ export interface NativeAddon {
   readonly dense: (heap: ArrayBuffer, m: number, n: number, k: number, act: number, offX: number, offW: number, offB: number, offY: number) => void
   readonly denseGrad: (heap: ArrayBuffer, which: number, m: number, n: number, k: number, act: number,
     offDy: number, offY: number, offOther: number, offOut: number) => void
+  /** Whether every one of the n floats at `off` lies in set `kind` (0 finite, 1 positive, 2 {0, 1}, 3 [0, 1]). */
+  readonly check: (kind: number, heap: ArrayBuffer, off: number, n: number) => boolean
   readonly setThreads: (n: number) => void
 }
 

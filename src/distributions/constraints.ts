@@ -18,6 +18,8 @@ export interface Constraint {
    * passes `check` (false may be a false alarm; `check` then decides). Validation runs it first.
    */
   readonly quick?: (x: tf.Tensor) => tf.Tensor
+  /** For `independent`: the elementwise constraint it applies (every element of x must pass it). */
+  readonly base?: Constraint
 }
 
 const isFinite = (x: tf.Tensor): tf.Tensor => tf.logicalNot(tf.logicalOr(tf.isNaN(x), tf.isInf(x)))
@@ -97,7 +99,9 @@ export const integerInterval = (low: number, high: number): Constraint => ({
  */
 export const independent = (base: Constraint, n: number): Constraint =>
   n === 0 ? base : {
-    _tag: 'independent', describe: base.describe, eventDims: base.eventDims + n,
+    _tag: 'independent', describe: base.describe, eventDims: base.eventDims + n, base,
+    // every element passing base's quick test means every event passes
+    ...(base.quick === undefined ? {} : { quick: base.quick }),
     check: (x) => {
       const ok = base.check(x)
       return tf.all(ok, Array.from({ length: n }, (_, i) => ok.rank - 1 - i))

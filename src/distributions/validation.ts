@@ -4,8 +4,9 @@
  * saves a sync per check in a hot loop.
  */
 import * as tf from '@tensorflow/tfjs-core'
-import { InvalidArgumentError, NonFiniteArgumentError, ShapeError, SupportError, showShape } from '../errors.js'
+import { InvalidArgumentError, NonFiniteArgumentError, ShapeError, SupportError, indexIn, showShape } from '../errors.js'
 import { scoped, untaped } from '../backend/scope.js'
+import { nativeAllIn } from '../backend/native-check.js'
 import type { Constraint } from './constraints.js'
 
 let enabled = true
@@ -30,12 +31,7 @@ const findViolation = (ok: tf.Tensor, x: tf.Tensor): { index: number[]; value: n
   if (ok.size > 64 && readFlag(() => tf.all(ok)) === 1) return undefined   // one scalar read-back, not the whole mask
   const flat = ok.dataSync().findIndex((v) => v !== 1)
   if (flat < 0) return undefined
-  const index: number[] = []
-  for (let i = ok.shape.length - 1, rest = flat; i >= 0; i--) {
-    const d = ok.shape[i] ?? 1
-    index.unshift(rest % d)
-    rest = Math.floor(rest / d)
-  }
+  const index = indexIn(flat, ok.shape)
   // x may hold several elements per check (event dims) or be broadcast by it.
   return { index, value: x.dataSync()[Math.floor((flat * x.size) / Math.max(ok.size, 1))] ?? NaN }
 }
@@ -50,6 +46,8 @@ const compatible = (a: readonly number[], b: readonly number[]): boolean => {
 }
 
 const checkWith = (c: Constraint, x: tf.Tensor): { index: number[]; value: number } | undefined => {
+  const elementwise = c.base ?? c   // independent(base, n): every element must be in base's set
+  if (x.size > 64 && nativeAllIn(elementwise._tag, x) === true) return undefined   // one native pass (the accelerator), no kernels
   if (c.quick !== undefined && x.size > 64 && readFlag(() => c.quick!(x)) === 1) return undefined
   const ok = untaped(() => scoped('constraint.check', (t: tf.Tensor) => c.check(t))(x))
   try { return findViolation(ok, x) } finally { ok.dispose() }

@@ -5,7 +5,7 @@
  * option or argument, what it was, and what was expected.
  */
 import * as tf from '@tensorflow/tfjs-core'
-import { InvalidArgumentError, showShape } from '../errors.js'
+import { InvalidArgumentError, indexIn, showShape } from '../errors.js'
 import type { FitOptions } from './fit.js'
 
 const isInt = (x: unknown, min: number): boolean => typeof x === 'number' && Number.isInteger(x) && x >= min
@@ -30,13 +30,6 @@ export const checkFitOptions = (opts: FitOptions): void => {
   if (es?.minDelta !== undefined && !(Number.isFinite(es.minDelta) && es.minDelta >= 0)) fail('earlyStopping.minDelta', 'a finite number ≥ 0', es.minDelta)
 }
 
-/** The multi-index of flat position `flat` in `shape`. */
-const indexOf = (flat: number, shape: readonly number[]): number[] => {
-  const index: number[] = []
-  for (let i = shape.length - 1, rest = flat; i >= 0; i--) { index.unshift(rest % shape[i]!); rest = Math.floor(rest / shape[i]!) }
-  return index
-}
-
 /**
  * Checks that every float tensor of `xs` holds only finite values (one reduction each; the
  * element is located only on failure), so NaN or ±∞ data is refused before training starts.
@@ -48,7 +41,7 @@ export const checkFinite = (where: string, xs: readonly tf.Tensor[]): void => {
     if (x.dtype !== 'float32' || tf.tidy(() => tf.all(tf.isFinite(x)).dataSync()[0] === 1)) return
     const data = x.dataSync()
     const flat = data.findIndex((v) => !Number.isFinite(v))
-    throw new InvalidArgumentError(`${where}: argument ${i} (shape ${showShape(x.shape)}) holds ${data[flat]} at index [${indexOf(flat, x.shape).join(', ')}]; expected finite values (NaN and ±Infinity are not data)`)
+    throw new InvalidArgumentError(`${where}: argument ${i} (shape ${showShape(x.shape)}) holds ${data[flat]} at index [${indexIn(flat, x.shape).join(', ')}]; expected finite values (NaN and ±Infinity are not data)`)
   })
 }
 
