@@ -44,7 +44,7 @@ export interface DeltaOptions {
  */
 export const delta = (value: TensorLike, options: DeltaOptions = {}): Delta => {
   const eventDims = options.eventDims ?? 0
-  const { value: $value } = convertParams('delta', { value }, ({ value: v }) => {
+  const [{ value: $value }] = convertParams('delta', { value }, ({ value: v }) => {
     if (!Number.isInteger(eventDims) || eventDims < 0 || eventDims > v.rank) {
       throw new ShapeError(`delta: option 'eventDims' must be an integer between 0 and the rank of 'value' (${v.rank}, shape ${showShape(v.shape)}); got ${eventDims}`)
     }

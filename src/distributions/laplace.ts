@@ -37,13 +37,12 @@ const U_MAX = 0.5 - FLOAT32_EPS
  * d.logProb(d.sample([10], 0))   // shape [10, 3]
  */
 export const laplace = (loc: TensorLike, scale: TensorLike): Laplace => {
-  const shapes = (p: { loc: tf.Tensor; scale: tf.Tensor }) => broadcastShapes('laplace', [['loc', p.loc.shape], ['scale', p.scale.shape]])
-  const { loc: $loc, scale: $scale } = convertParams('laplace', { loc, scale }, (p) => {
-    shapes(p)
+  const [{ loc: $loc, scale: $scale }, batchShape] = convertParams('laplace', { loc, scale }, (p) => {
+    const shape = broadcastShapes('laplace', [['loc', p.loc.shape], ['scale', p.scale.shape]])
     checkParam('laplace', 'loc', p.loc, constraints.real)
     checkParam('laplace', 'scale', p.scale, constraints.positive)
+    return shape
   })
-  const batchShape = shapes({ loc: $loc, scale: $scale })
   return makeDistribution<Laplace>({
     tag: 'Laplace', name: 'laplace', fields: { loc: $loc, scale: $scale },
     batchShape, eventShape: [], reparameterized: true, support: constraints.real,

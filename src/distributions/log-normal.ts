@@ -42,7 +42,7 @@ export interface LogNormal extends Distribution<tf.Tensor, true> {
  * d.logProb(d.sample([10], 0))   // shape [10]
  */
 export const logNormal = (loc: TensorLike, scale: TensorLike): LogNormal => {
-  const { loc: l, scale: sc } = convertParams('logNormal', { loc, scale }, (p) => {
+  const [{ loc: l, scale: sc }] = convertParams('logNormal', { loc, scale }, (p) => {
     broadcastShapes('logNormal', [['loc', p.loc.shape], ['scale', p.scale.shape]])
     checkParam('logNormal', 'scale', p.scale, constraints.positive)
   })

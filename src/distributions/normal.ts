@@ -35,9 +35,11 @@ export interface Normal extends Distribution<tf.Tensor, true> {
  * d.logProb(d.sample([10], 0))   // shape [10, 3]
  */
 export const normal = (loc: TensorLike, scale: TensorLike): Normal => {
-  const shapes = (p: { loc: tf.Tensor; scale: tf.Tensor }) => broadcastShapes('normal', [['loc', p.loc.shape], ['scale', p.scale.shape]])
-  const { loc: $loc, scale: $scale } = convertParams('normal', { loc, scale }, (p) => { shapes(p); checkParam('normal', 'scale', p.scale, constraints.positive) })
-  const batchShape = shapes({ loc: $loc, scale: $scale })
+  const [{ loc: $loc, scale: $scale }, batchShape] = convertParams('normal', { loc, scale }, (p) => {
+    const shape = broadcastShapes('normal', [['loc', p.loc.shape], ['scale', p.scale.shape]])
+    checkParam('normal', 'scale', p.scale, constraints.positive)
+    return shape
+  })
   return makeDistribution<Normal>({
     tag: 'Normal', name: 'normal', fields: { loc: $loc, scale: $scale },
     batchShape, eventShape: [], reparameterized: true, support: constraints.real,

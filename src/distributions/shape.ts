@@ -70,16 +70,18 @@ export const asTensor = (x: TensorLike, arg: string, dist: string): tf.Tensor =>
  * Converts a family's parameters with {@link asTensor} and runs `check` on them in one memory
  * scope: when a check throws, the tensors converted from numbers or arrays are freed with it
  * (the caller's own tensors are never touched); otherwise they belong to the distribution.
+ * Returns the parameters and what `check` returned (e.g. the broadcast batch shape).
  *
  * @example
- * const { loc, scale } = convertParams('normal', { loc: 0, scale: 1 }, (p) => checkParam('normal', 'scale', p.scale, positive))
+ * const [{ loc, scale }, batchShape] = convertParams('normal', { loc: 0, scale: 1 }, (p) => broadcastShapes('normal', [['loc', p.loc.shape], ['scale', p.scale.shape]]))
  */
-export const convertParams = <K extends string>(dist: string, given: Readonly<Record<K, TensorLike>>, check: (p: Readonly<Record<K, tf.Tensor>>) => void): Record<K, tf.Tensor> =>
-  scoped(`${dist}.params`, (): tf.NamedTensorMap => {
+export const convertParams = <K extends string, R extends tf.TensorContainer = void>(
+  dist: string, given: Readonly<Record<K, TensorLike>>, check: (p: Readonly<Record<K, tf.Tensor>>) => R,
+): readonly [Record<K, tf.Tensor>, R] =>
+  scoped(`${dist}.params`, (): [tf.NamedTensorMap, R] => {
     const p = Object.fromEntries(Object.entries<TensorLike>(given).map(([k, v]) => [k, asTensor(v, k, dist)])) as Record<K, tf.Tensor>
-    check(p)
-    return p
-  })() as Record<K, tf.Tensor>
+    return [p, check(p)]
+  })() as unknown as readonly [Record<K, tf.Tensor>, R]
 
 /** Checks a sample shape: non-negative integers. */
 export const checkSampleShape = (dist: string, s: readonly number[]): void => {

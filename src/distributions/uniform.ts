@@ -48,13 +48,13 @@ const checkOrdered = (low: tf.Tensor, high: tf.Tensor, b: readonly number[]): vo
  * d.logProb(d.sample([10], 0))   // shape [10, 3]
  */
 export const uniform = (low: TensorLike, high: TensorLike): Uniform => {
-  const shapes = (p: { low: tf.Tensor; high: tf.Tensor }) => broadcastShapes('uniform', [['low', p.low.shape], ['high', p.high.shape]])
-  const { low: $low, high: $high } = convertParams('uniform', { low, high }, (p) => {
+  const [{ low: $low, high: $high }, batchShape] = convertParams('uniform', { low, high }, (p) => {
     checkParam('uniform', 'low', p.low, constraints.real)
     checkParam('uniform', 'high', p.high, constraints.real)
-    checkOrdered(p.low, p.high, shapes(p))
+    const shape = broadcastShapes('uniform', [['low', p.low.shape], ['high', p.high.shape]])
+    checkOrdered(p.low, p.high, shape)
+    return shape
   })
-  const batchShape = shapes({ low: $low, high: $high })
   const support = constraints.interval($low, $high)
   return makeDistribution<Uniform>({
     tag: 'Uniform', name: 'uniform', fields: { low: $low, high: $high },
