@@ -11,6 +11,7 @@ import { broadcastShapes, convertParams } from './shape.js'
 import type { TensorLike } from './shape.js'
 import { checkParam } from './validation.js'
 import { normalLogDensity } from '../backend/log-densities.js'
+import { standardNormal } from '../backend/random.js'
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI)
 
@@ -43,7 +44,7 @@ export const normal = (loc: TensorLike, scale: TensorLike): Normal => {
   return makeDistribution<Normal>({
     tag: 'Normal', name: 'normal', fields: { loc: $loc, scale: $scale },
     batchShape, eventShape: [], reparameterized: true, support: constraints.real,
-    draw: (s, seed) => tf.add($loc, tf.mul($scale, tf.randomNormal([...s, ...batchShape], 0, 1, 'float32', seed))),
+    draw: (s, seed) => tf.add($loc, tf.mul($scale, standardNormal([...s, ...batchShape], seed))),
     logProb: (x) => normalLogDensity(x, $loc, $scale),
     mean: () => tf.broadcastTo($loc, batchShape),
     variance: () => tf.broadcastTo(tf.square($scale), batchShape),
