@@ -9,15 +9,24 @@ import * as tf from '@tensorflow/tfjs-core'
 const TWO_POW_31 = 2 ** 31
 const TWO_POW_32 = 2 ** 32
 
-/** splitmix32: spreads one 32-bit seed into the generator's four state words. */
+/** murmur3's 32-bit finaliser: a bijection with full avalanche. */
+const fmix32 = (h: number): number => {
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b)
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35)
+  return (h ^ (h >>> 16)) >>> 0
+}
+
+/**
+ * splitmix32: spreads one 32-bit seed into the generator's four state words. The seed is
+ * scrambled first: the sequence steps by the golden-ratio constant, and seeds that are
+ * themselves multiples of it (as site seeds s·0x9e3779b9 are) would otherwise start on
+ * shifted copies of one sequence, giving correlated streams.
+ */
 const splitmix32 = (seed: number): (() => number) => {
-  let s = seed >>> 0
+  let s = fmix32((seed ^ 0x5bd1e995) >>> 0)
   return () => {
     s = (s + 0x9e3779b9) >>> 0
-    let z = s
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b)
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35)
-    return (z ^ (z >>> 16)) >>> 0
+    return fmix32(s)
   }
 }
 

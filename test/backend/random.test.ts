@@ -18,6 +18,15 @@ describe('xoshiro128**', () => {
     expect(Array.from(st)).toEqual([7, 0, 1026, 12288])
   })
 
+  it('starts seeds that are multiples of the golden-ratio step (site seeds) on unrelated states, not shifted copies', () => {
+    // Unscrambled, splitmix32 from seed (k + 1)·φ repeats the words of seed k·φ one place later.
+    const PHI = 0x9e3779b9
+    for (let k = 0; k < 1000; k++) {
+      const a = new Set(xoshiro128(Math.imul(k, PHI) >>> 0)), b = xoshiro128(Math.imul(k + 1, PHI) >>> 0)
+      expect(Array.from(b).filter((w) => a.has(w))).toEqual([])
+    }
+  })
+
   it('gives words spread over all 32 bits', () => {
     const st = xoshiro128(5)
     const words = Array.from({ length: 4096 }, () => nextWord(st))
