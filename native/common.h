@@ -39,5 +39,9 @@ napi_value dense(napi_env env, napi_callback_info info);
 napi_value dense_grad(napi_env env, napi_callback_info info);
 napi_value adam(napi_env env, napi_callback_info info);
 napi_value check(napi_env env, napi_callback_info info);
+napi_value bernoulli_log_prob(napi_env env, napi_callback_info info);
+napi_value bernoulli_log_prob_grad(napi_env env, napi_callback_info info);
+napi_value normal_log_prob(napi_env env, napi_callback_info info);
+napi_value normal_log_prob_grad(napi_env env, napi_callback_info info);
 
 #endif

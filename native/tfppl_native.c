@@ -1,6 +1,6 @@
 /*
  * tfppl's optional native accelerator (this file registers the module; one file per
- * kernel: gemm.c, unary.c, dense.c, adam.c, check.c; common.c reads arguments): kernels that run on the tfjs wasm
+ * kernel: gemm.c, unary.c, dense.c, adam.c, check.c, density.c; common.c reads arguments): kernels that run on the tfjs wasm
  * backend's heap from outside it. JavaScript passes the heap's ArrayBuffer and
  * byte offsets of tensors (inputs, and outputs it has just allocated); every
  * access is bounds-checked here against the buffer's current length.
@@ -20,6 +20,8 @@
  *       which 0: dX = dpre·Wᵀ (other = W), 1: dW = Xᵀ·dpre (other = X), 2: db = Σ_rows dpre.
  *   check(kind, heap, off, n)
  *       whether every element is finite (0), positive (1), in {0, 1} (2), in [0, 1] (3).
+ *   bernoulliLogProb, bernoulliLogProbGrad, normalLogProb, normalLogProbGrad
+ *       the two log densities and their gradients in one pass each (density.c).
  *   setThreads(n)    BLAS threads.
  */
 #include "common.h"
@@ -33,6 +35,10 @@ static napi_value init(napi_env env, napi_value exports) {
     { "dense", NULL, dense, NULL, NULL, NULL, napi_default, NULL },
     { "denseGrad", NULL, dense_grad, NULL, NULL, NULL, napi_default, NULL },
     { "check", NULL, check, NULL, NULL, NULL, napi_default, NULL },
+    { "bernoulliLogProb", NULL, bernoulli_log_prob, NULL, NULL, NULL, napi_default, NULL },
+    { "bernoulliLogProbGrad", NULL, bernoulli_log_prob_grad, NULL, NULL, NULL, napi_default, NULL },
+    { "normalLogProb", NULL, normal_log_prob, NULL, NULL, NULL, napi_default, NULL },
+    { "normalLogProbGrad", NULL, normal_log_prob_grad, NULL, NULL, NULL, napi_default, NULL },
     { "setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL },
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);

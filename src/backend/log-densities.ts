@@ -4,8 +4,12 @@
  * saved-tensor clones), and the backward pass is a few fused formulas instead of tfjs's
  * op-by-op autodiff (≈ 30 kernel launches fewer per Normal site, ≈ 12 per Bernoulli site).
  * Values are computed by exactly the ops they replace; gradients are the same derivatives.
+ * With the accelerator on wasm each is one native kernel each way instead (`native-densities.ts`),
+ * bit-identical to these ops.
  */
 import * as tf from '@tensorflow/tfjs-core'
+import { nativeKernelsInstalled } from './native-kernels.js'
+import { BERNOULLI_KERNEL, NORMAL_KERNEL } from './native-densities.js'
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI)
 
@@ -21,6 +25,11 @@ const unbroadcast = (g: tf.Tensor, shape: readonly number[]): tf.Tensor => {
   return tf.reshape(axes.length > 0 ? tf.sum(g, axes) : g, [...shape])
 }
 
+/** Whether the accelerator's kernels cover these operands: wasm, float32, x non-empty, each parameter of x's shape or one value. */
+const nativeCovers = (x: tf.Tensor, params: readonly tf.Tensor[]): boolean =>
+  nativeKernelsInstalled() && tf.getBackend() === 'wasm' && x.size > 0 && x.dtype === 'float32' &&
+  params.every((p) => p.dtype === 'float32' && (tf.util.arraysEqual(p.shape, x.shape) || (p.size === 1 && p.rank <= x.rank)))
+
 /**
  * log N(x; loc, scale) = −½w² − log scale − ½ log 2π with w = (x − loc)/scale, elementwise with
  * broadcasting; gradients ∂/∂x = −w/scale, ∂/∂loc = w/scale, ∂/∂scale = (w² − 1)/scale.
@@ -29,6 +38,16 @@ const unbroadcast = (g: tf.Tensor, shape: readonly number[]): tf.Tensor => {
  * normalLogDensity(tf.scalar(0), tf.scalar(0), tf.scalar(1))   // −0.9189
  */
 export const normalLogDensity = (x: tf.Tensor, loc: tf.Tensor, scale: tf.Tensor): tf.Tensor =>
+  nativeCovers(x, [loc, scale]) ? tf.engine().runKernel(NORMAL_KERNEL, { x, loc, scale }) as tf.Tensor : composedNormalLogDensity(x, loc, scale)
+
+/**
+ * {@link normalLogDensity} as composite tfjs ops with a custom gradient: the path off the
+ * accelerator (exported so tests can hold the native kernel to it bit for bit).
+ *
+ * @example
+ * composedNormalLogDensity(tf.scalar(0), tf.scalar(0), tf.scalar(1))   // −0.9189
+ */
+export const composedNormalLogDensity = (x: tf.Tensor, loc: tf.Tensor, scale: tf.Tensor): tf.Tensor =>
   customGrad<[tf.Tensor, tf.Tensor, tf.Tensor]>((xv, lv, sv, save) => {
     const w = tf.div(tf.sub(xv, lv), sv)
     save([w, sv])
@@ -51,6 +70,18 @@ export const normalLogDensity = (x: tf.Tensor, loc: tf.Tensor, scale: tf.Tensor)
  * bernoulliLogDensity(tf.scalar(1), tf.scalar(0))   // −log 2
  */
 export const bernoulliLogDensity = (x: tf.Tensor, logits: tf.Tensor): tf.Tensor =>
+  nativeCovers(x, [logits]) && tf.util.arraysEqual(x.shape, logits.shape)
+    ? tf.engine().runKernel(BERNOULLI_KERNEL, { x, logits }) as tf.Tensor
+    : composedBernoulliLogDensity(x, logits)
+
+/**
+ * {@link bernoulliLogDensity} as composite tfjs ops with a custom gradient: the path off the
+ * accelerator (exported so tests can hold the native kernel to it bit for bit).
+ *
+ * @example
+ * composedBernoulliLogDensity(tf.scalar(1), tf.scalar(0))   // −log 2
+ */
+export const composedBernoulliLogDensity = (x: tf.Tensor, logits: tf.Tensor): tf.Tensor =>
   customGrad<[tf.Tensor, tf.Tensor]>((xv, lv, save) => {
     save([xv, lv])
     return {

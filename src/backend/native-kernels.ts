@@ -11,6 +11,7 @@ import type { NativeAddon } from './native.js'
 import { heapBuffer, heapOffset, replaceWasmKernel, restoreWasmKernel } from './wasm-kernels.js'
 import type { KernelFn as Fn, KernelInfo as Info, WasmHeapBackend } from './wasm-kernels.js'
 import { registerNativeDense } from './native-dense.js'
+import { registerNativeDensities } from './native-densities.js'
 import { useNativeCheck } from './native-check.js'
 
 /** The fused Adam kernel's name (inputs x, g, m, v; outputs x′, m′, v′ and whether every g was finite). */
@@ -96,6 +97,7 @@ export const installNativeKernels = (addon: NativeAddon, unary: readonly NativeU
     tf.registerKernel({ kernelName: ADAM_KERNEL, backendName: 'wasm', kernelFunc: adamKernel(addon) as unknown as tf.KernelFunc })
   }
   registerNativeDense(addon)
+  registerNativeDensities(addon)
   useNativeCheck(addon)
 }
 

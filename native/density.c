@@ -1,0 +1,106 @@
+/*
+ * The VAE's two log densities and their gradients, elementwise over n floats, each in one pass
+ * (the composite tfjs ops launch 4–7 kernels each way). Same float32 operations, in the same
+ * order, as the composite: x·l − softplus(l); −½w² − (log σ + ½ log 2π) with w = (x − μ)/σ.
+ *
+ * bernoulliLogProb(heap, n, offX, offL, offOut)          out = x·l − softplus(l)
+ * bernoulliLogProbGrad(heap, n, offDy, offX, offL, offOut) out = dy·(x − σ(l))   (∂/∂l)
+ * normalLogProb(heap, n, offX, offLoc, locAll, offScale, scaleAll, offOut)
+ * normalLogProbGrad(heap, which, n, offDy, offX, offLoc, locAll, offScale, scaleAll, offOut)
+ *   which 0: ∂/∂x = −(dy·w)/σ, 1: ∂/∂μ = (dy·w)/σ, 2: ∂/∂σ = (dy·(w² − 1))/σ, elementwise
+ *   (the caller sums a broadcast parameter's gradient). locAll/scaleAll: 1 when the parameter
+ *   has n elements, 0 when it is one value broadcast to all.
+ */
+#include "common.h"
+#include "unary.h"
+#include <stdlib.h>
+
+#define HALF_LOG_2PI 0.91893853320467274178
+
+/* The arguments every density kernel starts with: the heap and n. */
+typedef struct { float *base; size_t bytes; int64_t n; } Heap;
+
+static Heap heap_n(Args *a, size_t at) {
+  Heap h = { NULL, 0, 0 };
+  h.base = heap(a, at, &h.bytes);
+  h.n = whole(a, at + 1);
+  return h;
+}
+
+napi_value bernoulli_log_prob(napi_env env, napi_callback_info info) {
+  Args a = args_of(env, info);
+  Heap h = heap_n(&a, 0);
+  int64_t offX = whole(&a, 2), offL = whole(&a, 3), offOut = whole(&a, 4);
+  if (a.failed) return fail(env, "bernoulliLogProb: expected (ArrayBuffer, n, offX, offL, offOut) as non-negative integers");
+  if (!inside(offX, h.n, h.bytes) || !inside(offL, h.n, h.bytes) || !inside(offOut, h.n, h.bytes)) return fail(env, "bernoulliLogProb: an operand lies outside the wasm heap");
+  const float *x = h.base + offX / 4, *l = h.base + offL / 4;
+  float *out = h.base + offOut / 4;
+  unary_apply(SOFTPLUS, l, out, h.n);
+  for (int64_t i = 0; i < h.n; i++) out[i] = x[i] * l[i] - out[i];
+  return NULL;
+}
+
+napi_value bernoulli_log_prob_grad(napi_env env, napi_callback_info info) {
+  Args a = args_of(env, info);
+  Heap h = heap_n(&a, 0);
+  int64_t offDy = whole(&a, 2), offX = whole(&a, 3), offL = whole(&a, 4), offOut = whole(&a, 5);
+  if (a.failed) return fail(env, "bernoulliLogProbGrad: expected (ArrayBuffer, n, offDy, offX, offL, offOut) as non-negative integers");
+  if (!inside(offDy, h.n, h.bytes) || !inside(offX, h.n, h.bytes) || !inside(offL, h.n, h.bytes) || !inside(offOut, h.n, h.bytes)) {
+    return fail(env, "bernoulliLogProbGrad: an operand lies outside the wasm heap");
+  }
+  const float *dy = h.base + offDy / 4, *x = h.base + offX / 4, *l = h.base + offL / 4;
+  float *out = h.base + offOut / 4;
+  unary_apply(SIGMOID, l, out, h.n);
+  for (int64_t i = 0; i < h.n; i++) out[i] = dy[i] * (x[i] - out[i]);
+  return NULL;
+}
+
+/* The Normal kernels' shared operands: x, μ and σ with their strides (1: n values, 0: one value). */
+typedef struct { const float *x, *loc, *scale; int64_t locStride, scaleStride; } NormalArgs;
+
+static int normal_args(Args *a, Heap h, size_t at, NormalArgs *p) {
+  int64_t offX = whole(a, at), offLoc = whole(a, at + 1), locAll = whole(a, at + 2), offScale = whole(a, at + 3), scaleAll = whole(a, at + 4);
+  if (a->failed || locAll > 1 || scaleAll > 1) return 0;
+  if (!inside(offX, h.n, h.bytes) || !inside(offLoc, locAll ? h.n : 1, h.bytes) || !inside(offScale, scaleAll ? h.n : 1, h.bytes)) return -1;
+  *p = (NormalArgs){ h.base + offX / 4, h.base + offLoc / 4, h.base + offScale / 4, locAll, scaleAll };
+  return 1;
+}
+
+napi_value normal_log_prob(napi_env env, napi_callback_info info) {
+  Args a = args_of(env, info);
+  Heap h = heap_n(&a, 0);
+  NormalArgs p;
+  int ok = normal_args(&a, h, 2, &p);
+  int64_t offOut = whole(&a, 7);
+  if (ok == 0 || a.failed) return fail(env, "normalLogProb: expected (ArrayBuffer, n, offX, offLoc, locAll 0|1, offScale, scaleAll 0|1, offOut)");
+  if (ok < 0 || !inside(offOut, h.n, h.bytes)) return fail(env, "normalLogProb: an operand lies outside the wasm heap");
+  float *out = h.base + offOut / 4;
+  /* log σ first, into out (one value when σ is broadcast), by the same vector log as the Log kernel. */
+  unary_apply(LOG, p.scale, out, p.scaleStride ? h.n : 1);
+  const float logOne = out[0], half = (float)HALF_LOG_2PI;
+  for (int64_t i = 0; i < h.n; i++) {
+    const float w = (p.x[i] - p.loc[i * p.locStride]) / p.scale[i * p.scaleStride];
+    const float logScale = p.scaleStride ? out[i] : logOne;
+    out[i] = (-0.5f * (w * w)) - (logScale + half);
+  }
+  return NULL;
+}
+
+napi_value normal_log_prob_grad(napi_env env, napi_callback_info info) {
+  Args a = args_of(env, info);
+  int64_t which = whole(&a, 0);
+  Heap h = heap_n(&a, 1);
+  int64_t offDy = whole(&a, 3);
+  NormalArgs p;
+  int ok = normal_args(&a, h, 4, &p);
+  int64_t offOut = whole(&a, 9);
+  if (ok == 0 || a.failed || which > 2) return fail(env, "normalLogProbGrad: expected (which 0–2, ArrayBuffer, n, offDy, offX, offLoc, locAll, offScale, scaleAll, offOut)");
+  if (ok < 0 || !inside(offDy, h.n, h.bytes) || !inside(offOut, h.n, h.bytes)) return fail(env, "normalLogProbGrad: an operand lies outside the wasm heap");
+  const float *dy = h.base + offDy / 4;
+  float *out = h.base + offOut / 4;
+  for (int64_t i = 0; i < h.n; i++) {
+    const float s = p.scale[i * p.scaleStride], w = (p.x[i] - p.loc[i * p.locStride]) / s;
+    out[i] = which == 2 ? (dy[i] * (w * w - 1.0f)) / s : which == 1 ? (dy[i] * w) / s : -((dy[i] * w) / s);
+  }
+  return NULL;
+}

@@ -1,0 +1,109 @@
+/**
+ * The Bernoulli and Normal log densities as one native kernel each way (the accelerator only):
+ *   `TfpplBernoulliLogProb` x·l − softplus(l); its gradient ∂/∂l = dy·(x − σ(l)) is one
+ *   `TfpplBernoulliLogProbGrad` launch, ∂/∂x = dy·l a `mul`, each only when tfjs asks for it
+ *   (data needs none).
+ *   `TfpplNormalLogProb` −½w² − (log σ + ½ log 2π), w = (x − μ)/σ, with μ and σ either of x's
+ *   shape or one value; one `TfpplNormalLogProbGrad` launch per input that needs a gradient.
+ * The same float32 operations in the same order as the composite ops of `log-densities.ts`, so
+ * values and gradients are bit-identical to them (test/backend/native-densities.test.ts).
+ */
+import * as tf from '@tensorflow/tfjs-core'
+import type { NativeAddon } from './native.js'
+import { heapBuffer, heapOffset } from './wasm-kernels.js'
+import type { KernelFn, KernelInfo as Info, WasmHeapBackend } from './wasm-kernels.js'
+
+/** Kernel names. */
+export const BERNOULLI_KERNEL = 'TfpplBernoulliLogProb'
+const BERNOULLI_GRAD_KERNEL = 'TfpplBernoulliLogProbGrad'
+export const NORMAL_KERNEL = 'TfpplNormalLogProb'
+const NORMAL_GRAD_KERNEL = 'TfpplNormalLogProbGrad'
+
+const size = (shape: readonly number[]): number => shape.reduce((a, d) => a * d, 1)
+
+const bernoulliKernel = (addon: NativeAddon): KernelFn => ({ inputs, backend: raw }) => {
+  const { x, logits } = inputs as { x: Info; logits: Info }
+  const backend = raw as WasmHeapBackend
+  const out = backend.makeOutput([...x.shape], 'float32')
+  addon.bernoulliLogProb(heapBuffer(backend), size(x.shape), heapOffset(backend, x), heapOffset(backend, logits), heapOffset(backend, out))
+  return out
+}
+
+const bernoulliGradKernel = (addon: NativeAddon): KernelFn => ({ inputs, backend: raw }) => {
+  const { dy, x, logits } = inputs as { dy: Info; x: Info; logits: Info }
+  const backend = raw as WasmHeapBackend
+  const out = backend.makeOutput([...x.shape], 'float32')
+  addon.bernoulliLogProbGrad(heapBuffer(backend), size(x.shape), heapOffset(backend, dy), heapOffset(backend, x), heapOffset(backend, logits), heapOffset(backend, out))
+  return out
+}
+
+/** The Normal kernels' operands: heap offsets of x, μ, σ and whether μ/σ hold a value per element. */
+const normalOperands = (backend: WasmHeapBackend, x: Info, loc: Info, scale: Info): [number, number, number, number, number] => {
+  const n = size(x.shape)
+  return [heapOffset(backend, x), heapOffset(backend, loc), size(loc.shape) === n ? 1 : 0, heapOffset(backend, scale), size(scale.shape) === n ? 1 : 0]
+}
+
+const normalKernel = (addon: NativeAddon): KernelFn => ({ inputs, backend: raw }) => {
+  const { x, loc, scale } = inputs as { x: Info; loc: Info; scale: Info }
+  const backend = raw as WasmHeapBackend
+  const out = backend.makeOutput([...x.shape], 'float32')
+  addon.normalLogProb(heapBuffer(backend), size(x.shape), ...normalOperands(backend, x, loc, scale), heapOffset(backend, out))
+  return out
+}
+
+const WHICH = { x: 0, loc: 1, scale: 2 } as const
+
+const normalGradKernel = (addon: NativeAddon): KernelFn => ({ inputs, backend: raw, attrs }) => {
+  const { dy, x, loc, scale } = inputs as { dy: Info; x: Info; loc: Info; scale: Info }
+  const backend = raw as WasmHeapBackend
+  const out = backend.makeOutput([...x.shape], 'float32')
+  const which = WHICH[attrs?.['input'] as keyof typeof WHICH]
+  addon.normalLogProbGrad(which, heapBuffer(backend), size(x.shape), heapOffset(backend, dy), ...normalOperands(backend, x, loc, scale), heapOffset(backend, out))
+  return out
+}
+
+/** `g` summed to `shape` when the parameter was one value broadcast to g's shape (of any rank ≤ g's). */
+const toParamShape = (g: tf.Tensor, shape: readonly number[]): tf.Tensor =>
+  tf.util.arraysEqual(g.shape, [...shape]) ? g : tf.reshape(tf.sum(g), [...shape])
+
+const bernoulliGradient: tf.GradConfig = {
+  kernelName: BERNOULLI_KERNEL,
+  inputsToSave: ['x', 'logits'],
+  gradFunc: (dy, saved) => {
+    const [x, logits] = saved as [tf.Tensor, tf.Tensor]
+    return {
+      x: () => tf.mul(dy as tf.Tensor, logits),
+      logits: () => tf.engine().runKernel(BERNOULLI_GRAD_KERNEL, { dy: dy as tf.Tensor, x, logits }) as tf.Tensor,
+    }
+  },
+}
+
+const normalGradient: tf.GradConfig = {
+  kernelName: NORMAL_KERNEL,
+  inputsToSave: ['x', 'loc', 'scale'],
+  gradFunc: (dy, saved) => {
+    const [x, loc, scale] = saved as [tf.Tensor, tf.Tensor, tf.Tensor]
+    const grad = (input: keyof typeof WHICH, shape: readonly number[]) => (): tf.Tensor =>
+      toParamShape(tf.engine().runKernel(NORMAL_GRAD_KERNEL, { dy: dy as tf.Tensor, x, loc, scale }, { input }) as tf.Tensor, shape)
+    return { x: grad('x', x.shape), loc: grad('loc', loc.shape), scale: grad('scale', scale.shape) }
+  },
+}
+
+let registered = false
+
+/**
+ * Registers the four kernels on the wasm backend and the forward kernels' gradients (idempotent);
+ * `log-densities.ts` uses them only while the accelerator is installed.
+ *
+ * @example
+ * const n = loadNative(); if (n.ok) registerNativeDensities(n.addon)
+ */
+export const registerNativeDensities = (addon: NativeAddon): void => {
+  if (registered) return
+  registered = true
+  const kernels: [string, KernelFn][] = [[BERNOULLI_KERNEL, bernoulliKernel(addon)], [BERNOULLI_GRAD_KERNEL, bernoulliGradKernel(addon)],
+    [NORMAL_KERNEL, normalKernel(addon)], [NORMAL_GRAD_KERNEL, normalGradKernel(addon)]]
+  for (const [kernelName, f] of kernels) tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: f as unknown as tf.KernelFunc })
+  tf.registerGradient(bernoulliGradient)
+  tf.registerGradient(normalGradient)
+}
