@@ -75,6 +75,7 @@ napi_value normal_log_prob(napi_env env, napi_callback_info info) {
   if (ok == 0 || a.failed) return fail(env, "normalLogProb: expected (ArrayBuffer, n, offX, offLoc, locAll 0|1, offScale, scaleAll 0|1, offOut)");
   if (ok < 0 || !inside(offOut, h.n, h.bytes)) return fail(env, "normalLogProb: an operand lies outside the wasm heap");
   float *out = h.base + offOut / 4;
+  if (h.n == 0) return NULL;   /* nothing to write (not even the one log σ below) */
   /* log σ first, into out (one value when σ is broadcast), by the same vector log as the Log kernel. */
   unary_apply(LOG, p.scale, out, p.scaleStride ? h.n : 1);
   const float logOne = out[0], half = (float)HALF_LOG_2PI;

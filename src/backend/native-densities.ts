@@ -9,6 +9,7 @@
  * values and gradients are bit-identical to them (test/backend/native-densities.test.ts).
  */
 import * as tf from '@tensorflow/tfjs-core'
+import { BackendError } from '../errors.js'
 import type { NativeAddon } from './native.js'
 import { heapBuffer, heapOffset } from './wasm-kernels.js'
 import type { KernelFn, KernelInfo as Info, WasmHeapBackend } from './wasm-kernels.js'
@@ -21,8 +22,17 @@ const NORMAL_GRAD_KERNEL = 'TfpplNormalLogProbGrad'
 
 const size = (shape: readonly number[]): number => shape.reduce((a, d) => a * d, 1)
 
+/** Kernels read n floats of every full operand: refuse operands that are not float32 or hold neither n values nor one. */
+const checkOperands = (kernel: string, n: number, full: Record<string, Info>, oneOrFull: Record<string, Info> = {}): void => {
+  for (const [name, t] of Object.entries({ ...full, ...oneOrFull })) {
+    const ok = t.dtype === 'float32' && (size(t.shape) === n || (name in oneOrFull && size(t.shape) === 1))
+    if (!ok) throw new BackendError(`${kernel}: input '${name}' is ${t.dtype} [${t.shape.join(', ')}]; expected float32 with ${n} values${name in oneOrFull ? ' or one' : ''}`)
+  }
+}
+
 const bernoulliKernel = (addon: NativeAddon): KernelFn => ({ inputs, backend: raw }) => {
   const { x, logits } = inputs as { x: Info; logits: Info }
+  checkOperands(BERNOULLI_KERNEL, size(x.shape), { x, logits })
   const backend = raw as WasmHeapBackend
   const out = backend.makeOutput([...x.shape], 'float32')
   addon.bernoulliLogProb(heapBuffer(backend), size(x.shape), heapOffset(backend, x), heapOffset(backend, logits), heapOffset(backend, out))
@@ -31,6 +41,7 @@ const bernoulliKernel = (addon: NativeAddon): KernelFn => ({ inputs, backend: ra
 
 const bernoulliGradKernel = (addon: NativeAddon): KernelFn => ({ inputs, backend: raw }) => {
   const { dy, x, logits } = inputs as { dy: Info; x: Info; logits: Info }
+  checkOperands(BERNOULLI_GRAD_KERNEL, size(x.shape), { dy, x, logits })
   const backend = raw as WasmHeapBackend
   const out = backend.makeOutput([...x.shape], 'float32')
   addon.bernoulliLogProbGrad(heapBuffer(backend), size(x.shape), heapOffset(backend, dy), heapOffset(backend, x), heapOffset(backend, logits), heapOffset(backend, out))
@@ -45,6 +56,7 @@ const normalOperands = (backend: WasmHeapBackend, x: Info, loc: Info, scale: Inf
 
 const normalKernel = (addon: NativeAddon): KernelFn => ({ inputs, backend: raw }) => {
   const { x, loc, scale } = inputs as { x: Info; loc: Info; scale: Info }
+  checkOperands(NORMAL_KERNEL, size(x.shape), { x }, { loc, scale })
   const backend = raw as WasmHeapBackend
   const out = backend.makeOutput([...x.shape], 'float32')
   addon.normalLogProb(heapBuffer(backend), size(x.shape), ...normalOperands(backend, x, loc, scale), heapOffset(backend, out))
@@ -55,6 +67,7 @@ const WHICH = { x: 0, loc: 1, scale: 2 } as const
 
 const normalGradKernel = (addon: NativeAddon): KernelFn => ({ inputs, backend: raw, attrs }) => {
   const { dy, x, loc, scale } = inputs as { dy: Info; x: Info; loc: Info; scale: Info }
+  checkOperands(NORMAL_GRAD_KERNEL, size(x.shape), { dy, x }, { loc, scale })
   const backend = raw as WasmHeapBackend
   const out = backend.makeOutput([...x.shape], 'float32')
   const which = WHICH[attrs?.['input'] as keyof typeof WHICH]
