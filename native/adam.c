@@ -6,18 +6,24 @@
 #include "common.h"
 #include <math.h>
 
-/* The Adam update, in tfjs's order of float32 operations; an AVX2 clone where the CPU has it. */
+/* The Adam update, in tfjs's order of float32 operations, and whether some g was NaN or ±∞ (in the
+ * same pass: the outputs are fresh, so what it writes for a rejected step is simply dropped);
+ * an AVX2 clone where the CPU has it. */
 __attribute__((target_clones("avx2", "default")))
-static void adam_loop(int64_t n, const float *restrict x, const float *restrict g, const float *restrict m, const float *restrict v,
-                      float *restrict x2, float *restrict m2, float *restrict v2,
-                      float b1, float b2, float ob1, float ob2, float eps, float c1, float c2, float neglr) {
+static int adam_loop(int64_t n, const float *restrict x, const float *restrict g, const float *restrict m, const float *restrict v,
+                     float *restrict x2, float *restrict m2, float *restrict v2,
+                     float b1, float b2, float ob1, float ob2, float eps, float c1, float c2, float neglr) {
+  const uint32_t *bits = (const uint32_t *)g;
+  uint32_t bad = 0;
   for (int64_t i = 0; i < n; i++) {
+    bad |= (uint32_t)((bits[i] & 0x7f800000u) == 0x7f800000u);
     const float mi = m[i] * b1 + g[i] * ob1;
     const float vi = v[i] * b2 + (g[i] * g[i]) * ob2;
     m2[i] = mi;
     v2[i] = vi;
     x2[i] = ((mi / c1) / (sqrtf(vi / c2) + eps)) * neglr + x[i];
   }
+  return bad != 0;
 }
 
 napi_value adam(napi_env env, napi_callback_info info) {
@@ -35,8 +41,7 @@ napi_value adam(napi_env env, napi_callback_info info) {
   for (int j = 0; j < 7; j++) if (!inside(off[j], n, bytes)) return fail(env, "adam: an operand lies outside the wasm heap");
   const float *x = base + off[0] / 4, *g = base + off[1] / 4, *m = base + off[2] / 4, *v = base + off[3] / 4;
   float *x2 = base + off[4] / 4, *m2 = base + off[5] / 4, *v2 = base + off[6] / 4;
-  const int bad = any_non_finite(g, n);
-  adam_loop(n, x, g, m, v, x2, m2, v2, b1, b2, ob1, ob2, eps, c1, c2, neglr);
+  const int bad = adam_loop(n, x, g, m, v, x2, m2, v2, b1, b2, ob1, ob2, eps, c1, c2, neglr);
   napi_value result;
   napi_get_boolean(env, !bad, &result);
   return result;

@@ -1,14 +1,15 @@
 /**
  * Applying an optimizer step only when the loss and gradients are finite, and
- * Adam in one native kernel per variable. tfjs's `AdamOptimizer` spends ≈ 12
- * small kernels per variable per step; with the accelerator active, `svi`
- * applies the same update — same formula, same state (the optimizer's own
- * moment variables and β-powers, so checkpoints and `getWeights` see no
- * difference) — with one `TfpplAdam` kernel per variable, which also checks
- * the gradient's finiteness, so no separate pass over the gradients is needed.
+ * Adam in one kernel per variable. tfjs's `AdamOptimizer` spends ≈ 12 small
+ * kernels per variable per step; on the wasm backend `svi` applies the same
+ * update — same formula, same state (the optimizer's own moment variables and
+ * β-powers, so checkpoints and `getWeights` see no difference) — with one
+ * `TfpplAdam` kernel per variable (`wasm-adam.ts`: C with the accelerator,
+ * JavaScript on the heap without), which also checks the gradient's finiteness,
+ * so no separate pass over the gradients is needed.
  */
 import * as tf from '@tensorflow/tfjs-core'
-import { ADAM_KERNEL, nativeKernelsInstalled } from './native-kernels.js'
+import { ADAM_KERNEL, wasmAdamInstalled } from './wasm-adam.js'
 
 interface Slot { originalName: string; variable: tf.Variable }
 
@@ -31,13 +32,16 @@ const slot = (name: string, value: tf.Variable): Slot =>
 /** 1 − β^t as tfjs computes it: a float32 subtraction. */
 const oneMinus = (acc: tf.Variable): number => Math.fround(1 - acc.dataSync()[0]!)
 
-/** Whether `optimizer` can take the fused path now: tfjs's Adam, the accelerator's kernels installed, the wasm backend. */
+/** Whether `optimizer` can take the fused path now: tfjs's Adam on the wasm backend (in C with the accelerator, else JavaScript). */
 const fusable = (optimizer: tf.Optimizer): boolean =>
   // Not `instanceof`: tfjs's optimizer classes answer it by duck typing (an SGD optimizer is an `instanceof AdamOptimizer`).
-  optimizer.getClassName() === 'Adam' && nativeKernelsInstalled() && tf.getBackend() === 'wasm'
+  optimizer.getClassName() === 'Adam' && tf.getBackend() === 'wasm' && wasmAdamInstalled()
 
 /** Every variable's fused update, then — only if every gradient was finite — the assignments. */
-const fusedAdam = (o: AdamState, grads: tf.NamedTensorMap): boolean => tf.tidy(() => {
+const fusedAdam = (o: AdamState, value: tf.Scalar, grads: tf.NamedTensorMap): boolean => tf.tidy(() => {
+  // The kernel needs the moment slots; on a first step check the gradients before creating them, as tfjs's own path does.
+  const firstStep = Object.keys(grads).some((_, i) => o.accumulatedFirstMoment[i] === undefined)
+  if (firstStep && !allFinite(value, Object.values(grads))) return false
   const attrs = { learningRate: o.learningRate, beta1: o.beta1, beta2: o.beta2, epsilon: o.epsilon, c1: oneMinus(o.accBeta1), c2: oneMinus(o.accBeta2) }
   const updates = Object.keys(grads).flatMap((name, i) => {
     const value = tf.engine().registeredVariables[name]!
@@ -77,7 +81,7 @@ const allFinite = (value: tf.Scalar, grads: readonly tf.Tensor[]): boolean => tf
  * const applied = applyFiniteGradients(tf.train.adam(1e-3), loss, grads)   // false: a NaN somewhere, nothing changed
  */
 export const applyFiniteGradients = (optimizer: tf.Optimizer, value: tf.Scalar, grads: tf.NamedTensorMap): boolean => {
-  if (fusable(optimizer)) return tf.tidy(() => tf.isFinite(value).dataSync()[0] === 1) && fusedAdam(optimizer as unknown as AdamState, grads)
+  if (fusable(optimizer)) return tf.tidy(() => tf.isFinite(value).dataSync()[0] === 1) && fusedAdam(optimizer as unknown as AdamState, value, grads)
   if (!allFinite(value, Object.values(grads))) return false
   optimizer.applyGradients(grads)
   return true

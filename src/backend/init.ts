@@ -13,6 +13,7 @@ import './gradients.js' // tfjs's gradients, zero gradients for comparisons, con
 import { installWasmMatMul } from './wasm-matmul.js'
 import { installWasmIdentity } from './wasm-identity.js'
 import { installWasmSlice } from './wasm-slice.js'
+import { installWasmAdam } from './wasm-adam.js'
 import { loadNative, nativeThreads } from './native.js'
 import { installNativeKernels, uninstallNativeKernels } from './native-kernels.js'
 import { BackendError } from '../errors.js'
@@ -98,6 +99,7 @@ const tryWasm = async (threads: number | undefined, skipped: string[]): Promise<
       installWasmMatMul()
       installWasmIdentity()
       installWasmSlice()
+      installWasmAdam()
       const native = startNative()
       return {
         name: 'wasm', package: '@tensorflow/tfjs-backend-wasm', gpu: false,

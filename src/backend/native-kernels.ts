@@ -1,7 +1,7 @@
 /**
  * wasm kernels backed by the native accelerator: `BatchMatMul` on OpenBLAS
  * (every transpose flag, batched and broadcast-batched), the transcendentals
- * that pay, and the fused Adam update (`TfpplAdam`). Each kernel allocates its
+ * that pay, and the C version of the fused Adam update (`wasm-adam.ts`). Each kernel allocates its
  * outputs first (which may grow the wasm memory and detach the old buffer),
  * then takes the heap's current buffer, and hands C byte offsets; it never
  * writes into an input. What it does not support goes to the kernel it replaced.
@@ -13,9 +13,7 @@ import type { KernelFn as Fn, KernelInfo as Info, WasmHeapBackend } from './wasm
 import { registerNativeDense } from './native-dense.js'
 import { registerNativeDensities } from './native-densities.js'
 import { useNativeCheck } from './native-check.js'
-
-/** The fused Adam kernel's name (inputs x, g, m, v; outputs x′, m′, v′ and whether every g was finite). */
-export const ADAM_KERNEL = 'TfpplAdam'
+import { useNativeAdam } from './wasm-adam.js'
 
 /** Unary kernels and their code in the addon; {@link NATIVE_UNARY} lists those installed. */
 const UNARY_CODES = { Softplus: 0, Exp: 1, Log: 2, Sigmoid: 3, Tanh: 4, Sqrt: 5 } as const
@@ -62,19 +60,6 @@ const unaryKernel = (addon: NativeAddon, code: number, fallback: Fn): Fn => (arg
   return out
 }
 
-const adamKernel = (addon: NativeAddon): Fn => ({ inputs, backend: raw, attrs }) => {
-  const { x, g, m, v } = inputs as { x: Info; g: Info; m: Info; v: Info }
-  const backend = raw as WasmHeapBackend
-  const outs = [x, m, v].map((t) => backend.makeOutput([...t.shape], 'float32'))
-  const finite = backend.makeOutput([], 'bool')
-  const n = size(x.shape)
-  const at = (name: string): number => attrs?.[name] as number
-  const ok = addon.adam(heapBuffer(backend), n, ...[x, g, m, v, ...outs].map((t) => heapOffset(backend, t)) as [number, number, number, number, number, number, number],
-    at('learningRate'), at('beta1'), at('beta2'), at('epsilon'), at('c1'), at('c2'))
-  backend.wasm.HEAPU8[heapOffset(backend, finite)] = ok ? 1 : 0
-  return [...outs, finite]
-}
-
 let originals: tf.KernelConfig[] | undefined
 
 const replace = (name: string, make: (fallback: Fn) => Fn): void => {
@@ -93,9 +78,7 @@ export const installNativeKernels = (addon: NativeAddon, unary: readonly NativeU
   originals = []
   replace('BatchMatMul', (fallback) => matMulKernel(addon, fallback))
   for (const name of unary) replace(name, (fallback) => unaryKernel(addon, UNARY_CODES[name], fallback))
-  if (tf.getKernel(ADAM_KERNEL, 'wasm') === undefined) {
-    tf.registerKernel({ kernelName: ADAM_KERNEL, backendName: 'wasm', kernelFunc: adamKernel(addon) as unknown as tf.KernelFunc })
-  }
+  useNativeAdam(addon)
   registerNativeDense(addon)
   registerNativeDensities(addon)
   useNativeCheck(addon)
@@ -112,6 +95,7 @@ export const uninstallNativeKernels = (): void => {
   for (const k of originals) restoreWasmKernel(k)
   originals = undefined
   useNativeCheck(undefined)
+  useNativeAdam(undefined)
 }
 
 /** Whether the native kernels are registered now. @example if (nativeKernelsInstalled()) { … } */

@@ -1,0 +1,102 @@
+/**
+ * Adam as one wasm kernel per variable (`TfpplAdam`, inputs x, g, m, v; outputs x′, m′, v′ and
+ * whether every g was finite), with or without the accelerator: in C when it is installed
+ * (`native/adam.c`), otherwise as a WebAssembly SIMD function on the backend's own memory
+ * (`simd-adam.ts`), the last n mod 4 floats in JavaScript. tfjs's `AdamOptimizer` launches ≈ 12
+ * small kernels per variable per step (≈ 7 ms per VAE step on stock wasm). All three do the same
+ * float32 operations in the same order — the JavaScript one rounds each with `Math.fround`, which
+ * is exact for +, −, ×, ÷ and √ of float32 operands — so they agree bit for bit.
+ */
+import * as tf from '@tensorflow/tfjs-core'
+import type { NativeAddon } from './native.js'
+import { simdAdam } from './simd-adam.js'
+import type { WasmMemory } from './simd-adam.js'
+import { heapBuffer, heapOffset } from './wasm-kernels.js'
+import type { KernelFn, KernelInfo as Info, WasmHeapBackend } from './wasm-kernels.js'
+
+/** The kernel's name. */
+export const ADAM_KERNEL = 'TfpplAdam'
+
+/** Adam's constants for one step: learning rate, β₁, β₂, ε and the bias corrections cᵢ = 1 − βᵢᵗ. */
+export interface AdamConstants { readonly lr: number; readonly beta1: number; readonly beta2: number; readonly epsilon: number; readonly c1: number; readonly c2: number }
+
+/** Float offsets (not bytes) of the update's operands in one float32 heap. */
+export interface AdamOperands { readonly x: number; readonly g: number; readonly m: number; readonly v: number; readonly x2: number; readonly m2: number; readonly v2: number }
+
+const f = Math.fround
+
+/**
+ * One Adam update of n floats in `heap`, into x2, m2, v2; returns whether every g was finite.
+ * m′ = β₁m + (1 − β₁)g, v′ = β₂v + (1 − β₂)g², x′ = ((m′/c₁) / (√(v′/c₂) + ε))·(−lr) + x, in float32.
+ *
+ * @example
+ * adamUpdate(new Float32Array(buffer), n, offsets, { lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, c1: 0.1, c2: 0.001 })
+ */
+export const adamUpdate = (heap: Float32Array, n: number, o: AdamOperands, c: AdamConstants): boolean => {
+  // As the C kernel (and tfjs): every constant rounded to float32 once, 1 − β included.
+  const b1 = f(c.beta1), b2 = f(c.beta2), ob1 = f(1 - c.beta1), ob2 = f(1 - c.beta2)
+  const eps = f(c.epsilon), c1 = f(c.c1), c2 = f(c.c2), negLr = f(-c.lr)
+  let poison = 0   // g·0 is 0 for finite g and NaN for NaN or ±∞: one comparison at the end
+  for (let i = 0; i < n; i++) {
+    const g = heap[o.g + i]!
+    poison += g * 0
+    const m = f(f(heap[o.m + i]! * b1) + f(g * ob1))
+    const v = f(f(heap[o.v + i]! * b2) + f(f(g * g) * ob2))
+    heap[o.m2 + i] = m
+    heap[o.v2 + i] = v
+    heap[o.x2 + i] = f(f(f(m / c1) / f(f(Math.sqrt(f(v / c2))) + eps)) * negLr) + heap[o.x + i]!
+  }
+  return poison === 0
+}
+
+let addon: NativeAddon | undefined
+
+/**
+ * Uses the accelerator's C Adam from now on (`undefined`: the JavaScript loop); `native-kernels.ts` sets it.
+ *
+ * @example
+ * useNativeAdam(loaded.addon)
+ */
+export const useNativeAdam = (a: NativeAddon | undefined): void => { addon = a }
+
+/** Without the accelerator: the SIMD function over the first n − n mod 4 floats, JavaScript for the rest (or all, without wasm SIMD). */
+const stockAdam = (backend: WasmHeapBackend, n: number, bytes: readonly number[], c: AdamConstants): boolean => {
+  const simd = simdAdam((backend as unknown as { wasm: { asm: { memory: WasmMemory } } }).wasm.asm.memory)
+  const n4 = simd === undefined ? 0 : n - (n % 4)
+  const f32 = (k: number): number => bytes[k]! / 4 + n4
+  const bad = n4 > 0 && simd!(n4, ...bytes as [number, number, number, number, number, number, number],
+    f(c.beta1), f(c.beta2), f(1 - c.beta1), f(1 - c.beta2), f(c.epsilon), f(c.c1), f(c.c2), f(-c.lr)) === 1
+  const rest = n4 === n || adamUpdate(new Float32Array(heapBuffer(backend)), n - n4, { x: f32(0), g: f32(1), m: f32(2), v: f32(3), x2: f32(4), m2: f32(5), v2: f32(6) }, c)
+  return !bad && rest
+}
+
+const adamKernel: KernelFn = ({ inputs, backend: raw, attrs }) => {
+  const { x, g, m, v } = inputs as { x: Info; g: Info; m: Info; v: Info }
+  const backend = raw as WasmHeapBackend
+  const outs = [x, m, v].map((t) => backend.makeOutput([...t.shape], 'float32'))
+  const finite = backend.makeOutput([], 'bool')
+  const n = x.shape.reduce((a, d) => a * d, 1)
+  const at = (name: string): number => attrs?.[name] as number
+  const c = { lr: at('learningRate'), beta1: at('beta1'), beta2: at('beta2'), epsilon: at('epsilon'), c1: at('c1'), c2: at('c2') }
+  const [bx, bg, bm, bv, bx2, bm2, bv2] = [x, g, m, v, ...outs].map((t) => heapOffset(backend, t)) as [number, number, number, number, number, number, number]
+  const ok = addon !== undefined
+    ? addon.adam(heapBuffer(backend), n, bx, bg, bm, bv, bx2, bm2, bv2, c.lr, c.beta1, c.beta2, c.epsilon, c.c1, c.c2)
+    : stockAdam(backend, n, [bx, bg, bm, bv, bx2, bm2, bv2], c)
+  backend.wasm.HEAPU8[heapOffset(backend, finite)] = ok ? 1 : 0
+  return [...outs, finite]
+}
+
+/**
+ * Registers `TfpplAdam` on the wasm backend (idempotent).
+ *
+ * @example
+ * installWasmAdam(); wasmAdamInstalled()   // true
+ */
+export const installWasmAdam = (): void => {
+  if (tf.getKernel(ADAM_KERNEL, 'wasm') === undefined) {
+    tf.registerKernel({ kernelName: ADAM_KERNEL, backendName: 'wasm', kernelFunc: adamKernel as unknown as tf.KernelFunc })
+  }
+}
+
+/** Whether `TfpplAdam` is registered on wasm. @example if (wasmAdamInstalled()) { … } */
+export const wasmAdamInstalled = (): boolean => tf.getKernel(ADAM_KERNEL, 'wasm') !== undefined
