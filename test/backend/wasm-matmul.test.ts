@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { backendInfo, initBackend } from '../../src/backend/init.js'
+import { backendInfo, initBackend, setNative } from '../../src/backend/init.js'
+import { swapPays } from '../../src/backend/wasm-matmul.js'
 import { FC, read, sizeOf } from '../helpers.js'
 
 /** op(A)·op(B) in doubles, batch dims broadcast; A is [...ba, r, c] row-major. */
@@ -48,6 +49,31 @@ describe('wasm BatchMatMul with transpose flags (transpose, then XNNPACK)', () =
       expect(got.length).toBe(want.length)
       got.forEach((g, i) => expect(Math.abs(g - want[i]!)).toBeLessThanOrEqual(1e-5 * k + 1e-5 * Math.abs(want[i]!)))
     }), FC)
+  })
+
+  it('runs a product whose right operand is much larger transposed, packing the smaller, with the same bits', () => {
+    // The cost model: the VAE's big products swap, the small-left or already-small-right ones do not.
+    expect([swapPays(128, 784, 400, false, false), swapPays(128, 784, 400, false, true), swapPays(784, 128, 400, true, false),
+      swapPays(400, 128, 784, true, false), swapPays(128, 400, 50, false, true), swapPays(4, 4, 4, false, false)]).toEqual([true, true, false, false, false, false])
+    const native = backendInfo().native
+    setNative(false)   // the stock kernel (the accelerator's own product replaces it otherwise)
+    try {
+      for (const [m, k, n, tA, tB] of [[9, 40, 70, false, false], [9, 40, 70, false, true], [3, 5, 60, true, true]] as const) {
+        expect(swapPays(m, k, n, tA, tB)).toBe(true)
+        const a = tf.randomNormal(tA ? [k, m] : [m, k], 0, 1, 'float32', m), b = tf.randomNormal(tB ? [n, k] : [k, n], 0, 1, 'float32', n)
+        const dataBefore = tf.engine().backend.numDataIds()
+        const first = tf.tidy(() => read(tf.matMul(a, b, tA, tB)))     // swapped
+        const again = tf.tidy(() => read(tf.matMul(a, b, tA, tB)))     // b seen before: plain when untransposed (XNNPACK's cache)
+        const plain = tf.tidy(() => read(tf.matMul(tA ? tf.transpose(a) : a, tB ? tf.transpose(b) : b)))
+        expect(tf.engine().backend.numDataIds()).toBe(dataBefore)
+        expect([first.every((x, i) => Object.is(x, plain[i])), again.every((x, i) => Object.is(x, plain[i]))]).toEqual([true, true])
+        const want = reference(Array.from(a.dataSync()), a.shape, Array.from(b.dataSync()), b.shape, tA, tB)
+        first.forEach((g, i) => expect(Math.abs(g - want[i]!)).toBeLessThanOrEqual(1e-5 * k + 1e-5 * Math.abs(want[i]!)))
+        tf.dispose([a, b])
+      }
+    } finally {
+      setNative(native)
+    }
   })
 
   it('gives the same gradients of a dense layer as the cpu backend', async () => {
