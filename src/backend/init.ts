@@ -14,6 +14,7 @@ import { installWasmMatMul } from './wasm-matmul.js'
 import { installWasmIdentity } from './wasm-identity.js'
 import { installWasmSlice } from './wasm-slice.js'
 import { installWasmAdam } from './wasm-adam.js'
+import { installWasmSoftplus } from './simd-softplus.js'
 import { loadNative, nativeThreads } from './native.js'
 import { installNativeKernels, uninstallNativeKernels } from './native-kernels.js'
 import { BackendError } from '../errors.js'
@@ -100,6 +101,7 @@ const tryWasm = async (threads: number | undefined, skipped: string[]): Promise<
       installWasmIdentity()
       installWasmSlice()
       installWasmAdam()
+      installWasmSoftplus()
       const native = startNative()
       return {
         name: 'wasm', package: '@tensorflow/tfjs-backend-wasm', gpu: false,

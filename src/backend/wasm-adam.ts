@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs-core'
 import type { NativeAddon } from './native.js'
 import { simdAdam } from './simd-adam.js'
-import type { WasmMemory } from './simd-adam.js'
+import type { WasmMemory } from './wasm-asm.js'
 import { heapBuffer, heapOffset } from './wasm-kernels.js'
 import type { KernelFn, KernelInfo as Info, WasmHeapBackend } from './wasm-kernels.js'
 
