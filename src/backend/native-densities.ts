@@ -20,7 +20,7 @@ const BERNOULLI_GRAD_KERNEL = 'TfpplBernoulliLogProbGrad'
 export const NORMAL_KERNEL = 'TfpplNormalLogProb'
 const NORMAL_GRAD_KERNEL = 'TfpplNormalLogProbGrad'
 
-const size = (shape: readonly number[]): number => shape.reduce((a, d) => a * d, 1)
+const size = (shape: readonly number[]): number => tf.util.sizeFromShape([...shape])
 
 /** Kernels read n floats of every full operand: refuse operands that are not float32 or hold neither n values nor one. */
 const checkOperands = (kernel: string, n: number, full: Record<string, Info>, oneOrFull: Record<string, Info> = {}): void => {

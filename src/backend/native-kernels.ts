@@ -23,7 +23,7 @@ export type NativeUnary = keyof typeof UNARY_CODES
 /** The unary kernels replaced by default: those measured faster than stock wasm (bench/RESULTS.md). */
 export const NATIVE_UNARY: readonly NativeUnary[] = ['Softplus', 'Exp', 'Log', 'Sigmoid', 'Tanh', 'Sqrt']
 
-const size = (shape: readonly number[]): number => shape.reduce((a, d) => a * d, 1)
+const size = (shape: readonly number[]): number => tf.util.sizeFromShape([...shape])
 
 /** The product's layout, or undefined when the native path does not cover it (mixed broadcast, dtype, empty). */
 const plan = (a: Info, b: Info, tA: boolean, tB: boolean) => {

@@ -93,4 +93,4 @@ export const standardNormalValues = (n: number, seed: number = freshSeed()): Flo
  * const eps = standardNormal([128, 50], 0)   // the same tensor values for seed 0 on every backend
  */
 export const standardNormal = (shape: readonly number[], seed?: number): tf.Tensor =>
-  tf.tensor(standardNormalValues(shape.reduce((a, d) => a * d, 1), seed), [...shape], 'float32')
+  tf.tensor(standardNormalValues(tf.util.sizeFromShape([...shape]), seed), [...shape], 'float32')

@@ -14,7 +14,8 @@
  */
 import { assemble, bindToMemory, F32, f32x4, get, I32, i32, i32x4, load, set, simd, SIMD, store, V128 } from './wasm-asm.js'
 import type { WasmMemory } from './wasm-asm.js'
-import { replaceWasmKernel } from './wasm-kernels.js'
+import * as tf from '@tensorflow/tfjs-core'
+import { heapMemory, heapOffset, replaceWasmKernel } from './wasm-kernels.js'
 import type { KernelFn, KernelInfo as Info, WasmHeapBackend } from './wasm-kernels.js'
 
 /** The exported function: softplus of n4 floats (a multiple of 4) from byte offset `input` to `output`. */
@@ -61,20 +62,17 @@ const BYTES = assemble('softplus', { params: [I32, I32, I32], results: [], local
  */
 export const simdSoftplus = (memory: WasmMemory): SimdSoftplus | undefined => bindToMemory(BYTES, 'softplus', memory) as SimdSoftplus | undefined
 
-const memoryOf = (backend: unknown): WasmMemory => (backend as { wasm: { asm: { memory: WasmMemory } } }).wasm.asm.memory
-
 const softplusKernel = (original: KernelFn): KernelFn => (args) => {
   const x = args.inputs['x']! as Info
-  const n = x.shape.reduce((p, d) => p * d, 1)
-  const memory = memoryOf(args.backend)
-  const f = x.dtype === 'float32' && n > 0 ? simdSoftplus(memory) : undefined
-  if (f === undefined) return original(args)
   const backend = args.backend as WasmHeapBackend
+  const n = tf.util.sizeFromShape(x.shape)
+  const f = x.dtype === 'float32' && n > 0 ? simdSoftplus(heapMemory(backend)) : undefined
+  if (f === undefined) return original(args)
   const out = backend.makeOutput([...x.shape], 'float32')
-  const [i, o] = [backend.dataIdMap.get(x.dataId)!.memoryOffset, backend.dataIdMap.get(out.dataId)!.memoryOffset]
+  const [i, o] = [heapOffset(backend, x), heapOffset(backend, out)]
   if (n < 4) {
-    if (fewerThanFour(f, backend, memory, i, o, n)) return out
-    ;(backend as unknown as { disposeData: (id: object) => void }).disposeData(out.dataId)
+    if (fewerThanFour(f, backend, i, o, n)) return out
+    backend.disposeData(out.dataId)
     return original(args)
   }
   const n4 = n - (n % 4)
@@ -84,13 +82,13 @@ const softplusKernel = (original: KernelFn): KernelFn => (args) => {
 }
 
 /** 1–3 floats: one vector through a 4-float scratch tensor (reading 4 floats at the input, inside the heap), then copied out. */
-const fewerThanFour = (f: SimdSoftplus, backend: WasmHeapBackend, memory: WasmMemory, i: number, o: number, n: number): boolean => {
-  if (i + 16 > memory.buffer.byteLength) return false
+const fewerThanFour = (f: SimdSoftplus, backend: WasmHeapBackend, i: number, o: number, n: number): boolean => {
+  if (i + 16 > heapMemory(backend).buffer.byteLength) return false
   const scratch = backend.makeOutput([4], 'float32')
-  const s = backend.dataIdMap.get(scratch.dataId)!.memoryOffset
+  const s = heapOffset(backend, scratch)
   f(4, i, s)
   backend.wasm.HEAPU8.copyWithin(o, s, s + 4 * n)
-  ;(backend as unknown as { disposeData: (id: object) => void }).disposeData(scratch.dataId)
+  backend.disposeData(scratch.dataId)
   return true
 }
 

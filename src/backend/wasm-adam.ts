@@ -10,8 +10,7 @@
 import * as tf from '@tensorflow/tfjs-core'
 import type { NativeAddon } from './native.js'
 import { simdAdam } from './simd-adam.js'
-import type { WasmMemory } from './wasm-asm.js'
-import { heapBuffer, heapOffset } from './wasm-kernels.js'
+import { heapBuffer, heapMemory, heapOffset } from './wasm-kernels.js'
 import type { KernelFn, KernelInfo as Info, WasmHeapBackend } from './wasm-kernels.js'
 
 /** The kernel's name. */
@@ -61,7 +60,7 @@ export const useNativeAdam = (a: NativeAddon | undefined): void => { addon = a }
 
 /** Without the accelerator: the SIMD function over the first n − n mod 4 floats, JavaScript for the rest (or all, without wasm SIMD). */
 const stockAdam = (backend: WasmHeapBackend, n: number, bytes: readonly number[], c: AdamConstants): boolean => {
-  const simd = simdAdam((backend as unknown as { wasm: { asm: { memory: WasmMemory } } }).wasm.asm.memory)
+  const simd = simdAdam(heapMemory(backend))
   const n4 = simd === undefined ? 0 : n - (n % 4)
   const f32 = (k: number): number => bytes[k]! / 4 + n4
   const bad = n4 > 0 && simd!(n4, ...bytes as [number, number, number, number, number, number, number],
@@ -75,7 +74,7 @@ const adamKernel: KernelFn = ({ inputs, backend: raw, attrs }) => {
   const backend = raw as WasmHeapBackend
   const outs = [x, m, v].map((t) => backend.makeOutput([...t.shape], 'float32'))
   const finite = backend.makeOutput([], 'bool')
-  const n = x.shape.reduce((a, d) => a * d, 1)
+  const n = tf.util.sizeFromShape(x.shape)
   const at = (name: string): number => attrs?.[name] as number
   const c = { lr: at('learningRate'), beta1: at('beta1'), beta2: at('beta2'), epsilon: at('epsilon'), c1: at('c1'), c2: at('c2') }
   const [bx, bg, bm, bv, bx2, bm2, bv2] = [x, g, m, v, ...outs].map((t) => heapOffset(backend, t)) as [number, number, number, number, number, number, number]

@@ -5,8 +5,12 @@
  * is validated by the engine when instantiated.
  */
 
-/** Value types. */
-export const I32 = 0x7f, F32 = 0x7d, V128 = 0x7b
+/** Value type i32. */
+export const I32 = 0x7f
+/** Value type f32. */
+export const F32 = 0x7d
+/** Value type v128 (SIMD). */
+export const V128 = 0x7b
 
 /** Unsigned LEB128. @example leb(300)   // [0xac, 0x02] */
 export const leb = (n: number): number[] => {
@@ -19,10 +23,11 @@ const str = (s: string): number[] => [...leb(s.length), ...Array.from(s, (c) => 
 const section = (id: number, body: number[]): number[] => [id, ...leb(body.length), ...body]
 const vec = (items: number[][]): number[] => [...leb(items.length), ...items.flat()]
 
-/** local.get / local.set / local.tee. @example get(0) */
+/** local.get of local `i`. @example get(0) */
 export const get = (i: number): number[] => [0x20, ...leb(i)]
+/** local.set of local `i`. @example set(3) */
 export const set = (i: number): number[] => [0x21, ...leb(i)]
-/** i32.const of a small non-negative integer (< 64) or any int32. @example i32(16) */
+/** i32.const of an int32 (signed LEB128 immediate). @example i32(16) */
 export const i32 = (n: number): number[] => {
   const out: number[] = []
   for (let v = n | 0, more = true; more;) {
@@ -50,8 +55,9 @@ export const SIMD = {
   abs: 0xe0, sqrt: 0xe3, add: 0xe4, sub: 0xe5, mul: 0xe6, div: 0xe7, min: 0xe8, max: 0xe9, truncSat: 0xf8,
 } as const
 
-/** v128.load / v128.store of the address on the stack (alignment hint 1, offset 0). */
+/** v128.load of the address on the stack (alignment hint 1, offset 0). @example [...get(0), ...load()] */
 export const load = (): number[] => [...simd(SIMD.load), 0, 0]
+/** v128.store of the value on the stack at the address below it (alignment hint 1, offset 0). @example [...address, ...value, ...store()] */
 export const store = (): number[] => [...simd(SIMD.store), 0, 0]
 
 /** A function: parameter and result types, locals as [count, type] runs, and its instructions (without the final `end`). */

@@ -4,6 +4,7 @@
  * accelerator's kernels (`native-kernels.ts`).
  */
 import * as tf from '@tensorflow/tfjs-core'
+import type { WasmMemory } from './wasm-asm.js'
 
 /** A tensor as a kernel sees it. */
 export type KernelInfo = tf.TensorInfo
@@ -39,8 +40,9 @@ export const restoreWasmKernel = (original: tf.KernelConfig): void => {
 /** The parts of tfjs's wasm backend a heap-level kernel touches. */
 export interface WasmHeapBackend {
   readonly makeOutput: (shape: number[], dtype: tf.DataType) => KernelInfo
+  readonly disposeData: (dataId: object) => unknown
   readonly dataIdMap: { get: (dataId: object) => { memoryOffset: number } | undefined }
-  readonly wasm: { readonly HEAPU8: Uint8Array }
+  readonly wasm: { readonly HEAPU8: Uint8Array; readonly asm: { readonly memory: WasmMemory } }
 }
 
 /** Byte offset of a tensor's data in the wasm heap. @example addon.unary(0, heapBuffer(b), heapOffset(b, x), heapOffset(b, out), n) */
@@ -48,3 +50,6 @@ export const heapOffset = (b: WasmHeapBackend, t: KernelInfo): number => b.dataI
 
 /** The heap's current buffer: take it only after allocating outputs (allocation may grow and detach it). @example heapBuffer(backend) */
 export const heapBuffer = (b: WasmHeapBackend): ArrayBuffer => b.wasm.HEAPU8.buffer as ArrayBuffer
+
+/** The backend's `WebAssembly.Memory` (what tfppl's SIMD kernels import). @example simdSoftplus(heapMemory(backend)) */
+export const heapMemory = (b: WasmHeapBackend): WasmMemory => b.wasm.asm.memory

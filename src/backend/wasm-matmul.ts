@@ -22,9 +22,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core'
 import { replaceWasmKernel } from './wasm-kernels.js'
-import type { KernelFn, KernelInfo as Info } from './wasm-kernels.js'
-
-interface WasmBackendLike { readonly disposeData: (dataId: object) => unknown }
+import type { KernelFn, KernelInfo as Info, WasmHeapBackend } from './wasm-kernels.js'
 
 let installed = false
 
@@ -66,7 +64,7 @@ export const installWasmMatMul = (): void => {
     try {
       return run({ inputs: { a: tA ? flipped(a) : a, b: tB ? flipped(b) : b }, backend, attrs: { ...attrs, transposeA: false, transposeB: false } }) as Info
     } finally {
-      for (const t of made) (backend as WasmBackendLike).disposeData(t.dataId)
+      for (const t of made) (backend as WasmHeapBackend).disposeData(t.dataId)
     }
   }
   const replaced = replaceWasmKernel('BatchMatMul', (run) => ({ inputs, backend, attrs }) => {
@@ -79,7 +77,7 @@ export const installWasmMatMul = (): void => {
     if (a.shape.length === 2 && b.shape.length === 2 && !cached && swapPays(m, k, n, tA, tB)) {
       // (op(B)ᵀ·op(A)ᵀ)ᵀ: op(B)ᵀ is b itself when tB, else bᵀ; likewise for A.
       const ct = product(run, b, a, backend, attrs, !tB, !tA)
-      try { return flip(ct, backend) } finally { (backend as WasmBackendLike).disposeData(ct.dataId) }
+      try { return flip(ct, backend) } finally { (backend as WasmHeapBackend).disposeData(ct.dataId) }
     }
     return !tA && !tB ? run({ inputs, backend, attrs }) : product(run, a, b, backend, attrs, tA, tB)
   })
