@@ -77,7 +77,7 @@ describe.skipIf(!active)('native accelerator', () => {
       const gs = init.map((t, i) => tf.randomNormal(t.shape, 0.1, 1, 'float32', 1000 * step + i))
       tf.tidy(() => {
         expect(applyFiniteGradients(o1, tf.scalar(0), Object.fromEntries(fused.map((v, i) => [v.name, gs[i]!])))).toBe(true)
-        o2.applyGradients(Object.fromEntries(plain.map((v, i) => [v.name, gs[i]!])))   // tfjs's own Adam kernels
+        o2.applyGradients(plain.map((v, i) => ({ name: v.name, tensor: gs[i]! })))   // tfjs's own Adam kernels
       })
       tf.dispose(gs)
     }
