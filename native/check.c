@@ -7,8 +7,9 @@
 
 enum { FINITE, POSITIVE, BOOLEAN, UNIT, CHECKS };
 
+/* Whether some of the n floats at g is NaN or ±∞ (exponent bits all set). */
 __attribute__((target_clones("avx2", "default")))
-int any_non_finite(const float *g, int64_t n) {
+static int any_non_finite(const float *g, int64_t n) {
   const uint32_t *bits = (const uint32_t *)g;
   uint32_t bad = 0;
   for (int64_t i = 0; i < n; i++) bad |= (uint32_t)((bits[i] & 0x7f800000u) == 0x7f800000u);

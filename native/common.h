@@ -26,8 +26,6 @@ float *heap(Args *a, size_t i, size_t *bytes);
 int inside(int64_t off, int64_t count, size_t bytes);
 /* The call's arguments. */
 Args args_of(napi_env env, napi_callback_info info);
-/* Whether some of the n floats at g is NaN or ±∞ (check.c). */
-int any_non_finite(const float *g, int64_t n);
 /* Whether this CPU runs the AVX2 + FMA code paths. */
 int has_avx2(void);
 

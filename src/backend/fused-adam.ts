@@ -5,7 +5,7 @@
  * update — same formula, same state (the optimizer's own moment variables and
  * β-powers, so checkpoints and `getWeights` see no difference) — with one
  * `TfpplAdam` kernel per variable (`wasm-adam.ts`: C with the accelerator,
- * JavaScript on the heap without), which also checks the gradient's finiteness,
+ * WebAssembly SIMD on the heap without), which also checks the gradient's finiteness,
  * so no separate pass over the gradients is needed.
  */
 import * as tf from '@tensorflow/tfjs-core'
@@ -32,7 +32,7 @@ const slot = (name: string, value: tf.Variable): Slot =>
 /** 1 − β^t as tfjs computes it: a float32 subtraction. */
 const oneMinus = (acc: tf.Variable): number => Math.fround(1 - acc.dataSync()[0]!)
 
-/** Whether `optimizer` can take the fused path now: tfjs's Adam on the wasm backend (in C with the accelerator, else JavaScript). */
+/** Whether `optimizer` can take the fused path now: tfjs's Adam on the wasm backend (in C with the accelerator, else WebAssembly SIMD). */
 const fusable = (optimizer: tf.Optimizer): boolean =>
   // Not `instanceof`: tfjs's optimizer classes answer it by duck typing (an SGD optimizer is an `instanceof AdamOptimizer`).
   optimizer.getClassName() === 'Adam' && tf.getBackend() === 'wasm' && wasmAdamInstalled()

@@ -12,9 +12,9 @@
  * NaN stays NaN, softplus(∞) = ∞, softplus(−∞) = 0. Accuracy: within 4 ulps of the exact value over
  * the float32 range (test/backend/simd-softplus.test.ts measures it against float64).
  */
-import { assemble, bindToMemory, F32, f32x4, get, I32, i32, i32x4, load, set, simd, SIMD, store, V128 } from './wasm-asm.js'
-import type { WasmMemory } from './wasm-asm.js'
 import * as tf from '@tensorflow/tfjs-core'
+import { assemble, bindToMemory, f32x4, get, I32, i32, i32x4, load, set, simd, SIMD, store, V128 } from './wasm-asm.js'
+import type { WasmMemory } from './wasm-asm.js'
 import { heapMemory, heapOffset, replaceWasmKernel } from './wasm-kernels.js'
 import type { KernelFn, KernelInfo as Info, WasmHeapBackend } from './wasm-kernels.js'
 

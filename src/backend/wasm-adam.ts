@@ -24,6 +24,10 @@ export interface AdamOperands { readonly x: number; readonly g: number; readonly
 
 const f = Math.fround
 
+/** As the C kernel (and tfjs): every constant rounded to float32 once, 1 − β included — β₁, β₂, 1 − β₁, 1 − β₂, ε, c₁, c₂, −lr. */
+const float32Constants = (c: AdamConstants): [number, number, number, number, number, number, number, number] =>
+  [f(c.beta1), f(c.beta2), f(1 - c.beta1), f(1 - c.beta2), f(c.epsilon), f(c.c1), f(c.c2), f(-c.lr)]
+
 /**
  * One Adam update of n floats in `heap`, into x2, m2, v2; returns whether every g was finite.
  * m′ = β₁m + (1 − β₁)g, v′ = β₂v + (1 − β₂)g², x′ = ((m′/c₁) / (√(v′/c₂) + ε))·(−lr) + x, in float32.
@@ -32,9 +36,7 @@ const f = Math.fround
  * adamUpdate(new Float32Array(buffer), n, offsets, { lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, c1: 0.1, c2: 0.001 })
  */
 export const adamUpdate = (heap: Float32Array, n: number, o: AdamOperands, c: AdamConstants): boolean => {
-  // As the C kernel (and tfjs): every constant rounded to float32 once, 1 − β included.
-  const b1 = f(c.beta1), b2 = f(c.beta2), ob1 = f(1 - c.beta1), ob2 = f(1 - c.beta2)
-  const eps = f(c.epsilon), c1 = f(c.c1), c2 = f(c.c2), negLr = f(-c.lr)
+  const [b1, b2, ob1, ob2, eps, c1, c2, negLr] = float32Constants(c)
   let poison = 0   // g·0 is 0 for finite g and NaN for NaN or ±∞: one comparison at the end
   for (let i = 0; i < n; i++) {
     const g = heap[o.g + i]!
@@ -51,7 +53,7 @@ export const adamUpdate = (heap: Float32Array, n: number, o: AdamOperands, c: Ad
 let addon: NativeAddon | undefined
 
 /**
- * Uses the accelerator's C Adam from now on (`undefined`: the JavaScript loop); `native-kernels.ts` sets it.
+ * Uses the accelerator's C Adam from now on (`undefined`: the WebAssembly SIMD one); `native-kernels.ts` sets it.
  *
  * @example
  * useNativeAdam(loaded.addon)
@@ -63,8 +65,7 @@ const stockAdam = (backend: WasmHeapBackend, n: number, bytes: readonly number[]
   const simd = simdAdam(heapMemory(backend))
   const n4 = simd === undefined ? 0 : n - (n % 4)
   const f32 = (k: number): number => bytes[k]! / 4 + n4
-  const bad = n4 > 0 && simd!(n4, ...bytes as [number, number, number, number, number, number, number],
-    f(c.beta1), f(c.beta2), f(1 - c.beta1), f(1 - c.beta2), f(c.epsilon), f(c.c1), f(c.c2), f(-c.lr)) === 1
+  const bad = n4 > 0 && simd!(n4, ...bytes as [number, number, number, number, number, number, number], ...float32Constants(c)) === 1
   const rest = n4 === n || adamUpdate(new Float32Array(heapBuffer(backend)), n - n4, { x: f32(0), g: f32(1), m: f32(2), v: f32(3), x2: f32(4), m2: f32(5), v2: f32(6) }, c)
   return !bad && rest
 }
