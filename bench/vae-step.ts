@@ -11,6 +11,8 @@ import { cpus } from 'node:os'
 import * as tf from '@tensorflow/tfjs-core'
 import { backendInfo, binarize, elbo, fashionMnist, flatten, initBackend, mnistDigits, setNative, setValidation, svi, vae } from 'tfppl'
 import { handwrittenVae } from './handwritten-vae.js'
+import { startPytorch } from './pytorch-reference.js'
+import type { PytorchReference } from './pytorch-reference.js'
 
 const quick = process.argv.includes('--quick')
 const [ROUNDS, STEPS, WARMUP] = quick ? [5, 8, 5] : [9, 15, 10]
@@ -48,8 +50,11 @@ const timed = (step: (x: tf.Tensor2D) => number, batches: readonly tf.Tensor2D[]
   return performance.now() - t0
 }
 
-/** Interleaved DSL and hand-written steps in one configuration; the DSL's fit epoch when asked. */
-const measure = async (c: Config, data: tf.Tensor2D, withEpoch: boolean): Promise<Row[]> => {
+/** PyTorch's step times when the reference runs, interleaved with the default configuration's rounds. */
+const pytorchMs: number[] = []
+
+/** Interleaved DSL and hand-written steps in one configuration (and PyTorch's, when given); the DSL's fit epoch when asked. */
+const measure = async (c: Config, data: tf.Tensor2D, withEpoch: boolean, pytorch?: PytorchReference): Promise<Row[]> => {
   await configure(c)
   const batches = Array.from({ length: 16 }, (_, i) => tf.slice(data, i * BATCH, BATCH) as tf.Tensor2D)
   const m = vae({ xDim: 784, zDim: Z, hidden: [400], seed: 0 })
@@ -68,6 +73,7 @@ const measure = async (c: Config, data: tf.Tensor2D, withEpoch: boolean): Promis
     const variants = ['dsl', 'handwritten', 'unchecked', 'handFused'] as const
     const order = [0, 1, 2, 3].map((j) => variants[(j + r) % 4]!)
     for (const v of order) for (let i = 0; i < steps; i++) times[v].push(timed(run[v], batches, i))
+    if (pytorch !== undefined) pytorchMs.push(...await pytorch.steps(steps))
   }
   let epochSeconds: number | undefined
   if (withEpoch) {
@@ -93,9 +99,15 @@ const configs: Config[] = [
 ]
 await initBackend({ backend: 'wasm' })
 const { x, source } = loadImages()
+// Plain PyTorch on this machine, in the default configuration's rounds (BLAS threads as tfppl's).
+const pytorch = await startPytorch(configs[0]!.threads)
 const tensorsBefore = tf.memory().numTensors
 const rows: Row[] = []
-for (const [i, c] of configs.entries()) rows.push(...await measure(c, x, i === 0 || (!quick && c.backend === 'wasm')))
+for (const [i, c] of configs.entries()) rows.push(...await measure(c, x, i === 0 || (!quick && c.backend === 'wasm'), i === 0 ? pytorch : undefined))
+pytorch?.close()
+const reference = pytorch === undefined
+  ? { pytorch: 'not run: no Python with torch (apt-get install -y python3-torch, or set TFPPL_PYTHON)' }
+  : { pytorch: { torch: pytorch.torch, python: pytorch.python, data: pytorch.data, threads: configs[0]!.threads, medianMs: quantile(pytorchMs, 0.5), p10Ms: quantile(pytorchMs, 0.1), p90Ms: quantile(pytorchMs, 0.9) } }
 const tensorsAfter = tf.memory().numTensors
 
 /** A 3-epoch `svi.fit` in the default configuration: numTensors and RSS at every epoch end. */
@@ -117,6 +129,12 @@ console.log(`VAE 784-400-50, batch ${BATCH}, Adam; ${ROUNDS} interleaved rounds 
 console.log(`native accelerator: ${nativeStatus}`)
 console.log('| configuration | variant | median ms/step | p10 | p90 | s/epoch |\n| --- | --- | --- | --- | --- | --- |')
 for (const r of rows) console.log(`| ${name(r)} | ${r.variant}${r.validation === false ? ' (validation off)' : ''}${r.optimizer === 'svi' ? ' (svi\'s update step)' : ''} | ${r.medianMs.toFixed(2)} | ${r.p10Ms.toFixed(2)} | ${r.p90Ms.toFixed(2)} | ${r.epochSeconds?.toFixed(1) ?? ''} |`)
+if (typeof reference.pytorch === 'string') console.log(`PyTorch reference: ${reference.pytorch}`)
+else {
+  const p = reference.pytorch, dsl = rows[0]!.medianMs
+  console.log(`| PyTorch ${p.torch}, plain (interleaved with ${name(rows[0]!)}) | reference | ${p.medianMs.toFixed(2)} | ${p.p10Ms.toFixed(2)} | ${p.p90Ms.toFixed(2)} | |`)
+  console.log(`DSL / plain PyTorch (same rounds): ${(dsl / p.medianMs).toFixed(3)}; the speed issue measured Pyro at 11.75 / 8.83 = 1.33 × plain PyTorch, ≈ ${(1.33 * p.medianMs).toFixed(1)} ms here (an estimate: Pyro is not installed)`)
+}
 const ratioOf = (c: Config): number => {
   const pick = (v: Row['variant']) => rows.find((r) => r.variant === v && r.validation !== false && r.optimizer !== 'svi' && r.backend === c.backend && r.native === c.native && r.threads === c.threads)!.medianMs
   return pick('dsl') / pick('handwritten')
@@ -138,5 +156,5 @@ if (epochs3 !== undefined) {
 console.log(`DSL overhead ratio: ${ratio.toFixed(3)}`)
 mkdirSync('bench/results', { recursive: true })
 const file = `bench/results/${new Date().toISOString().slice(0, 10)}${quick ? '-quick' : ''}.json`
-writeFileSync(file, JSON.stringify({ machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version, data: source }, rows, ratio, numTensors: { before: tensorsBefore, after: tensorsAfter }, ...(epochs3 === undefined ? {} : { fit3Epochs: epochs3 }), peakRssMiB: process.resourceUsage().maxRSS / 1024 }, null, 2) + '\n')
+writeFileSync(file, JSON.stringify({ machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version, data: source }, rows, ratio, reference, numTensors: { before: tensorsBefore, after: tensorsAfter }, ...(epochs3 === undefined ? {} : { fit3Epochs: epochs3 }), peakRssMiB: process.resourceUsage().maxRSS / 1024 }, null, 2) + '\n')
 console.log(`wrote ${file}`)
