@@ -5,7 +5,8 @@
  * op-by-op autodiff (≈ 30 kernel launches fewer per Normal site, ≈ 12 per Bernoulli site).
  * Values are computed by exactly the ops they replace; gradients are the same derivatives.
  * With the accelerator on wasm each is one native kernel each way instead (`native-densities.ts`),
- * bit-identical to these ops.
+ * bit-identical to these ops. `sumLast` > 0 sums the rightmost dims inside the same op (what
+ * `toEvent` asks for): its gradient broadcasts dy into the density's gradient directly.
  */
 import * as tf from '@tensorflow/tfjs-core'
 import { nativeKernelsInstalled } from './native-kernels.js'
@@ -25,6 +26,14 @@ const unbroadcast = (g: tf.Tensor, shape: readonly number[]): tf.Tensor => {
   return tf.reshape(axes.length > 0 ? tf.sum(g, axes) : g, [...shape])
 }
 
+/** `v` summed over its rightmost `n` dims (tfjs's `Sum`). */
+const sumLastDims = (v: tf.Tensor, n: number): tf.Tensor =>
+  n === 0 ? v : tf.sum(v, Array.from({ length: n }, (_, i) => v.rank - n + i))
+
+/** dy of a value summed over the rightmost `n` dims of `shape`, those dims back as 1s (broadcasts against the terms). */
+const keepDims = (dy: tf.Tensor, shape: readonly number[], n: number): tf.Tensor =>
+  n === 0 ? dy : tf.reshape(dy, [...shape.slice(0, shape.length - n), ...Array<number>(n).fill(1)])
+
 /** Whether the accelerator's kernels cover these operands: wasm, float32, x non-empty, each parameter of x's shape or one value. */
 const nativeCovers = (x: tf.Tensor, params: readonly tf.Tensor[]): boolean =>
   nativeKernelsInstalled() && tf.getBackend() === 'wasm' && x.size > 0 && x.dtype === 'float32' &&
@@ -32,13 +41,17 @@ const nativeCovers = (x: tf.Tensor, params: readonly tf.Tensor[]): boolean =>
 
 /**
  * log N(x; loc, scale) = −½w² − log scale − ½ log 2π with w = (x − loc)/scale, elementwise with
- * broadcasting; gradients ∂/∂x = −w/scale, ∂/∂loc = w/scale, ∂/∂scale = (w² − 1)/scale.
+ * broadcasting, then summed over the rightmost `sumLast` dims (default 0); gradients
+ * ∂/∂x = −w/scale, ∂/∂loc = w/scale, ∂/∂scale = (w² − 1)/scale, times dy.
  *
  * @example
  * normalLogDensity(tf.scalar(0), tf.scalar(0), tf.scalar(1))   // −0.9189
+ * normalLogDensity(tf.zeros([2, 3]), tf.zeros([2, 3]), tf.scalar(1), 1)   // [−2.7568, −2.7568]
  */
-export const normalLogDensity = (x: tf.Tensor, loc: tf.Tensor, scale: tf.Tensor): tf.Tensor =>
-  nativeCovers(x, [loc, scale]) ? tf.engine().runKernel(NORMAL_KERNEL, { x, loc, scale }) as tf.Tensor : composedNormalLogDensity(x, loc, scale)
+export const normalLogDensity = (x: tf.Tensor, loc: tf.Tensor, scale: tf.Tensor, sumLast = 0): tf.Tensor =>
+  nativeCovers(x, [loc, scale])
+    ? tf.engine().runKernel(NORMAL_KERNEL, { x, loc, scale }, { sumLast }) as tf.Tensor
+    : composedNormalLogDensity(x, loc, scale, sumLast)
 
 /**
  * {@link normalLogDensity} as composite tfjs ops with a custom gradient: the path off the
@@ -47,14 +60,15 @@ export const normalLogDensity = (x: tf.Tensor, loc: tf.Tensor, scale: tf.Tensor)
  * @example
  * composedNormalLogDensity(tf.scalar(0), tf.scalar(0), tf.scalar(1))   // −0.9189
  */
-export const composedNormalLogDensity = (x: tf.Tensor, loc: tf.Tensor, scale: tf.Tensor): tf.Tensor =>
+export const composedNormalLogDensity = (x: tf.Tensor, loc: tf.Tensor, scale: tf.Tensor, sumLast = 0): tf.Tensor =>
   customGrad<[tf.Tensor, tf.Tensor, tf.Tensor]>((xv, lv, sv, save) => {
     const w = tf.div(tf.sub(xv, lv), sv)
     save([w, sv])
     return {
-      value: tf.sub(tf.mul(-0.5, tf.square(w)), tf.add(tf.log(sv), HALF_LOG_2PI)),
-      gradFunc: (dy, saved) => {
+      value: sumLastDims(tf.sub(tf.mul(-0.5, tf.square(w)), tf.add(tf.log(sv), HALF_LOG_2PI)), sumLast),
+      gradFunc: (dySummed, saved) => {
         const [ws, ss] = saved as [tf.Tensor, tf.Tensor]
+        const dy = keepDims(dySummed, ws.shape, sumLast)
         const dLoc = tf.div(tf.mul(dy, ws), ss)
         const dScale = tf.div(tf.mul(dy, tf.sub(tf.square(ws), 1)), ss)
         return [unbroadcast(tf.neg(dLoc), xv.shape), unbroadcast(dLoc, lv.shape), unbroadcast(dScale, sv.shape)]
@@ -63,16 +77,18 @@ export const composedNormalLogDensity = (x: tf.Tensor, loc: tf.Tensor, scale: tf
   })(x, loc, scale)
 
 /**
- * log Bernoulli(x; logits) = x · logits − softplus(logits), elementwise with broadcasting;
- * gradients ∂/∂logits = x − σ(logits), ∂/∂x = logits.
+ * log Bernoulli(x; logits) = x · logits − softplus(logits), elementwise with broadcasting, then
+ * summed over the rightmost `sumLast` dims (default 0); gradients ∂/∂logits = x − σ(logits),
+ * ∂/∂x = logits, times dy.
  *
  * @example
  * bernoulliLogDensity(tf.scalar(1), tf.scalar(0))   // −log 2
+ * bernoulliLogDensity(tf.ones([2, 3]), tf.zeros([2, 3]), 1)   // [−3 log 2, −3 log 2]
  */
-export const bernoulliLogDensity = (x: tf.Tensor, logits: tf.Tensor): tf.Tensor =>
+export const bernoulliLogDensity = (x: tf.Tensor, logits: tf.Tensor, sumLast = 0): tf.Tensor =>
   nativeCovers(x, [logits]) && tf.util.arraysEqual(x.shape, logits.shape)
-    ? tf.engine().runKernel(BERNOULLI_KERNEL, { x, logits }) as tf.Tensor
-    : composedBernoulliLogDensity(x, logits)
+    ? tf.engine().runKernel(BERNOULLI_KERNEL, { x, logits }, { sumLast }) as tf.Tensor
+    : composedBernoulliLogDensity(x, logits, sumLast)
 
 /**
  * {@link bernoulliLogDensity} as composite tfjs ops with a custom gradient: the path off the
@@ -81,14 +97,19 @@ export const bernoulliLogDensity = (x: tf.Tensor, logits: tf.Tensor): tf.Tensor 
  * @example
  * composedBernoulliLogDensity(tf.scalar(1), tf.scalar(0))   // −log 2
  */
-export const composedBernoulliLogDensity = (x: tf.Tensor, logits: tf.Tensor): tf.Tensor =>
+export const composedBernoulliLogDensity = (x: tf.Tensor, logits: tf.Tensor, sumLast = 0): tf.Tensor =>
   customGrad<[tf.Tensor, tf.Tensor]>((xv, lv, save) => {
     save([xv, lv])
+    const terms = tf.sub(tf.mul(xv, lv), tf.softplus(lv))
     return {
-      value: tf.sub(tf.mul(xv, lv), tf.softplus(lv)),
-      gradFunc: (dy, saved) => {
+      value: sumLastDims(terms, sumLast),
+      gradFunc: (dySummed, saved) => {
         const [xs, ls] = saved as [tf.Tensor, tf.Tensor]
-        return [unbroadcast(tf.mul(dy, ls), xv.shape), unbroadcast(tf.mul(dy, tf.sub(xs, tf.sigmoid(ls))), lv.shape)]
+        const dy = keepDims(dySummed, terms.shape, sumLast)
+        // dy·l is smaller than the terms when dy was summed and l is broadcast: back to the terms' shape first.
+        const dx = tf.mul(dy, ls)
+        const dxFull = tf.util.arraysEqual(dx.shape, terms.shape) ? dx : tf.broadcastTo(dx, terms.shape)
+        return [unbroadcast(dxFull, xv.shape), unbroadcast(tf.mul(dy, tf.sub(xs, tf.sigmoid(ls))), lv.shape)]
       },
     }
   })(x, logits)

@@ -5,8 +5,12 @@
  *   (data needs none).
  *   `TfpplNormalLogProb` −½w² − (log σ + ½ log 2π), w = (x − μ)/σ, with μ and σ either of x's
  *   shape or one value; one `TfpplNormalLogProbGrad` launch per input that needs a gradient.
- * The same float32 operations in the same order as the composite ops of `log-densities.ts`, so
- * values and gradients are bit-identical to them (test/backend/native-densities.test.ts).
+ * Attribute `sumLast` (default 0): the forward kernels also sum the rightmost `sumLast` dims (the
+ * event of `toEvent`), and the gradients take that reduced dy — the `Sum` and its gradient's
+ * broadcast are then no launches of their own.
+ * The same float32 operations in the same order as the composite ops of `log-densities.ts` (and
+ * tfjs's wasm `Sum`), so values and gradients are bit-identical to them
+ * (test/backend/native-densities.test.ts).
  */
 import * as tf from '@tensorflow/tfjs-core'
 import { BackendError } from '../errors.js'
@@ -30,21 +34,31 @@ const checkOperands = (kernel: string, n: number, full: Record<string, Info>, on
   }
 }
 
-const bernoulliKernel = (addon: NativeAddon): KernelFn => ({ inputs, backend: raw }) => {
+/** The summed dims of attribute `sumLast`: the reduced output shape and the values per sum (1: none summed). */
+const summed = (kernel: string, shape: readonly number[], attrs: Record<string, unknown> | undefined): { outShape: number[]; inner: number } => {
+  const n = (attrs?.['sumLast'] as number | undefined) ?? 0
+  if (!Number.isInteger(n) || n < 0 || n > shape.length) throw new BackendError(`${kernel}: attribute sumLast is ${String(n)}; expected an integer from 0 to the rank ${shape.length}`)
+  return { outShape: shape.slice(0, shape.length - n), inner: size(shape.slice(shape.length - n)) }
+}
+
+const bernoulliKernel = (addon: NativeAddon): KernelFn => ({ inputs, backend: raw, attrs }) => {
   const { x, logits } = inputs as { x: Info; logits: Info }
   checkOperands(BERNOULLI_KERNEL, size(x.shape), { x, logits })
+  const { outShape, inner } = summed(BERNOULLI_KERNEL, x.shape, attrs)
   const backend = raw as WasmHeapBackend
-  const out = backend.makeOutput([...x.shape], 'float32')
-  addon.bernoulliLogProb(heapBuffer(backend), size(x.shape), heapOffset(backend, x), heapOffset(backend, logits), heapOffset(backend, out))
+  const out = backend.makeOutput(outShape, 'float32')
+  addon.bernoulliLogProb(heapBuffer(backend), size(x.shape), heapOffset(backend, x), heapOffset(backend, logits), heapOffset(backend, out), inner)
   return out
 }
 
-const bernoulliGradKernel = (addon: NativeAddon): KernelFn => ({ inputs, backend: raw }) => {
+const bernoulliGradKernel = (addon: NativeAddon): KernelFn => ({ inputs, backend: raw, attrs }) => {
   const { dy, x, logits } = inputs as { dy: Info; x: Info; logits: Info }
-  checkOperands(BERNOULLI_GRAD_KERNEL, size(x.shape), { dy, x, logits })
+  const { outShape, inner } = summed(BERNOULLI_GRAD_KERNEL, x.shape, attrs)
+  checkOperands(BERNOULLI_GRAD_KERNEL, size(x.shape), { x, logits })
+  checkOperands(BERNOULLI_GRAD_KERNEL, size(outShape), { dy })
   const backend = raw as WasmHeapBackend
   const out = backend.makeOutput([...x.shape], 'float32')
-  addon.bernoulliLogProbGrad(heapBuffer(backend), size(x.shape), heapOffset(backend, dy), heapOffset(backend, x), heapOffset(backend, logits), heapOffset(backend, out))
+  addon.bernoulliLogProbGrad(heapBuffer(backend), size(x.shape), heapOffset(backend, dy), heapOffset(backend, x), heapOffset(backend, logits), heapOffset(backend, out), inner)
   return out
 }
 
@@ -54,12 +68,13 @@ const normalOperands = (backend: WasmHeapBackend, x: Info, loc: Info, scale: Inf
   return [heapOffset(backend, x), heapOffset(backend, loc), size(loc.shape) === n ? 1 : 0, heapOffset(backend, scale), size(scale.shape) === n ? 1 : 0]
 }
 
-const normalKernel = (addon: NativeAddon): KernelFn => ({ inputs, backend: raw }) => {
+const normalKernel = (addon: NativeAddon): KernelFn => ({ inputs, backend: raw, attrs }) => {
   const { x, loc, scale } = inputs as { x: Info; loc: Info; scale: Info }
   checkOperands(NORMAL_KERNEL, size(x.shape), { x }, { loc, scale })
+  const { outShape, inner } = summed(NORMAL_KERNEL, x.shape, attrs)
   const backend = raw as WasmHeapBackend
-  const out = backend.makeOutput([...x.shape], 'float32')
-  addon.normalLogProb(heapBuffer(backend), size(x.shape), ...normalOperands(backend, x, loc, scale), heapOffset(backend, out))
+  const out = backend.makeOutput(outShape, 'float32')
+  addon.normalLogProb(heapBuffer(backend), size(x.shape), ...normalOperands(backend, x, loc, scale), heapOffset(backend, out), inner)
   return out
 }
 
@@ -67,11 +82,13 @@ const WHICH = { x: 0, loc: 1, scale: 2 } as const
 
 const normalGradKernel = (addon: NativeAddon): KernelFn => ({ inputs, backend: raw, attrs }) => {
   const { dy, x, loc, scale } = inputs as { dy: Info; x: Info; loc: Info; scale: Info }
-  checkOperands(NORMAL_GRAD_KERNEL, size(x.shape), { dy, x }, { loc, scale })
+  const { outShape, inner } = summed(NORMAL_GRAD_KERNEL, x.shape, attrs)
+  checkOperands(NORMAL_GRAD_KERNEL, size(x.shape), { x }, { loc, scale })
+  checkOperands(NORMAL_GRAD_KERNEL, size(outShape), { dy })
   const backend = raw as WasmHeapBackend
   const out = backend.makeOutput([...x.shape], 'float32')
   const which = WHICH[attrs?.['input'] as keyof typeof WHICH]
-  addon.normalLogProbGrad(which, heapBuffer(backend), size(x.shape), heapOffset(backend, dy), ...normalOperands(backend, x, loc, scale), heapOffset(backend, out))
+  addon.normalLogProbGrad(which, heapBuffer(backend), size(x.shape), heapOffset(backend, dy), ...normalOperands(backend, x, loc, scale), heapOffset(backend, out), inner)
   return out
 }
 
@@ -79,14 +96,20 @@ const normalGradKernel = (addon: NativeAddon): KernelFn => ({ inputs, backend: r
 const toParamShape = (g: tf.Tensor, shape: readonly number[]): tf.Tensor =>
   tf.util.arraysEqual(g.shape, [...shape]) ? g : tf.reshape(tf.sum(g), [...shape])
 
+/** dy of a kernel that summed its `sumLast` rightmost dims, with those dims back as 1s (to broadcast against x). */
+const unsummed = (dy: tf.Tensor, shape: readonly number[], attrs: tf.NamedAttrMap): tf.Tensor => {
+  const n = (attrs['sumLast'] as number | undefined) ?? 0
+  return n === 0 ? dy : tf.reshape(dy, [...shape.slice(0, shape.length - n), ...Array<number>(n).fill(1)])
+}
+
 const bernoulliGradient: tf.GradConfig = {
   kernelName: BERNOULLI_KERNEL,
   inputsToSave: ['x', 'logits'],
-  gradFunc: (dy, saved) => {
+  gradFunc: (dy, saved, attrs) => {
     const [x, logits] = saved as [tf.Tensor, tf.Tensor]
     return {
-      x: () => tf.mul(dy as tf.Tensor, logits),
-      logits: () => tf.engine().runKernel(BERNOULLI_GRAD_KERNEL, { dy: dy as tf.Tensor, x, logits }) as tf.Tensor,
+      x: () => tf.mul(unsummed(dy as tf.Tensor, x.shape, attrs), logits),
+      logits: () => tf.engine().runKernel(BERNOULLI_GRAD_KERNEL, { dy: dy as tf.Tensor, x, logits }, { sumLast: attrs['sumLast'] ?? 0 }) as tf.Tensor,
     }
   },
 }
@@ -94,10 +117,10 @@ const bernoulliGradient: tf.GradConfig = {
 const normalGradient: tf.GradConfig = {
   kernelName: NORMAL_KERNEL,
   inputsToSave: ['x', 'loc', 'scale'],
-  gradFunc: (dy, saved) => {
+  gradFunc: (dy, saved, attrs) => {
     const [x, loc, scale] = saved as [tf.Tensor, tf.Tensor, tf.Tensor]
     const grad = (input: keyof typeof WHICH, shape: readonly number[]) => (): tf.Tensor =>
-      toParamShape(tf.engine().runKernel(NORMAL_GRAD_KERNEL, { dy: dy as tf.Tensor, x, loc, scale }, { input }) as tf.Tensor, shape)
+      toParamShape(tf.engine().runKernel(NORMAL_GRAD_KERNEL, { dy: dy as tf.Tensor, x, loc, scale }, { input, sumLast: attrs['sumLast'] ?? 0 }) as tf.Tensor, shape)
     return { x: grad('x', x.shape), loc: grad('loc', loc.shape), scale: grad('scale', scale.shape) }
   },
 }

@@ -23,13 +23,14 @@ export interface NativeAddon {
     offDy: number, offY: number, offOther: number, offOut: number) => void
   /** Whether every one of the n floats at `off` lies in set `kind` (0 finite, 1 positive, 2 {0, 1}, 3 [0, 1]). */
   readonly check: (kind: number, heap: ArrayBuffer, off: number, n: number) => boolean
-  readonly bernoulliLogProb: (heap: ArrayBuffer, n: number, offX: number, offL: number, offOut: number) => void
-  readonly bernoulliLogProbGrad: (heap: ArrayBuffer, n: number, offDy: number, offX: number, offL: number, offOut: number) => void
+  /** `inner` (≥ 1, dividing n): values summed per output (1: elementwise); the gradients read one dy per `inner` values. */
+  readonly bernoulliLogProb: (heap: ArrayBuffer, n: number, offX: number, offL: number, offOut: number, inner: number) => void
+  readonly bernoulliLogProbGrad: (heap: ArrayBuffer, n: number, offDy: number, offX: number, offL: number, offOut: number, inner: number) => void
   /** `locAll`/`scaleAll`: 1 when the parameter holds n values, 0 when one value is broadcast. */
-  readonly normalLogProb: (heap: ArrayBuffer, n: number, offX: number, offLoc: number, locAll: number, offScale: number, scaleAll: number, offOut: number) => void
+  readonly normalLogProb: (heap: ArrayBuffer, n: number, offX: number, offLoc: number, locAll: number, offScale: number, scaleAll: number, offOut: number, inner: number) => void
   /** `which`: 0 ∂/∂x, 1 ∂/∂loc, 2 ∂/∂scale, elementwise. */
   readonly normalLogProbGrad: (which: number, heap: ArrayBuffer, n: number, offDy: number, offX: number, offLoc: number, locAll: number,
-    offScale: number, scaleAll: number, offOut: number) => void
+    offScale: number, scaleAll: number, offOut: number, inner: number) => void
   readonly setThreads: (n: number) => void
 }
 

@@ -14,12 +14,17 @@ import { batchShape as toBatch, broadcastsTo, checkSampleShape, eventShape as to
 import type { BatchShape } from './shape.js'
 import { checkValue } from './validation.js'
 
-/** A family's math: everything `makeDistribution` needs to build the value. */
-export interface Spec<D extends Distribution> {
+/** The family-specific fields of D (loc, scale, logits, …). */
+type FieldsOf<D extends Distribution> = Omit<D, keyof Distribution>
+
+/** A family's math: everything `makeDistribution` needs to build the value; L names the fields computed on access. */
+export interface Spec<D extends Distribution, L extends keyof FieldsOf<D> = never> {
   readonly tag: D['_tag']
   readonly name: string
   /** Family-specific fields exposed on the value (loc, scale, logits, …). */
-  readonly fields: Omit<D, keyof Distribution>
+  readonly fields: Omit<FieldsOf<D>, L>
+  /** Fields computed on every access, like `mean` (e.g. Bernoulli's probs when logits were given): a new tensor each time. */
+  readonly lazy?: { readonly [K in L]: () => D[K] }
   readonly batchShape: readonly number[]
   readonly eventShape: readonly number[]
   readonly reparameterized: RepOf<D>
@@ -28,6 +33,8 @@ export interface Spec<D extends Distribution> {
   readonly draw: (sampleShape: readonly number[], seed: number | undefined) => ValueOf<D>
   /** The log density, without validation (the builder validates first). */
   readonly logProb: (value: ValueOf<D>) => tf.Tensor
+  /** Optional: the log density summed over the rightmost n batch dims in one op (what `toEvent(n)` uses when given). */
+  readonly logProbSummed?: (value: ValueOf<D>, n: number) => tf.Tensor
   readonly mean?: () => tf.Tensor
   readonly variance?: () => tf.Tensor
   readonly entropy?: () => tf.Tensor
@@ -56,6 +63,9 @@ const sampler = <T extends tf.Tensor>(name: string, draw: (s: readonly number[],
     return detach ? stopGradient(x) : x
   })
 
+/** Validated summed log densities of the distributions whose family gives one (read by {@link independent}). */
+const summedLogProbs = new WeakMap<Distribution, (x: tf.Tensor, n: number) => tf.Tensor>()
+
 /**
  * Builds a distribution value from a family's {@link Spec}: methods free their
  * intermediates, `logProb` validates shape and support (when validation is on),
@@ -64,7 +74,7 @@ const sampler = <T extends tf.Tensor>(name: string, draw: (s: readonly number[],
  * @example
  * export const normal = (loc, scale): Normal => makeDistribution<Normal>({ tag: 'Normal', name: 'normal', … })
  */
-export const makeDistribution = <D extends Distribution>(spec: Spec<D>): D => {
+export const makeDistribution = <D extends Distribution, L extends keyof FieldsOf<D> = never>(spec: Spec<D, L>): D => {
   const { name } = spec
   const batchShape = toBatch(spec.batchShape)
   const eventShape = toEvent(spec.eventShape)
@@ -86,7 +96,17 @@ export const makeDistribution = <D extends Distribution>(spec: Spec<D>): D => {
     const f = spec[key]
     if (f !== undefined) Object.defineProperty(value, key, { get: scoped(`${name}.${key}`, f), enumerable: false })
   }
+  for (const [key, f] of Object.entries((spec.lazy ?? {}) as Record<string, () => tf.Tensor>)) {
+    Object.defineProperty(value, key, { get: scoped(`${name}.${key}`, f), enumerable: true })
+  }
   const self = Object.freeze(value) as unknown as D
+  const summed = spec.logProbSummed
+  if (summed !== undefined) {
+    summedLogProbs.set(self, scoped(`${name}.logProb`, (x: tf.Tensor, n: number) => {
+      checkValue(name, x, batchShape, eventShape, spec.support, spec.checksSupport ?? true)
+      return summed(x as ValueOf<D>, n)
+    }))
+  }
   return self
 }
 
@@ -114,7 +134,10 @@ export const independent = <D extends Distribution>(base: D, n: number): Indepen
     reparameterized: base.reparameterized as RepOf<Independent<D>>,
     support: constraints.independent(base.support, n),
     draw: (s, seed) => ((base.rsample ?? base.sample) as SampleFn<ValueOf<D>>)(s, seed),
-    logProb: (x) => sumRightmost(base.logProb(x), n),
+    logProb: (x) => {
+      const summed = summedLogProbs.get(base)
+      return summed !== undefined ? summed(x, n) : sumRightmost(base.logProb(x), n)
+    },
     ...(base.entropy !== undefined ? { entropy: () => sumRightmost(base.entropy!(), n) } : {}),
     ...(hasMoments(base) ? { mean: () => base.mean, variance: () => base.variance } : {}),
     expand: (nb) => independent(base.expand([...nb, ...b.slice(keep)]) as D, n),

@@ -46,6 +46,7 @@ export const normal = (loc: TensorLike, scale: TensorLike): Normal => {
     batchShape, eventShape: [], reparameterized: true, support: constraints.real,
     draw: (s, seed) => tf.add($loc, tf.mul($scale, standardNormal([...s, ...batchShape], seed))),
     logProb: (x) => normalLogDensity(x, $loc, $scale),
+    logProbSummed: (x, n) => normalLogDensity(x, $loc, $scale, n),
     mean: () => tf.broadcastTo($loc, batchShape),
     variance: () => tf.broadcastTo(tf.square($scale), batchShape),
     entropy: () => tf.broadcastTo(tf.add(tf.log($scale), 0.5 + HALF_LOG_2PI), batchShape),

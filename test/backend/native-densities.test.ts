@@ -60,12 +60,16 @@ const bernoulliInputs = (shape: number[], seed: number): tf.Tensor[] => tf.tidy(
 })
 
 /** Native and composite agree bit for bit on these inputs (u: a fixed random cotangent). */
-const expectSame = (native: Density, composite: Density, inputs: tf.Tensor[], parts: readonly string[]): void => {
-  const u = tf.randomNormal(inputs[0]!.shape, 0, 1, 'float32', 7)
+const expectSame = (native: Density, composite: Density, inputs: tf.Tensor[], parts: readonly string[], sumLast = 0): void => {
+  const shape = inputs[0]!.shape
+  const u = tf.randomNormal(shape.slice(0, shape.length - sumLast), 0, 1, 'float32', 7)
   try { expectBitIdentical(valueAndGrads(native, inputs, u), valueAndGrads(composite, inputs, u), parts) } finally { u.dispose() }
 }
-const sameNormal = (t: tf.Tensor[]): void => expectSame(normalLogDensity as Density, composedNormalLogDensity as Density, t, NORMAL_PARTS)
-const sameBernoulli = (t: tf.Tensor[]): void => expectSame(bernoulliLogDensity as Density, composedBernoulliLogDensity as Density, t, BERNOULLI_PARTS)
+/** The densities as `Density`s, summing the rightmost `sumLast` dims. */
+const normalOf = (f: typeof normalLogDensity, sumLast = 0): Density => (...t) => f(t[0]!, t[1]!, t[2]!, sumLast)
+const bernoulliOf = (f: typeof bernoulliLogDensity, sumLast = 0): Density => (...t) => f(t[0]!, t[1]!, sumLast)
+const sameNormal = (t: tf.Tensor[], sumLast = 0): void => expectSame(normalOf(normalLogDensity, sumLast), normalOf(composedNormalLogDensity, sumLast), t, NORMAL_PARTS, sumLast)
+const sameBernoulli = (t: tf.Tensor[], sumLast = 0): void => expectSame(bernoulliOf(bernoulliLogDensity, sumLast), bernoulliOf(composedBernoulliLogDensity, sumLast), t, BERNOULLI_PARTS, sumLast)
 
 /** x's shape (rank 0–3, dims 1–6); a parameter's: x's, or a single value of rank ≤ x's. */
 const xShape = fc.array(fc.integer({ min: 1, max: 6 }), { maxLength: 3 })
@@ -94,6 +98,20 @@ describe.skipIf(!native)('native density kernels against the composite ops', () 
     }), FC)
   })
 
+  it('summing the rightmost dims (sumLast, as toEvent): bit-identical to the composite and tfjs\'s Sum, values and gradients', () => {
+    const sized = fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 1, maxLength: 3 })
+    const withSum = (s: number[]) => fc.tuple(fc.constant(s), paramShape(s), paramShape(s), fc.integer({ min: 1, max: s.length }), seed)
+    fc.assert(fc.property(sized.chain(withSum), ([s, ls, ss, n, k]) => {
+      const t = normalInputs(s, ls, ss, k), b = bernoulliInputs(s, k)
+      try { sameNormal(t, n); sameBernoulli(b, n) } finally { tf.dispose([...t, ...b]) }
+    }), FC)
+  })
+
+  it('sums rows longer than the C chunk (512) in the same order as tfjs', () => {
+    const t = normalInputs([3, 1500], [3, 1500], [3, 1500], 5), b = bernoulliInputs([2, 1300], 6), s = normalInputs([2, 700], [1], [1], 7)
+    try { sameNormal(t, 1); sameBernoulli(b, 1); sameNormal(s, 1); sameNormal(t, 2); sameBernoulli(b, 2) } finally { tf.dispose([...t, ...b, ...s]) }
+  })
+
   it('bit-identical at special values (±0, ±∞, NaN, huge and tiny), through the vector tail', () => {
     const special = [NaN, Infinity, -Infinity, 1e30, -1e30, 88, -88, 0, -0, 17, -17, 1e-30]
     const x = tf.tensor1d(special.map((_, i) => i % 2)), l = tf.tensor1d(special)
@@ -120,7 +138,14 @@ describe.skipIf(!native)('native density kernels against the composite ops', () 
     const locOnly = await kernelsOf(() => tf.grad((m: tf.Tensor) => normalLogDensity(nx, m, scale))(loc, dy))
     const all = await kernelsOf(() => tf.grads((a: tf.Tensor, m: tf.Tensor, s: tf.Tensor) => normalLogDensity(a, m, s))([nx, loc, scale], dy))
     expect([count(locOnly, 'TfpplNormalLogProbGrad'), count(all, 'TfpplNormalLogProbGrad')]).toEqual([1, 3])
-    tf.dispose([x, l, nx, loc, scale, dy])
+    // Summed over the event: still one launch each way, no Sum and no broadcast of dy.
+    const dRow = tf.ones([4])
+    expect(await kernelsOf(() => bernoulliLogDensity(x, l, 1))).toEqual(['TfpplBernoulliLogProb'])
+    expect(await kernelsOf(() => normalLogDensity(nx, loc, scale, 1))).toEqual(['TfpplNormalLogProb'])
+    const summedB = await kernelsOf(() => tf.grad((l2: tf.Tensor) => bernoulliLogDensity(x, l2, 1))(l, dRow))
+    const summedN = await kernelsOf(() => tf.grad((a: tf.Tensor) => normalLogDensity(a, loc, scale, 1))(nx, dRow))
+    expect(['TfpplBernoulliLogProbGrad', 'TfpplNormalLogProbGrad', 'Sum', 'Multiply', 'OnesLike'].map((k) => count([...summedB, ...summedN], k))).toEqual([1, 1, 0, 0, 0])
+    tf.dispose([x, l, nx, loc, scale, dy, dRow])
   })
 
   it('falls back to the composite ops for shapes the kernels do not cover, with correct values', async () => {
@@ -163,23 +188,33 @@ describe.skipIf(!native)('native density kernels against the composite ops', () 
       return { name: 'none', code: undefined, message: 'did not throw' }
     }
     const cases: [() => void, RegExp][] = [
-      [() => a.bernoulliLogProb(heap, 4, 0, 0, end), /bernoulliLogProb: an operand lies outside/],
-      [() => a.bernoulliLogProb(heap, 4, end - 8, 0, 0), /bernoulliLogProb: an operand lies outside/],
-      [() => a.bernoulliLogProb(buf, -1, 0, 0, 0), /bernoulliLogProb: expected/],
-      [() => a.bernoulliLogProb(notBuffer, 1, 0, 0, 0), /bernoulliLogProb: expected/],
-      [() => a.bernoulliLogProbGrad(heap, 2, 0, 0, 0, end), /bernoulliLogProbGrad: an operand lies outside/],
-      [() => a.bernoulliLogProbGrad(buf, -3, 0, 0, 0, 0), /bernoulliLogProbGrad: expected/],
-      [() => a.normalLogProb(heap, 2, 0, end, 0, 0, 0, 8), /normalLogProb: an operand lies outside/],
-      [() => a.normalLogProb(buf, 2, 0, 0, 2, 0, 0, 8), /normalLogProb: expected/],
-      [() => a.normalLogProb(buf, 2, 0, 0, 0, 0, 2, 8), /normalLogProb: expected/],
-      [() => a.normalLogProb(buf, -2, 0, 0, 0, 0, 0, 8), /normalLogProb: expected/],
-      [() => a.normalLogProb(notBuffer, 2, 0, 0, 0, 0, 0, 8), /normalLogProb: expected/],
-      [() => a.normalLogProbGrad(3, buf, 2, 0, 0, 0, 0, 0, 0, 8), /normalLogProbGrad: expected/],
-      [() => a.normalLogProbGrad(-1, buf, 2, 0, 0, 0, 0, 0, 0, 8), /normalLogProbGrad: expected/],
-      [() => a.normalLogProbGrad(0, buf, 2, 0, 0, 0, 2, 0, 0, 8), /normalLogProbGrad: expected/],
-      [() => a.normalLogProbGrad(0, buf, 2, 0, 0, 2, 0, 0, 0, 8), /normalLogProbGrad: an operand lies outside/],   // misaligned μ
-      [() => a.normalLogProbGrad(2, heap, 2, 0, 0, 0, 0, 0, 0, end), /normalLogProbGrad: an operand lies outside/],
-      [() => a.normalLogProbGrad(1, buf, 4, 0, 0, 0, 1, 0, 1, 50), /normalLogProbGrad: an operand lies outside/],
+      [() => a.bernoulliLogProb(heap, 4, 0, 0, end, 1), /bernoulliLogProb: an operand lies outside/],
+      [() => a.bernoulliLogProb(heap, 4, end - 8, 0, 0, 1), /bernoulliLogProb: an operand lies outside/],
+      [() => a.bernoulliLogProb(buf, -1, 0, 0, 0, 1), /bernoulliLogProb: expected/],
+      [() => a.bernoulliLogProb(notBuffer, 1, 0, 0, 0, 1), /bernoulliLogProb: expected/],
+      [() => a.bernoulliLogProbGrad(heap, 2, 0, 0, 0, end, 1), /bernoulliLogProbGrad: an operand lies outside/],
+      [() => a.bernoulliLogProbGrad(buf, -3, 0, 0, 0, 0, 1), /bernoulliLogProbGrad: expected/],
+      [() => a.normalLogProb(heap, 2, 0, end, 0, 0, 0, 8, 1), /normalLogProb: an operand lies outside/],
+      [() => a.normalLogProb(buf, 2, 0, 0, 2, 0, 0, 8, 1), /normalLogProb: expected/],
+      [() => a.normalLogProb(buf, 2, 0, 0, 0, 0, 2, 8, 1), /normalLogProb: expected/],
+      [() => a.normalLogProb(buf, -2, 0, 0, 0, 0, 0, 8, 1), /normalLogProb: expected/],
+      [() => a.normalLogProb(notBuffer, 2, 0, 0, 0, 0, 0, 8, 1), /normalLogProb: expected/],
+      [() => a.normalLogProbGrad(3, buf, 2, 0, 0, 0, 0, 0, 0, 8, 1), /normalLogProbGrad: expected/],
+      [() => a.normalLogProbGrad(-1, buf, 2, 0, 0, 0, 0, 0, 0, 8, 1), /normalLogProbGrad: expected/],
+      [() => a.normalLogProbGrad(0, buf, 2, 0, 0, 0, 2, 0, 0, 8, 1), /normalLogProbGrad: expected/],
+      [() => a.normalLogProbGrad(0, buf, 2, 0, 0, 2, 0, 0, 0, 8, 1), /normalLogProbGrad: an operand lies outside/],   // misaligned μ
+      [() => a.normalLogProbGrad(2, heap, 2, 0, 0, 0, 0, 0, 0, end, 1), /normalLogProbGrad: an operand lies outside/],
+      [() => a.normalLogProbGrad(1, buf, 4, 0, 0, 0, 1, 0, 1, 50, 1), /normalLogProbGrad: an operand lies outside/],
+      // inner: at least 1 and dividing n; the summed output and the gradient's dy hold n / inner floats
+      [() => a.bernoulliLogProb(buf, 4, 0, 0, 0, 0), /bernoulliLogProb: expected/],
+      [() => a.bernoulliLogProb(buf, 4, 0, 0, 0, 3), /bernoulliLogProb: expected/],
+      [() => a.bernoulliLogProb(buf, 4, 0, 0, 60, 2), /bernoulliLogProb: an operand lies outside/],
+      [() => a.bernoulliLogProbGrad(buf, 6, 0, 0, 0, 0, 4), /bernoulliLogProbGrad: expected/],
+      [() => a.bernoulliLogProbGrad(buf, 4, 60, 0, 0, 0, 2), /bernoulliLogProbGrad: an operand lies outside/],
+      [() => a.normalLogProb(buf, 4, 0, 0, 0, 0, 0, 8, 0), /normalLogProb: expected/],
+      [() => a.normalLogProb(buf, 4, 0, 0, 0, 0, 0, 60, 2), /normalLogProb: an operand lies outside/],
+      [() => a.normalLogProbGrad(0, buf, 4, 0, 0, 0, 0, 0, 0, 8, 3), /normalLogProbGrad: expected/],
+      [() => a.normalLogProbGrad(0, buf, 4, 60, 0, 0, 0, 0, 0, 8, 2), /normalLogProbGrad: an operand lies outside/],
     ]
     for (const [f, message] of cases) {
       const e = rejected(f)
@@ -188,16 +223,17 @@ describe.skipIf(!native)('native density kernels against the composite ops', () 
     }
     // In-bounds calls on a private buffer succeed: x, μ, σ (= 1), out at 0, 16, 32, 48.
     new Float32Array(buf).fill(1)
-    expect(() => a.normalLogProb(buf, 4, 0, 16, 1, 32, 1, 48)).not.toThrow()
-    expect(() => a.normalLogProbGrad(2, buf, 4, 0, 0, 16, 1, 32, 1, 48)).not.toThrow()
-    expect(() => a.bernoulliLogProbGrad(buf, 4, 0, 16, 32, 48)).not.toThrow()
+    expect(() => a.normalLogProb(buf, 4, 0, 16, 1, 32, 1, 48, 1)).not.toThrow()
+    expect(() => a.normalLogProbGrad(2, buf, 4, 0, 0, 16, 1, 32, 1, 48, 1)).not.toThrow()
+    expect(() => a.bernoulliLogProbGrad(buf, 4, 0, 16, 32, 48, 1)).not.toThrow()
+    expect(() => a.bernoulliLogProb(buf, 4, 0, 16, 60, 4)).not.toThrow()   // one sum of 4: the last float of the buffer
   })
 
   it('writes nothing for n = 0, not even the one log σ of a broadcast σ (was: 4 bytes written at the offset, which may be the end of the heap)', () => {
     const n = loadNative()
     if (!n.ok) throw new Error(n.reason)
     const buf = new ArrayBuffer(64), f = new Float32Array(buf).fill(2)
-    n.addon.normalLogProb(buf, 0, 0, 0, 0, 0, 0, 56)
+    n.addon.normalLogProb(buf, 0, 0, 0, 0, 0, 0, 56, 1)
     expect(Array.from(f)).toEqual(Array<number>(16).fill(2))
   })
 
@@ -213,14 +249,14 @@ describe.skipIf(!native)('native density kernels against the composite ops', () 
 describe('log densities at fixed points (every backend)', () => {
   it('equal the float64 formulas to 1e-6 relative, values and gradients', () => {
     const [x, loc, scale, one] = [tf.scalar(1), tf.scalar(0.5), tf.scalar(2), tf.scalar(1)]
-    const [nv, ...ng] = valueAndGrads(normalLogDensity as Density, [x, loc, scale], one).map((v) => v[0]!)
+    const [nv, ...ng] = valueAndGrads(normalOf(normalLogDensity), [x, loc, scale], one).map((v) => v[0]!)
     const w = 0.25
     const close = (got: number, want: number): void => expect(Math.abs(got - want)).toBeLessThanOrEqual(1e-6 * Math.abs(want) + 1e-30)
     close(nv!, -0.5 * w * w - Math.log(2) - 0.5 * Math.log(2 * Math.PI))
     ;[-w / 2, w / 2, (w * w - 1) / 2].forEach((g, i) => close(ng[i]!, g))
     for (const [xv, lv] of [[1, -3], [0, 40], [1, 0.7], [0, -12]] as const) {
       const [bx, bl] = [tf.scalar(xv), tf.scalar(lv)]
-      const [bv, dx, dl] = valueAndGrads(bernoulliLogDensity as Density, [bx, bl], one).map((v) => v[0]!)
+      const [bv, dx, dl] = valueAndGrads(bernoulliOf(bernoulliLogDensity), [bx, bl], one).map((v) => v[0]!)
       close(bv!, xv * lv - softplus64(lv))
       close(dx!, lv)
       close(dl!, xv - 1 / (1 + Math.exp(-lv)))

@@ -114,6 +114,25 @@ describe('bernoulli', () => {
     }
   }))
 
+  it('probs from logits is σ(logits), computed on access (a fresh tensor each time); logProb needs no σ', async () => {
+    const logits = t([-3, 0, 2, 40], [2, 2]), x = t([0, 1, 1, 1], [2, 2])
+    const d = bernoulli({ logits })
+    expect(Object.keys(d)).toContain('probs')
+    const launched = (await tf.profile(() => { tf.dispose([d.logProb(x), d.toEvent(1).logProb(x)]) })).kernels.map((k) => k.name)
+    expect(launched).not.toContain('Sigmoid')
+    tf.tidy(() => {
+      expectClose(read(d.probs), [-3, 0, 2, 40].map(sigmoid64), 1e-6)
+      expect(d.probs).not.toBe(d.probs)
+      expectClose(read(d.mean), read(d.probs), 0)
+    })
+    const before = tf.memory().numTensors
+    tf.tidy(() => { void [d.probs, d.variance, d.entropy(), d.sample([3], 1)] })
+    expect(tf.memory().numTensors).toBe(before)
+    const p = t([0.25, 0.5], [2]), q = bernoulli({ probs: p })
+    expect(q.probs).toBe(p)   // given probs are returned as given
+    tf.dispose([logits, x, p])
+  })
+
   it('rejects bad arguments with named errors', () => {
     expect(() => bernoulli({ probs: 1.5 })).toThrow(InvalidArgumentError)
     expect(() => bernoulli({ probs: [0.5, -0.1] })).toThrow(/bernoulli: argument 'probs' must satisfy 0 ≤ x ≤ 1; got -0\.1/)

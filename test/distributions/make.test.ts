@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core'
 import { describe, expect, it } from 'vitest'
 import { independent } from '../../src/distributions/make.js'
+import { bernoulli } from '../../src/distributions/bernoulli.js'
 import { normal } from '../../src/distributions/normal.js'
-import { ShapeError } from '../../src/errors.js'
+import { ShapeError, SupportError } from '../../src/errors.js'
 import { expectClose, expectNoLeak, read, t } from '../helpers.js'
 
 describe('independent (toEvent)', () => {
@@ -30,6 +31,19 @@ describe('independent (toEvent)', () => {
     expectClose(read(d.entropy!()), [h[0]! + h[1]! + h[2]!, h[3]! + h[4]! + h[5]!], 1e-6)
     expect(read(d.mean!)).toEqual(read(base.mean))
     expect(d.rsample!([5]).shape).toEqual([5, 2, 3])
+  }))
+
+  it('a family\'s summed log density (Normal, Bernoulli) gives the sum of its logProb, with sample dims, and still checks the support', () => tf.tidy(() => {
+    const x = tf.randomNormal([5, 2, 3], 0, 1, 'float32', 3), bits = tf.cast(tf.greater(x, 0), 'float32')
+    const sumOf = (v: tf.Tensor, n: number) => tf.sum(v, Array.from({ length: n }, (_, i) => v.rank - 1 - i))
+    const n = normal(t([0, 1, 2, 3, 4, 5], [2, 3]), t([1, 2, 3, 1, 2, 3], [2, 3])), b = bernoulli({ logits: t([-2, 0, 1, 3, -1, 5], [2, 3]) })
+    for (const k of [1, 2]) {
+      expectClose(read(n.toEvent(k).logProb(x)), read(sumOf(n.logProb(x), k)), 1e-5)
+      expectClose(read(b.toEvent(k).logProb(bits)), read(sumOf(b.logProb(bits), k)), 1e-5)
+    }
+    expect(n.toEvent(1).logProb(x).shape).toEqual([5, 2])
+    expect(() => b.toEvent(1).logProb(tf.fill([2, 3], 0.5))).toThrow(SupportError)
+    expect(() => b.toEvent(1).logProb(tf.fill([2, 3], 0.5))).toThrow(/bernoulli/)
   }))
 
   it('expand keeps the event and broadcasts the batch', () => tf.tidy(() => {
