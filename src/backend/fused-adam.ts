@@ -81,7 +81,7 @@ const allFinite = (value: tf.Scalar, grads: readonly tf.Tensor[]): boolean => tf
  * const applied = applyFiniteGradients(tf.train.adam(1e-3), loss, grads)   // false: a NaN somewhere, nothing changed
  */
 export const applyFiniteGradients = (optimizer: tf.Optimizer, value: tf.Scalar, grads: tf.NamedTensorMap): boolean => {
-  if (fusable(optimizer)) return tf.tidy(() => tf.isFinite(value).dataSync()[0] === 1) && fusedAdam(optimizer as unknown as AdamState, value, grads)
+  if (fusable(optimizer)) return Number.isFinite(value.dataSync()[0]) && fusedAdam(optimizer as unknown as AdamState, value, grads)
   if (!allFinite(value, Object.values(grads))) return false
   optimizer.applyGradients(grads)
   return true

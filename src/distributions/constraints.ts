@@ -18,6 +18,8 @@ export interface Constraint {
    * passes `check` (false may be a false alarm; `check` then decides). Validation runs it first.
    */
   readonly quick?: (x: tf.Tensor) => tf.Tensor
+  /** For elementwise sets: `check` on one value, in JavaScript (validation tests small tensors on their read-back values, launching no kernels). */
+  readonly holds?: (v: number) => boolean
   /** For `independent`: the elementwise constraint it applies (every element of x must pass it). */
   readonly base?: Constraint
 }
@@ -31,13 +33,14 @@ const sumFinite = (x: tf.Tensor): tf.Tensor => tf.isFinite(tf.sum(x))
 const inUnitInterval = (x: tf.Tensor): tf.Tensor => tf.logicalAnd(tf.greaterEqual(tf.min(x), 0), tf.lessEqual(tf.max(x), 1))
 
 /** All finite reals. @example constraints.real.check(tf.scalar(NaN)) // false */
-export const real: Constraint = { _tag: 'real', describe: 'finite real', eventDims: 0, check: isFinite, quick: sumFinite }
+export const real: Constraint = { _tag: 'real', describe: 'finite real', eventDims: 0, check: isFinite, quick: sumFinite, holds: Number.isFinite }
 
 /** x > 0 (finite). */
 export const positive: Constraint = {
   _tag: 'positive', describe: 'x > 0', eventDims: 0,
   check: (x) => tf.logicalAnd(tf.greater(x, 0), isFinite(x)),
   quick: (x) => tf.logicalAnd(tf.greater(tf.min(x), 0), sumFinite(x)),
+  holds: (v) => v > 0 && Number.isFinite(v),
 }
 
 /** 0 ≤ x ≤ 1. */
@@ -45,6 +48,7 @@ export const unitInterval: Constraint = {
   _tag: 'unitInterval', describe: '0 ≤ x ≤ 1', eventDims: 0,
   check: (x) => tf.logicalAnd(tf.greaterEqual(x, 0), tf.lessEqual(x, 1)),
   quick: inUnitInterval,
+  holds: (v) => v >= 0 && v <= 1,
 }
 
 /** x ∈ {0, 1}. */
@@ -53,6 +57,7 @@ export const boolean: Constraint = {
   check: (x) => tf.logicalOr(tf.equal(x, 0), tf.equal(x, 1)),
   // In [0, 1] with Σ x(1 − x) = 0: every term is ≥ 0, so each is 0, so x ∈ {0, 1}.
   quick: (x) => tf.logicalAnd(inUnitInterval(x), tf.equal(tf.sum(tf.mul(x, tf.sub(1, x))), 0)),
+  holds: (v) => v === 0 || v === 1,
 }
 
 /** Non-negative vectors summing to 1 (within 1e-5) over the last dim. */

@@ -26,9 +26,12 @@ export const isValidating = (): boolean => enabled
 const flagOf = scoped('constraint.flag', (f: () => tf.Tensor): number => f().dataSync()[0]!)
 const readFlag = (f: () => tf.Tensor): number => untaped(() => flagOf(f))
 
+/** Up to this many elements, an elementwise set is tested on the values read back, in JavaScript (no kernels). */
+const SMALL = 64
+
 /** Finds the first failing element: its multi-index and value, or undefined if all pass. */
 const findViolation = (ok: tf.Tensor, x: tf.Tensor): { index: number[]; value: number } | undefined => {
-  if (ok.size > 64 && readFlag(() => tf.all(ok)) === 1) return undefined   // one scalar read-back, not the whole mask
+  if (ok.size > SMALL && readFlag(() => tf.all(ok)) === 1) return undefined   // one scalar read-back, not the whole mask
   const flat = ok.dataSync().findIndex((v) => v !== 1)
   if (flat < 0) return undefined
   const index = indexIn(flat, ok.shape)
@@ -45,10 +48,18 @@ const compatible = (a: readonly number[], b: readonly number[]): boolean => {
   return true
 }
 
+/** The first element of a small x failing `holds`, or undefined. */
+const firstFailing = (x: tf.Tensor, holds: (v: number) => boolean): { index: number[]; value: number } | undefined => {
+  const values = x.dataSync() as ArrayLike<number>
+  for (let i = 0; i < values.length; i++) if (!holds(values[i]!)) return { index: indexIn(i, x.shape), value: values[i]! }
+  return undefined
+}
+
 const checkWith = (c: Constraint, x: tf.Tensor): { index: number[]; value: number } | undefined => {
   const elementwise = c.base ?? c   // independent(base, n): every element must be in base's set
-  if (x.size > 64 && nativeAllIn(elementwise._tag, x) === true) return undefined   // one native pass (the accelerator), no kernels
-  if (c.quick !== undefined && x.size > 64 && readFlag(() => c.quick!(x)) === 1) return undefined
+  if (x.size <= SMALL && elementwise.holds !== undefined && x.dtype !== 'string' && x.dtype !== 'complex64') return firstFailing(x, elementwise.holds)
+  if (x.size > SMALL && nativeAllIn(elementwise._tag, x) === true) return undefined   // one native pass (the accelerator), no kernels
+  if (c.quick !== undefined && x.size > SMALL && readFlag(() => c.quick!(x)) === 1) return undefined
   const ok = untaped(() => scoped('constraint.check', (t: tf.Tensor) => c.check(t))(x))
   try { return findViolation(ok, x) } finally { ok.dispose() }
 }

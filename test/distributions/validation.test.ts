@@ -34,6 +34,27 @@ describe('validation', () => {
     }
   }))
 
+  // Small tensors (≤ 64 elements) are tested on their values in JavaScript by each set's `holds`: it must agree with `check`.
+  it.each([
+    ['real', constraints.real], ['positive', constraints.positive], ['unitInterval', constraints.unitInterval], ['boolean', constraints.boolean],
+  ] as const)('%s: holds(v) agrees with check on special and random values', (_, c) => tf.tidy(() => {
+    const values = [0, -0, 1, -1, 0.5, 1.0000001, -1e-30, 1e-45, 3e38, NaN, Infinity, -Infinity, ...Array.from({ length: 40 }, (_, i) => Math.sin(i * 7.3) * 4)]
+    const byTensor = read(c.check(tf.tensor1d(values)))
+    // float32 values, as the JavaScript test sees them after a read-back
+    expect(Array.from(new Float32Array(values)).map((v) => (c.holds!(v) ? 1 : 0))).toEqual(byTensor)
+  }))
+
+  it('tests small tensors without launching kernels, with the same messages', async () => {
+    const scale = t([1, 2], [2]), x = t([0.5, 1], [2])
+    const launched = (await tf.profile(() => { tf.dispose([normal(0, scale).logProb(x), normal(0, 1).logProb(x)]) })).kernels.map((k) => k.name)
+    expect(launched.filter((k) => /Greater|IsNan|IsInf|Logical|Less|Equal|^All$|^Min$|^Max$/.test(k))).toEqual([])
+    tf.tidy(() => {
+      expect(() => normal(0, t([1, NaN], [2]))).toThrow("normal: argument 'scale' must satisfy x > 0; got NaN at index [1] of shape [2]")
+      expect(() => normal(0, t([1, 1, 0, 1], [2, 2]))).toThrow("normal: argument 'scale' must satisfy x > 0; got 0 at index [1, 0] of shape [2, 2]")
+    })
+    tf.dispose([scale, x])
+  })
+
   it('can be switched off globally (no read-backs, no checks)', () => tf.tidy(() => {
     setValidation(false)
     expect(isValidating()).toBe(false)
