@@ -3,7 +3,8 @@
  *   Y = act(X·W + b), X m×k, W k×n, b n (act: 0 linear, 1 softplus, 2 relu, 3 tanh).
  * denseGrad(heap, which, m, n, k, act, offDy, offY, offOther, offOut)
  *   with dpre = dy ⊙ act′ (from Y: softplus′ = −expm1(−y), relu′ = [y > 0], tanh′ = 1 − y²):
- *   which 0: dX = dpre·Wᵀ (other = W), 1: dW = Xᵀ·dpre (other = X), 2: db = Σ_rows dpre.
+ *   which 0: dX = dpre·Wᵀ (other = W), 1: dW = Xᵀ·dpre (other = X), 2: db = Σ_rows dpre,
+ *   3: dpre itself (m×n; other unused), so a layer asked for several gradients computes it once.
  */
 #include "common.h"
 #include "unary.h"
@@ -63,13 +64,18 @@ napi_value dense_grad(napi_env env, napi_callback_info info) {
   float *base = heap(&a, 0, &bytes);
   int64_t which = whole(&a, 1), m = whole(&a, 2), n = whole(&a, 3), k = whole(&a, 4), act = whole(&a, 5);
   int64_t offDy = whole(&a, 6), offY = whole(&a, 7), offOther = whole(&a, 8), offOut = whole(&a, 9);
-  if (a.failed || act >= ACTS || which > 2) return fail(env, "denseGrad: expected (ArrayBuffer, which 0–2, m, n, k, act 0–3, offDy, offY, offOther, offOut)");
+  if (a.failed || act >= ACTS || which > 3) return fail(env, "denseGrad: expected (ArrayBuffer, which 0–3, m, n, k, act 0–3, offDy, offY, offOther, offOut)");
   if (m < 1 || n < 1 || k < 1 || m > INT32_MAX || n > INT32_MAX || k > INT32_MAX) return fail(env, "denseGrad: m, n, k must be positive 32-bit sizes");
-  const int64_t other = which == 0 ? k * n : which == 1 ? m * k : 0, out = which == 0 ? m * k : which == 1 ? k * n : n;
+  const int64_t other = which == 0 ? k * n : which == 1 ? m * k : 0, out = which == 0 ? m * k : which == 1 ? k * n : which == 2 ? n : m * n;
   if (!inside(offDy, m * n, bytes) || !inside(offY, m * n, bytes) || !inside(offOther, other, bytes) || !inside(offOut, out, bytes)) {
     return fail(env, "denseGrad: an operand lies outside the wasm heap");
   }
   const float *dy = base + offDy / 4;
+  if (which == 3) {
+    if (act == ACT_LINEAR) memcpy(base + offOut / 4, dy, (size_t)(m * n) * sizeof(float));
+    else pre_grad((int)act, dy, base + offY / 4, base + offOut / 4, m * n);
+    return NULL;
+  }
   float *scratch = NULL;
   if (act != ACT_LINEAR) {
     if ((scratch = malloc((size_t)(m * n) * sizeof(float))) == NULL) return fail(env, "denseGrad: out of memory");

@@ -17,7 +17,8 @@
  *       Y = act(X·W + b), X m×k, W k×n, b n (act: 0 linear, 1 softplus, 2 relu, 3 tanh).
  *   denseGrad(heap, which, m, n, k, act, offDy, offY, offOther, offOut)
  *       with dpre = dy ⊙ act′ (from Y: softplus′ = −expm1(−y), relu′ = [y > 0], tanh′ = 1 − y²):
- *       which 0: dX = dpre·Wᵀ (other = W), 1: dW = Xᵀ·dpre (other = X), 2: db = Σ_rows dpre.
+ *       which 0: dX = dpre·Wᵀ (other = W), 1: dW = Xᵀ·dpre (other = X), 2: db = Σ_rows dpre,
+ *       3: dpre itself (m×n; other unused).
  *   check(kind, heap, off, n)
  *       whether every element is finite (0), positive (1), in {0, 1} (2), in [0, 1] (3).
  *   bernoulliLogProb, bernoulliLogProbGrad, normalLogProb, normalLogProbGrad
