@@ -17,6 +17,8 @@ import type { PytorchReference } from './pytorch-reference.js'
 const quick = process.argv.includes('--quick')
 const [ROUNDS, STEPS, WARMUP] = quick ? [5, 8, 5] : [9, 15, 10]
 const BATCH = 128, Z = 50
+// The cpu backend is ≈ 100× slower: fewer, shorter rounds there (24 steps per variant; 12 left its median ±5% between runs).
+const [CPU_ROUNDS, CPU_STEPS] = [6, 4]
 
 interface Config { readonly backend: 'wasm' | 'cpu'; readonly native: boolean; readonly threads: number }
 interface Row { variant: 'dsl' | 'handwritten'; backend: string; native: boolean; threads: number; medianMs: number; p10Ms: number; p90Ms: number; epochSeconds?: number; validation?: boolean; optimizer?: 'tf.train.adam' | 'svi' }
@@ -66,8 +68,7 @@ const measure = async (c: Config, data: tf.Tensor2D, withEpoch: boolean, pytorch
   const unchecked = (x: tf.Tensor2D): number => { setValidation(false); try { return dsl(x) } finally { setValidation(true) } }
   const run = { dsl, handwritten: hand.step, unchecked, handFused: handFused.step }
   const times = { dsl: [] as number[], handwritten: [] as number[], unchecked: [] as number[], handFused: [] as number[] }
-  // The cpu backend is ≈ 50× slower: fewer, shorter rounds there.
-  const [rounds, steps, warmup] = c.backend === 'cpu' ? [4, 3, 2] : [ROUNDS, STEPS, WARMUP]
+  const [rounds, steps, warmup] = c.backend === 'cpu' ? [CPU_ROUNDS, CPU_STEPS, 2] : [ROUNDS, STEPS, WARMUP]
   for (let i = 0; i < warmup; i++) for (const f of Object.values(run)) timed(f, batches, i)
   for (let r = 0; r < rounds; r++) {
     const variants = ['dsl', 'handwritten', 'unchecked', 'handFused'] as const
@@ -125,7 +126,7 @@ const epochs3 = quick ? undefined : await soak()
 x.dispose()
 
 const name = (r: Row): string => `${r.backend}${r.backend === 'wasm' ? (r.native ? ` + native, ${r.threads} thread${r.threads === 1 ? '' : 's'}` : ' (stock)') : ''}`
-console.log(`VAE 784-400-50, batch ${BATCH}, Adam; ${ROUNDS} interleaved rounds × ${STEPS} steps per variant after ${WARMUP} warm-up steps (cpu: 4 × 3 after 2)${quick ? ' (--quick)' : ''}`)
+console.log(`VAE 784-400-50, batch ${BATCH}, Adam; ${ROUNDS} interleaved rounds × ${STEPS} steps per variant after ${WARMUP} warm-up steps (cpu: ${CPU_ROUNDS} × ${CPU_STEPS} after 2)${quick ? ' (--quick)' : ''}`)
 console.log(`native accelerator: ${nativeStatus}`)
 console.log('| configuration | variant | median ms/step | p10 | p90 | s/epoch |\n| --- | --- | --- | --- | --- | --- |')
 for (const r of rows) console.log(`| ${name(r)} | ${r.variant}${r.validation === false ? ' (validation off)' : ''}${r.optimizer === 'svi' ? ' (svi\'s update step)' : ''} | ${r.medianMs.toFixed(2)} | ${r.p10Ms.toFixed(2)} | ${r.p90Ms.toFixed(2)} | ${r.epochSeconds?.toFixed(1) ?? ''} |`)
