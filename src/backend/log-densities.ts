@@ -11,6 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core'
 import { nativeKernelsInstalled } from './native-kernels.js'
 import { BERNOULLI_KERNEL, NORMAL_KERNEL } from './native-densities.js'
+import { expandRightmost, sumRightmost } from './rightmost.js'
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI)
 
@@ -25,14 +26,6 @@ const unbroadcast = (g: tf.Tensor, shape: readonly number[]): tf.Tensor => {
   const axes = tf.backend_util.getReductionAxes([...shape], g.shape)
   return tf.reshape(axes.length > 0 ? tf.sum(g, axes) : g, [...shape])
 }
-
-/** `v` summed over its rightmost `n` dims (tfjs's `Sum`). */
-const sumLastDims = (v: tf.Tensor, n: number): tf.Tensor =>
-  n === 0 ? v : tf.sum(v, Array.from({ length: n }, (_, i) => v.rank - n + i))
-
-/** dy of a value summed over the rightmost `n` dims of `shape`, those dims back as 1s (broadcasts against the terms). */
-const keepDims = (dy: tf.Tensor, shape: readonly number[], n: number): tf.Tensor =>
-  n === 0 ? dy : tf.reshape(dy, [...shape.slice(0, shape.length - n), ...Array<number>(n).fill(1)])
 
 /** Whether the accelerator's kernels cover these operands: wasm, float32, x non-empty, each parameter of x's shape or one value. */
 const nativeCovers = (x: tf.Tensor, params: readonly tf.Tensor[]): boolean =>
@@ -65,10 +58,10 @@ export const composedNormalLogDensity = (x: tf.Tensor, loc: tf.Tensor, scale: tf
     const w = tf.div(tf.sub(xv, lv), sv)
     save([w, sv])
     return {
-      value: sumLastDims(tf.sub(tf.mul(-0.5, tf.square(w)), tf.add(tf.log(sv), HALF_LOG_2PI)), sumLast),
+      value: sumRightmost(tf.sub(tf.mul(-0.5, tf.square(w)), tf.add(tf.log(sv), HALF_LOG_2PI)), sumLast),
       gradFunc: (dySummed, saved) => {
         const [ws, ss] = saved as [tf.Tensor, tf.Tensor]
-        const dy = keepDims(dySummed, ws.shape, sumLast)
+        const dy = expandRightmost(dySummed, ws.shape, sumLast)
         const dLoc = tf.div(tf.mul(dy, ws), ss)
         const dScale = tf.div(tf.mul(dy, tf.sub(tf.square(ws), 1)), ss)
         return [unbroadcast(tf.neg(dLoc), xv.shape), unbroadcast(dLoc, lv.shape), unbroadcast(dScale, sv.shape)]
@@ -102,10 +95,10 @@ export const composedBernoulliLogDensity = (x: tf.Tensor, logits: tf.Tensor, sum
     save([xv, lv])
     const terms = tf.sub(tf.mul(xv, lv), tf.softplus(lv))
     return {
-      value: sumLastDims(terms, sumLast),
+      value: sumRightmost(terms, sumLast),
       gradFunc: (dySummed, saved) => {
         const [xs, ls] = saved as [tf.Tensor, tf.Tensor]
-        const dy = keepDims(dySummed, terms.shape, sumLast)
+        const dy = expandRightmost(dySummed, terms.shape, sumLast)
         // dy·l is smaller than the terms when dy was summed and l is broadcast: back to the terms' shape first.
         const dx = tf.mul(dy, ls)
         const dxFull = tf.util.arraysEqual(dx.shape, terms.shape) ? dx : tf.broadcastTo(dx, terms.shape)

@@ -15,6 +15,7 @@
 import * as tf from '@tensorflow/tfjs-core'
 import { BackendError } from '../errors.js'
 import type { NativeAddon } from './native.js'
+import { expandRightmost } from './rightmost.js'
 import { heapBuffer, heapOffset } from './wasm-kernels.js'
 import type { KernelFn, KernelInfo as Info, WasmHeapBackend } from './wasm-kernels.js'
 
@@ -96,19 +97,13 @@ const normalGradKernel = (addon: NativeAddon): KernelFn => ({ inputs, backend: r
 const toParamShape = (g: tf.Tensor, shape: readonly number[]): tf.Tensor =>
   tf.util.arraysEqual(g.shape, [...shape]) ? g : tf.reshape(tf.sum(g), [...shape])
 
-/** dy of a kernel that summed its `sumLast` rightmost dims, with those dims back as 1s (to broadcast against x). */
-const unsummed = (dy: tf.Tensor, shape: readonly number[], attrs: tf.NamedAttrMap): tf.Tensor => {
-  const n = (attrs['sumLast'] as number | undefined) ?? 0
-  return n === 0 ? dy : tf.reshape(dy, [...shape.slice(0, shape.length - n), ...Array<number>(n).fill(1)])
-}
-
 const bernoulliGradient: tf.GradConfig = {
   kernelName: BERNOULLI_KERNEL,
   inputsToSave: ['x', 'logits'],
   gradFunc: (dy, saved, attrs) => {
     const [x, logits] = saved as [tf.Tensor, tf.Tensor]
     return {
-      x: () => tf.mul(unsummed(dy as tf.Tensor, x.shape, attrs), logits),
+      x: () => tf.mul(expandRightmost(dy as tf.Tensor, x.shape, (attrs['sumLast'] as number | undefined) ?? 0), logits),
       logits: () => tf.engine().runKernel(BERNOULLI_GRAD_KERNEL, { dy: dy as tf.Tensor, x, logits }, { sumLast: attrs['sumLast'] ?? 0 }) as tf.Tensor,
     }
   },

@@ -90,6 +90,5 @@ export const checkSampleShape = (dist: string, s: readonly number[]): void => {
   }
 }
 
-/** Sums the rightmost `n` dims of `x` (identity for n = 0). */
-export const sumRightmost = (x: tf.Tensor, n: number): tf.Tensor =>
-  n === 0 ? x : tf.sum(x, Array.from({ length: n }, (_, i) => x.rank - 1 - i))
+/** Sums the rightmost `n` dims of `x` (identity for n = 0): {@link sumRightmost} of the backend. */
+export { sumRightmost } from '../backend/rightmost.js'
