@@ -32,6 +32,7 @@ const tryStart = (python: string, threads: number): Promise<PytorchReference | u
   })
   lines.on('line', (line) => {
     if (ready) { waiting.shift()?.done((JSON.parse(line) as { ms: number[] }).ms); return }
+    if (!line.startsWith('{"ready"')) return   // anything an import prints before the reference is up
     const first = JSON.parse(line) as { ready: boolean; torch: string; data: string }
     ready = true
     resolve({

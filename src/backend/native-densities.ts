@@ -35,9 +35,12 @@ const checkOperands = (kernel: string, n: number, full: Record<string, Info>, on
   }
 }
 
+/** Attribute `sumLast`: how many rightmost dims the forward kernel summed (0 when absent). */
+const sumLastOf = (attrs: Record<string, unknown> | undefined): number => (attrs?.['sumLast'] as number | undefined) ?? 0
+
 /** The summed dims of attribute `sumLast`: the reduced output shape and the values per sum (1: none summed). */
 const summed = (kernel: string, shape: readonly number[], attrs: Record<string, unknown> | undefined): { outShape: number[]; inner: number } => {
-  const n = (attrs?.['sumLast'] as number | undefined) ?? 0
+  const n = sumLastOf(attrs)
   if (!Number.isInteger(n) || n < 0 || n > shape.length) throw new BackendError(`${kernel}: attribute sumLast is ${String(n)}; expected an integer from 0 to the rank ${shape.length}`)
   return { outShape: shape.slice(0, shape.length - n), inner: size(shape.slice(shape.length - n)) }
 }
@@ -103,8 +106,8 @@ const bernoulliGradient: tf.GradConfig = {
   gradFunc: (dy, saved, attrs) => {
     const [x, logits] = saved as [tf.Tensor, tf.Tensor]
     return {
-      x: () => tf.mul(expandRightmost(dy as tf.Tensor, x.shape, (attrs['sumLast'] as number | undefined) ?? 0), logits),
-      logits: () => tf.engine().runKernel(BERNOULLI_GRAD_KERNEL, { dy: dy as tf.Tensor, x, logits }, { sumLast: attrs['sumLast'] ?? 0 }) as tf.Tensor,
+      x: () => tf.mul(expandRightmost(dy as tf.Tensor, x.shape, sumLastOf(attrs)), logits),
+      logits: () => tf.engine().runKernel(BERNOULLI_GRAD_KERNEL, { dy: dy as tf.Tensor, x, logits }, { sumLast: sumLastOf(attrs) }) as tf.Tensor,
     }
   },
 }
@@ -115,7 +118,7 @@ const normalGradient: tf.GradConfig = {
   gradFunc: (dy, saved, attrs) => {
     const [x, loc, scale] = saved as [tf.Tensor, tf.Tensor, tf.Tensor]
     const grad = (input: keyof typeof WHICH, shape: readonly number[]) => (): tf.Tensor =>
-      toParamShape(tf.engine().runKernel(NORMAL_GRAD_KERNEL, { dy: dy as tf.Tensor, x, loc, scale }, { input, sumLast: attrs['sumLast'] ?? 0 }) as tf.Tensor, shape)
+      toParamShape(tf.engine().runKernel(NORMAL_GRAD_KERNEL, { dy: dy as tf.Tensor, x, loc, scale }, { input, sumLast: sumLastOf(attrs) }) as tf.Tensor, shape)
     return { x: grad('x', x.shape), loc: grad('loc', loc.shape), scale: grad('scale', scale.shape) }
   },
 }

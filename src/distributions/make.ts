@@ -78,14 +78,17 @@ export const makeDistribution = <D extends Distribution, L extends keyof FieldsO
   const { name } = spec
   const batchShape = toBatch(spec.batchShape)
   const eventShape = toEvent(spec.eventShape)
+  // A log density with shape and support validated first (when validation is on), intermediates freed.
+  const validated = <A extends unknown[]>(f: (x: ValueOf<D>, ...rest: A) => tf.Tensor) =>
+    scoped(`${name}.logProb`, (x: ValueOf<D>, ...rest: A) => {
+      checkValue(name, x, batchShape, eventShape, spec.support, spec.checksSupport ?? true)
+      return f(x, ...rest)
+    })
   const value: Record<string, unknown> = {
     _tag: spec.tag, name, batchShape, eventShape, reparameterized: spec.reparameterized, support: spec.support,
     sample: sampler(name, spec.draw, true),
     rsample: spec.reparameterized ? sampler(name, spec.draw, false) : undefined,
-    logProb: scoped(`${name}.logProb`, (x: ValueOf<D>) => {
-      checkValue(name, x, batchShape, eventShape, spec.support, spec.checksSupport ?? true)
-      return spec.logProb(x)
-    }),
+    logProb: validated((x: ValueOf<D>) => spec.logProb(x)),
     toEvent: (n: number) => { checkToEvent(name, n, batchShape); return n === 0 ? self : independent(self, n) },
     expand: (b: readonly number[]) => { checkExpand(name, batchShape, b); return spec.expand(toBatch(b)) },
   }
@@ -101,12 +104,7 @@ export const makeDistribution = <D extends Distribution, L extends keyof FieldsO
   }
   const self = Object.freeze(value) as unknown as D
   const summed = spec.logProbSummed
-  if (summed !== undefined) {
-    summedLogProbs.set(self, scoped(`${name}.logProb`, (x: tf.Tensor, n: number) => {
-      checkValue(name, x, batchShape, eventShape, spec.support, spec.checksSupport ?? true)
-      return summed(x as ValueOf<D>, n)
-    }))
-  }
+  if (summed !== undefined) summedLogProbs.set(self, validated((x: ValueOf<D>, n: number) => summed(x, n)) as (x: tf.Tensor, n: number) => tf.Tensor)
   return self
 }
 
