@@ -16,9 +16,14 @@ export interface PlateFrame {
   readonly name: string
   readonly size: number
   readonly subsampleSize: number
-  /** The batch dim the plate indexes (negative, from the right of the batch shape). */
+  /** The batch dim the plate indexes (negative, from the right of the batch shape); {@link AUTO_DIM} until the runner allocates one. */
   readonly dim: number
+  /** Set in a sequential plate (one element per iteration, no dim): which iteration this is. */
+  readonly iteration?: number
 }
+
+/** The `dim` of a plate the program left to the runner: it gets the rightmost dim no enclosing plate holds. */
+export const AUTO_DIM = 0
 
 /** What handlers add to a site: its scale (plates, β), mask, plate context, seed, and an answer. */
 export interface SiteContext {
@@ -34,6 +39,21 @@ export interface Answer<V> {
   readonly value?: V
 }
 
+/**
+ * A score-function baseline of one guide site (Pyro's `infer={'baseline': …}`): a fixed value
+ * subtracted from the site's cost, or a decaying average of that cost,
+ * b ← beta·b + (1 − beta)·cost (beta default 0.9), kept by `svi` per site.
+ */
+export type BaselineSpec =
+  | { readonly value: number | tf.Tensor }
+  | { readonly useDecayingAverage: true; readonly beta?: number }
+
+/** Per-site inference options: `sample`'s third argument. */
+export interface SampleOptions {
+  /** A baseline for this site's score-function gradient (used only where the guide's distribution is not reparameterised). */
+  readonly baseline?: BaselineSpec
+}
+
 /** `sample(name, dist)` / `observe(name, dist, value)`. */
 export interface SampleMsg<N extends string = string, T extends tf.Tensor = tf.Tensor, K extends SiteKind = SiteKind> extends SiteContext, Answer<T> {
   readonly _tag: 'Sample'
@@ -42,6 +62,8 @@ export interface SampleMsg<N extends string = string, T extends tf.Tensor = tf.T
   readonly dist: Distribution<T>
   /** The observed value (observations, and latents turned into observations by `condition`). */
   readonly obs: T | undefined
+  /** Per-site inference options (baselines). */
+  readonly options: SampleOptions
 }
 
 /** `param(name, init, { constraint })`: a learnable tensor, stored unconstrained. */

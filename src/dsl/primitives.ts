@@ -8,14 +8,16 @@ import * as constraints from '../distributions/constraints.js'
 import type { Constraint } from '../distributions/constraints.js'
 import type { Distribution, ValueOf } from '../distributions/distribution.js'
 import type {
-  DeterministicMsg, FactorMsg, Message, ModuleMsg, ParamMsg, PlateEnterMsg, PlateExitMsg, SampleMsg, ScaleEnterMsg, ScaleExitMsg,
+  DeterministicMsg, FactorMsg, Message, ModuleMsg, ParamMsg, PlateEnterMsg, PlateExitMsg, SampleMsg, SampleOptions, ScaleEnterMsg, ScaleExitMsg,
 } from './messages.js'
+import { AUTO_DIM } from './messages.js'
 import { asNetwork } from './network.js'
 import type { NetworkLike } from './network.js'
 import { Effect, gen } from './program.js'
 import type { Program } from './program.js'
 
 const NO_CONTEXT = { scale: 1, mask: undefined, plates: [] } as const
+const NO_OPTIONS: SampleOptions = {}
 
 const checkName = (primitive: string, name: unknown): void => {
   if (typeof name !== 'string' || name.length === 0) {
@@ -23,14 +25,32 @@ const checkName = (primitive: string, name: unknown): void => {
   }
 }
 
+const SAMPLE_OPTIONS: ReadonlySet<string> = new Set(['baseline'])
+
+/** Checks `sample`'s options: known keys, and a baseline of one of the two forms with beta in [0, 1). */
+const checkSampleOptions = (name: string, options: SampleOptions): void => {
+  const unknown = Object.keys(options).filter((k) => !SAMPLE_OPTIONS.has(k))
+  if (unknown.length > 0) throw new InvalidArgumentError(`sample '${name}': unknown option(s) ${unknown.map((k) => `'${k}'`).join(', ')}; the options are ${[...SAMPLE_OPTIONS].map((k) => `'${k}'`).join(', ')}`)
+  const b: unknown = options.baseline
+  if (b === undefined) return
+  const ok = typeof b === 'object' && b !== null && (
+    ('value' in b && (typeof b.value === 'number' ? Number.isFinite(b.value) : b.value instanceof Object)) ||
+    ('useDecayingAverage' in b && b.useDecayingAverage === true && (!('beta' in b) || b.beta === undefined || (typeof b.beta === 'number' && b.beta >= 0 && b.beta < 1))))
+  if (!ok) throw new InvalidArgumentError(`sample '${name}': baseline must be { value: a finite number or a tensor } or { useDecayingAverage: true, beta?: a number in [0, 1) }; got ${JSON.stringify(b)}`)
+}
+
 /**
- * A latent random variable: the interpreter draws it (or replays, conditions…).
+ * A latent random variable: the interpreter draws it (or replays, conditions…). The
+ * options are per-site inference settings, e.g. a score-function baseline.
  *
- * @example const z = yield* sample('z', normal(0, 1))
+ * @example
+ * const z = yield* sample('z', normal(0, 1))
+ * const k = yield* sample('k', categorical({ logits }), { baseline: { useDecayingAverage: true, beta: 0.95 } })
  */
-export const sample = <N extends string, D extends Distribution>(name: N, dist: D): Effect<SampleMsg<N, ValueOf<D>, 'latent'>, ValueOf<D>> => {
+export const sample = <N extends string, D extends Distribution>(name: N, dist: D, options: SampleOptions = {}): Effect<SampleMsg<N, ValueOf<D>, 'latent'>, ValueOf<D>> => {
   checkName('sample', name)
-  return new Effect({ _tag: 'Sample', name, kind: 'latent', dist: dist as unknown as Distribution<ValueOf<D>>, obs: undefined, ...NO_CONTEXT })
+  checkSampleOptions(name, options)
+  return new Effect({ _tag: 'Sample', name, kind: 'latent', dist: dist as unknown as Distribution<ValueOf<D>>, obs: undefined, options, ...NO_CONTEXT })
 }
 
 /**
@@ -40,7 +60,7 @@ export const sample = <N extends string, D extends Distribution>(name: N, dist: 
  */
 export const observe = <N extends string, D extends Distribution>(name: N, dist: D, value: ValueOf<D>): Effect<SampleMsg<N, ValueOf<D>, 'observed'>, ValueOf<D>> => {
   checkName('observe', name)
-  return new Effect({ _tag: 'Sample', name, kind: 'observed', dist: dist as unknown as Distribution<ValueOf<D>>, obs: value, ...NO_CONTEXT })
+  return new Effect({ _tag: 'Sample', name, kind: 'observed', dist: dist as unknown as Distribution<ValueOf<D>>, obs: value, options: NO_OPTIONS, ...NO_CONTEXT })
 }
 
 /**
@@ -88,7 +108,7 @@ export const deterministic = <N extends string, T extends tf.Tensor>(name: N, va
 export interface PlateOptions {
   /** Elements in this run; sites inside are scaled by size / subsampleSize. Default: size. */
   readonly subsampleSize?: number
-  /** The batch dim the plate indexes, counted from the right (default −1). */
+  /** The batch dim the plate indexes, counted from the right (−1 is the rightmost batch dim). Default: the rightmost dim no enclosing plate holds. */
   readonly dim?: number
 }
 
@@ -109,7 +129,7 @@ export const plate = <N extends string, M extends Message, A>(
   if (!Number.isInteger(size) || size < 1 || !Number.isInteger(subsampleSize) || subsampleSize < 1 || subsampleSize > size) {
     throw new InvalidArgumentError(`plate '${name}': size must be a positive integer and 1 ≤ subsampleSize ≤ size; got size ${size}, subsampleSize ${subsampleSize}`)
   }
-  const frame = { name, size, subsampleSize, dim: opts.dim ?? -1 }
+  const frame = { name, size, subsampleSize, dim: opts.dim ?? AUTO_DIM }
   return gen(function* () {
     const indices = yield* new Effect<PlateEnterMsg<N>, tf.Tensor>({ _tag: 'PlateEnter', frame })
     const result = yield* body(indices)

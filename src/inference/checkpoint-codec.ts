@@ -151,13 +151,13 @@ export const encodeCheckpoint = async (c: Checkpoint): Promise<{ manifest: Manif
   const entries = await encodeEntries(c.store, p)
   const optimizer = c.optimizer === undefined ? undefined : await encodeOptimizer(c.optimizer, c.store, p)
   const bytes = p.bytes()
-  if (c.state !== undefined && !(Number.isSafeInteger(c.state.step) && c.state.step >= 0 && Number.isFinite(c.state.baseline))) {
-    throw new CheckpointError(`saveCheckpoint: state must have a non-negative integer step and a finite baseline; got ${JSON.stringify(c.state)}`)
+  if (c.state !== undefined && !(Number.isSafeInteger(c.state.step) && c.state.step >= 0 && Object.values(c.state.baselines).every(Number.isFinite))) {
+    throw new CheckpointError(`saveCheckpoint: state must have a non-negative integer step and finite baselines; got ${JSON.stringify(c.state)}`)
   }
   const manifest: Manifest = {
     format: 'tfppl-checkpoint', version: FORMAT_VERSION, weightsBytes: p.size(), weightsSha256: sha256(bytes), entries,
     ...(optimizer && { optimizer }),
-    ...(c.state && { state: { step: c.state.step, baseline: c.state.baseline } }),
+    ...(c.state && { state: { step: c.state.step, baselines: { ...c.state.baselines } } }),
     ...(c.extra && { extra: jsonCopy('extra', c.extra) }),
   }
   return { manifest, bytes }

@@ -70,7 +70,8 @@ export const Manifest = t.intersection([t.type({
   entries: t.array(t.union([ParamRecord, ModuleRecord], 'ParamRecord | ModuleRecord'), 'Entry[]'),
 }), t.partial({
   optimizer: t.type({ className: t.string, weights: t.array(OptimizerWeight), internals: t.array(OptimizerInternal) }),
-  state: t.type({ step: nonNegativeInt, baseline: t.number }),
+  // `baseline` (one number for the whole model) is what checkpoints before per-site baselines hold; it is read and ignored.
+  state: t.intersection([t.type({ step: nonNegativeInt }), t.partial({ baselines: t.record(t.string, t.number), baseline: t.number })]),
   extra: t.UnknownRecord,
 })], 'Manifest')
 

@@ -180,7 +180,7 @@ const readCheckpoint = async (target: string, attempt = 1): Promise<{ manifest: 
 export const loadCheckpoint = async (dir: string, c: { readonly store: ParamStore; readonly optimizer?: tf.Optimizer }): Promise<{ state?: SviState; extra?: Record<string, unknown> }> => {
   const { manifest, bytes } = await readCheckpoint(path.resolve(dir))
   await restore(manifest, bytes, c.store, c.optimizer)
-  return { ...(manifest.state && { state: { ...manifest.state } }), ...(manifest.extra && { extra: manifest.extra }) }
+  return { ...(manifest.state && { state: { step: manifest.state.step, baselines: { ...manifest.state.baselines } } }), ...(manifest.extra && { extra: manifest.extra }) }
 }
 
 /**

@@ -1,29 +1,36 @@
 /**
  * The evidence lower bound, ELBO = E_q[log p(x, z) − log q(z | x)]:
  * trace the guide, replay the model on it, sum log p − log q over the sites.
- * Pathwise gradients where the guide is reparameterised; a score-function
- * surrogate with a decaying-average baseline where it is not; the analytic KL
- * from the registry with `kl: 'auto'`.
+ * Pathwise gradients where the guide is reparameterised; where it is not, the
+ * score-function surrogate of Pyro's Trace_ELBO (cost summed to each site's
+ * plates) or, with `downstream: true`, of its TraceGraph_ELBO (only the costs
+ * downstream of the site); the analytic KL from the registry with `kl: 'auto'`.
  */
 import * as tf from '@tensorflow/tfjs-core'
-import { stopGradient } from '../backend/gradient.js'
 import { subSeed } from '../backend/seed.js'
 import { kl as klRegistry } from '../distributions/kl.js'
 import { InvalidArgumentError } from '../errors.js'
 import { SiteError } from './interpreter.js'
-import { factorTerm, scaledSum, siteTerm } from './log-joint.js'
+import { factorTerm, sampleLogProb, scaledSum, siteTerm } from './log-joint.js'
 import type { Loss, LossContext, LossEstimate, ProgramFn } from './loss.js'
+import { negate, plateDepthOf, plateTerm } from './plate-costs.js'
 import { traceReplayed } from './replayed.js'
+import { scoreFunctionTerms } from './score-function.js'
+import type { BaselineSeen, CostNode } from './score-function.js'
+import { latents } from './trace.js'
 import type { SampleSite, Trace } from './trace.js'
 
 /** Options of {@link elbo}. */
 export interface ElboOptions {
   /** Particles averaged per estimate (default 1). */
   readonly numParticles?: number
-  /** 'auto': analytic KL(q ‖ p) at sites where the registry has one; 'mc' (default): Monte Carlo. */
+  /** 'auto': analytic KL(q ‖ p) at reparameterised sites where the registry has one; 'mc' (default): Monte Carlo. */
   readonly kl?: 'auto' | 'mc'
-  /** Decay of the score-function baseline b ← decay·b + (1 − decay)·ELBO (default 0.9); `false`: no baseline. */
-  readonly baseline?: number | false
+  /**
+   * Score-function sites see only the costs downstream of them (Pyro's TraceGraph_ELBO: lower
+   * variance) instead of every cost in their plates (Trace_ELBO, the default).
+   */
+  readonly downstream?: boolean
   /** Reject guides with non-reparameterised latent sites instead of using the score function. */
   readonly reparameterizedOnly?: boolean
 }
@@ -36,66 +43,105 @@ export const subsampledSize = (trace: Trace): number | undefined =>
 /** Σ terms, in one `AddN` (a lone term as it is; no terms: 0). */
 const total = (xs: readonly tf.Scalar[]): tf.Scalar => xs.length === 0 ? tf.scalar(0) : xs.length === 1 ? xs[0]! : tf.addN([...xs]) as tf.Scalar
 
-/** log p − log q at a latent site, or −KL(q ‖ p) when analytic and available. */
-const latentTerm = (site: SampleSite, guideSite: SampleSite, analytic: boolean): tf.Scalar => {
-  if (analytic) {
-    const d = klRegistry(guideSite.dist, site.dist)
-    if (d !== undefined) return tf.neg(scaledSum(d, site.scale, site.mask)) as tf.Scalar
-  }
-  return tf.sub(siteTerm(site), siteTerm(guideSite)) as tf.Scalar
-}
+/** KL(q ‖ p) at a latent site when `kl: 'auto'`, the guide's site is reparameterised and the registry has the pair. */
+const analyticKl = (site: SampleSite, guideSite: SampleSite, analytic: boolean): tf.Tensor | undefined =>
+  analytic && guideSite.dist.reparameterized ? klRegistry(guideSite.dist, site.dist) : undefined
 
-const particle = <Args extends readonly unknown[]>(model: ProgramFn<Args>, guide: ProgramFn<Args>, args: Args, ctx: LossContext, opts: Required<ElboOptions>, i: number): LossEstimate => {
-  const s = subSeed(ctx.seed, i) ?? 0
-  const { guide: q, model: p } = traceReplayed(model, guide, args, ctx.handlers, s)
+/** The bound of a trace pair as one scalar: every guide site is reparameterised (the fast path). */
+const pathwiseBound = (p: Trace, q: Trace, analytic: boolean): tf.Scalar => {
   const terms: tf.Scalar[] = []
   for (const site of p.sites) {
     if (site._tag === 'Factor') terms.push(factorTerm(site))
+    else if (site._tag === 'Sample' && site.kind === 'observed') terms.push(siteTerm(site))
     else if (site._tag === 'Sample') {
-      terms.push(site.kind === 'observed' ? siteTerm(site) : latentTerm(site, q.byName.get(site.name) as SampleSite, opts.kl === 'auto'))
+      const g = q.byName.get(site.name) as SampleSite
+      const d = analyticKl(site, g, analytic)
+      terms.push(d !== undefined ? tf.neg(scaledSum(d, site.scale, site.mask)) as tf.Scalar : tf.sub(siteTerm(site), siteTerm(g)) as tf.Scalar)
     }
   }
   // A guide's factor is part of log q (as in Pyro): it enters the bound with a minus sign.
-  for (const g of q.sites) if (g._tag === 'Factor') terms.push(tf.neg(factorTerm(g)))
-  const bound = total(terms)
-  const scored = q.sites.filter((g): g is SampleSite => g._tag === 'Sample' && g.kind === 'latent' && !g.dist.reparameterized)
+  for (const g of q.sites) if (g._tag === 'Factor') terms.push(tf.neg(factorTerm(g)) as tf.Scalar)
+  return total(terms)
+}
+
+/** Every term of the bound kept along its plates, with its side and position (for the score function). */
+const costNodes = (p: Trace, q: Trace, depth: number, analytic: boolean): CostNode[] => {
+  const nodes: CostNode[] = []
+  const klSites = new Set<string>()
+  p.sites.forEach((site, index) => {
+    if (site._tag === 'Deterministic') return
+    const at = (lp: tf.Tensor) => plateTerm(site.name, lp, site.scale, site.mask, site.plates, depth)
+    if (site._tag === 'Factor') return nodes.push({ side: 'model', index, term: at(site.logWeight) })
+    const d = site.kind === 'latent' ? analyticKl(site, q.byName.get(site.name) as SampleSite, analytic) : undefined
+    if (d !== undefined) klSites.add(site.name)
+    return nodes.push({ side: 'model', index, term: d !== undefined ? negate(at(d)) : at(sampleLogProb(site)) })
+  })
+  q.sites.forEach((g, index) => {
+    if (g._tag === 'Deterministic' || (g._tag === 'Sample' && (g.kind !== 'latent' || klSites.has(g.name)))) return
+    const lp = g._tag === 'Factor' ? g.logWeight : sampleLogProb(g)
+    nodes.push({ side: 'guide', index, term: negate(plateTerm(g.name, lp, g.scale, g.mask, g.plates, depth)) })
+  })
+  return nodes
+}
+
+/** One particle's estimate; the scored sites' own log q terms carry no pathwise gradient (their score term does). */
+const particle = <Args extends readonly unknown[]>(model: ProgramFn<Args>, guide: ProgramFn<Args>, args: Args, ctx: LossContext, opts: Required<ElboOptions>, i: number): LossEstimate => {
+  const { guide: q, model: p } = traceReplayed(model, guide, args, ctx.handlers, subSeed(ctx.seed, i) ?? 0)
+  const analytic = opts.kl === 'auto'
+  const scored = latents(q).filter((g) => !g.dist.reparameterized)
   if (opts.reparameterizedOnly && scored.length > 0) {
     throw new SiteError(`guide site '${scored[0]!.name}' (${scored[0]!.dist.name}) is not reparameterised, but this ELBO was built with reparameterizedOnly: true; use a reparameterised or relaxed distribution, or drop the option to use the score function`)
   }
-  const surrogate = scored.length === 0 ? bound : tf.add(bound, tf.mul(total(scored.map(siteTerm)), stopGradient(tf.sub(bound, ctx.baseline)))) as tf.Scalar
-  return { surrogate, bound, scoreSites: scored.map((g) => g.name), dataSize: subsampledSize(p) }
+  if (scored.length === 0) {
+    const bound = pathwiseBound(p, q, analytic)
+    return { surrogate: bound, bound, baselines: [], dataSize: subsampledSize(p) }
+  }
+  const depth = plateDepthOf([q, p])
+  const nodes = costNodes(p, q, depth, analytic)
+  const sums = nodes.map((n) => tf.sum(n.term.value) as tf.Scalar)
+  const scoredNames = new Set(scored.map((g) => g.name))
+  const pathwise = sums.filter((_, k) => !(nodes[k]!.side === 'guide' && scoredNames.has(nodes[k]!.term.name)))
+  const score = scoreFunctionTerms(scored, nodes, q, p, { downstream: opts.downstream, depth, averages: ctx.baselines })
+  return { surrogate: total([...pathwise, ...score.terms]), bound: total(sums), baselines: score.seen, dataSize: subsampledSize(p) }
 }
 
 const mean = (xs: readonly tf.Scalar[]): tf.Scalar => xs.length === 1 ? xs[0]! : tf.div(total(xs), xs.length) as tf.Scalar
+
+/** The particles' baseline observations averaged per site. */
+const meanSeen = (parts: readonly LossEstimate[]): BaselineSeen[] =>
+  parts[0]!.baselines.map((b, k) => ({ ...b, meanCost: mean(parts.map((r) => r.baselines[k]!.meanCost)) }))
 
 /**
  * The ELBO estimator.
  *
  * ELBO = E_q[Σ_sites scale · (log p − log q)] (+ model factors, − guide factors), with −KL(q ‖ p) in place of
- * log p − log q at a latent site when `kl: 'auto'` and the registry has the pair.
- * Score-function surrogate for non-reparameterised guide sites:
- * ELBO + Σ log q(z) · ⟂(ELBO − b), ⟂ = stop-gradient, b = decaying average.
+ * log p − log q at a reparameterised latent site when `kl: 'auto'` and the registry has the pair.
+ * Each non-reparameterised guide site s adds the score-function surrogate (Pyro's Trace_ELBO)
+ * Σ_i log q_s[i] · ⟂(cost_s[i] − b_s), ⟂ = stop-gradient, where cost_s[i] is the bound's terms summed
+ * to s's plates (element i of s's plates sees its own terms and the terms outside those plates) —
+ * or, with `downstream: true`, only the terms downstream of s (TraceGraph_ELBO) — and b_s is the
+ * site's baseline (`sample(name, d, { baseline })`; none by default). Its value is the ELBO's; only
+ * its gradient differs.
  *
  * @example
  * const loss = elbo({ kl: 'auto', numParticles: 2 })
  * await svi({ optimizer: tf.train.adam(1e-3), loss }).fit(model, guide, data)
  */
 export const elbo = (options: ElboOptions = {}): Loss => {
-  const opts: Required<ElboOptions> = { numParticles: 1, kl: 'mc', baseline: 0.9, reparameterizedOnly: false, ...options }
+  const opts: Required<ElboOptions> = { numParticles: 1, kl: 'mc', downstream: false, reparameterizedOnly: false, ...options }
   if (!Number.isInteger(opts.numParticles) || opts.numParticles < 1) {
     throw new InvalidArgumentError(`elbo: numParticles must be a positive integer; got ${opts.numParticles}`)
   }
-  if (opts.baseline !== false && !(opts.baseline >= 0 && opts.baseline < 1)) {
-    throw new InvalidArgumentError(`elbo: baseline decay must be in [0, 1), or false; got ${opts.baseline}`)
+  if ('baseline' in options) {
+    throw new InvalidArgumentError('elbo: the baseline is an option of each score-function site now, not of the estimator: sample(name, dist, { baseline: { useDecayingAverage: true, beta: 0.9 } })')
   }
   return {
-    _tag: 'Loss', name: `elbo(${opts.kl === 'auto' ? 'analytic KL' : 'Monte Carlo'}${opts.numParticles > 1 ? `, ${opts.numParticles} particles` : ''})`,
-    baselineDecay: opts.baseline === false ? undefined : opts.baseline,
+    _tag: 'Loss', name: `elbo(${opts.kl === 'auto' ? 'analytic KL' : 'Monte Carlo'}${opts.downstream ? ', downstream costs' : ''}${opts.numParticles > 1 ? `, ${opts.numParticles} particles` : ''})`,
     estimate: (model, guide, args, ctx) => {
       const parts = Array.from({ length: opts.numParticles }, (_, i) => particle(model, guide, args, ctx, opts, i))
       return {
         surrogate: mean(parts.map((r) => r.surrogate)), bound: mean(parts.map((r) => r.bound)),
-        scoreSites: parts[0]!.scoreSites, dataSize: parts[0]!.dataSize,
+        baselines: meanSeen(parts), dataSize: parts[0]!.dataSize,
       }
     },
   }

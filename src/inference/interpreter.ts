@@ -6,12 +6,17 @@
  * substitute) and passes it on; `block` can send it straight to the default
  * interpreter. The default interpreter draws samples, initialises params and
  * answers plates. Plate context, plate scaling and the duplicate-name check are
- * the runner's, so every handler sees annotated messages.
+ * the runner's, so every handler sees annotated messages: each plate gets its
+ * batch dim on entry, and the sample and factor sites inside are broadcast to
+ * their plates.
  */
 import * as tf from '@tensorflow/tfjs-core'
-import { TfpplError } from '../errors.js'
 import type { FactorMsg, Message, PlateFrame, SampleMsg } from '../dsl/messages.js'
 import type { Program } from '../dsl/program.js'
+import { allocateDim, broadcastFactor, broadcastSample } from './plate-dims.js'
+import { SiteError } from './site-error.js'
+
+export { SiteError }
 
 /** A message after interpretation: the final message and the value sent back to the program. */
 export interface Resolved {
@@ -24,9 +29,6 @@ export type Interpret = (msg: Message) => Resolved
 
 /** A handler: sees `msg`, and may pass it (changed or not) to `next`, or straight to `base`. */
 export type Handler = (msg: Message, next: Interpret, base: Interpret) => Resolved
-
-/** A site-level error in a program (duplicate names, missing sites, bad observations). */
-export class SiteError extends TfpplError {}
 
 /** Chains handlers (index 0 sees each message first) in front of `base`. */
 export const interpreter = (handlers: readonly Handler[], base: Interpret = draw): Interpret =>
@@ -68,11 +70,15 @@ export const draw: Interpret = (msg) => {
 const plateScale = (plates: readonly PlateFrame[]): number =>
   plates.reduce((s, p) => s * (p.size / p.subsampleSize), 1)
 
-/** Adds the plate context and the scopes' scale to sample and factor sites. */
+/**
+ * Adds the plate context and the scopes' scale to sample and factor sites, and broadcasts
+ * them to their plates (a distribution's batch shape, a factor's log-weight).
+ */
 const annotate = (msg: Message, plates: readonly PlateFrame[], scales: readonly (number | tf.Tensor)[]): Message => {
   if ((msg._tag !== 'Sample' && msg._tag !== 'Factor') || (plates.length === 0 && scales.length === 0)) return msg
   const scale = scales.reduce<number | tf.Tensor>((s, f) => mulScale(s, f), mulScale(msg.scale, plateScale(plates)))
-  return { ...msg, plates: [...msg.plates, ...plates], scale } as SampleMsg | FactorMsg
+  const annotated = { ...msg, plates: [...msg.plates, ...plates], scale } as SampleMsg | FactorMsg
+  return annotated._tag === 'Sample' ? broadcastSample(annotated) : broadcastFactor(annotated)
 }
 
 /** Multiplies two site scales, staying a number when both are. */
@@ -94,12 +100,15 @@ export const run = <M extends Message, A>(program: Program<M, A>, interpret: Int
   const seen = new Set<string>()
   let step = it.next()
   while (step.done !== true) {
-    const msg: Message = step.value
+    let msg: Message = step.value
     if (NAMED_ONCE.has(msg._tag) && 'name' in msg) {
       if (seen.has(msg.name)) throw new SiteError(`duplicate site name '${msg.name}': a ${msg._tag.toLowerCase()} site of that name already ran in this program; site names must be unique within one run`)
       seen.add(msg.name)
     }
-    if (msg._tag === 'PlateEnter') plates.push(msg.frame)
+    if (msg._tag === 'PlateEnter') {
+      msg = { ...msg, frame: allocateDim(msg.frame, plates) }
+      plates.push(msg.frame)
+    }
     if (msg._tag === 'PlateExit') plates.pop()
     if (msg._tag === 'ScaleEnter') scales.push(msg.factor)
     if (msg._tag === 'ScaleExit') scales.pop()

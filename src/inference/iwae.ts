@@ -135,7 +135,7 @@ export const iwae = (k: number, options: IwaeOptions = {}): Loss => {
   if (!Number.isInteger(k) || k < 1) throw new InvalidArgumentError(`iwae: k (the number of particles) must be a positive integer; got ${k}`)
   const perDataPoint = options.perDataPoint ?? true
   return {
-    _tag: 'Loss', name: `iwae(${k}${perDataPoint ? '' : ', whole batch'})`, baselineDecay: undefined,
+    _tag: 'Loss', name: `iwae(${k}${perDataPoint ? '' : ', whole batch'})`, 
     estimate: (model, guide, args, ctx) => {
       const parts = Array.from({ length: k }, (_, j) => {
         const part = particleLogWeights(model, guide, args, ctx.handlers, subSeed(ctx.seed, j))
@@ -144,7 +144,7 @@ export const iwae = (k: number, options: IwaeOptions = {}): Loss => {
       })
       const weights = parts.map((p) => perDataPoint ? p.logWeights : tf.reshape(tf.sum(p.logWeights), [1]) as tf.Tensor1D)
       const bound = iwaeBound(weights)
-      return { surrogate: bound, bound, scoreSites: [], dataSize: subsampledSize(parts[0]!.model) }
+      return { surrogate: bound, bound, baselines: [], dataSize: subsampledSize(parts[0]!.model) }
     },
   }
 }

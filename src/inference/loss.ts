@@ -1,12 +1,13 @@
 /**
  * The contract between estimators (ELBO, IWAE) and `svi`: an estimator is a
  * pure function from a model, a guide, their arguments and a context (seed,
- * param handlers, baseline) to tensors; `svi` differentiates and owns memory.
+ * param handlers, baselines) to tensors; `svi` differentiates and owns memory.
  */
 import type * as tf from '@tensorflow/tfjs-core'
 import type { Message } from '../dsl/messages.js'
 import type { Program } from '../dsl/program.js'
 import type { Handler } from './interpreter.js'
+import type { BaselineSeen } from './score-function.js'
 
 /** A model or guide: arguments in, program out. */
 export type ProgramFn<Args extends readonly unknown[], M extends Message = Message, A = unknown> = (...args: Args) => Program<M, A>
@@ -17,8 +18,8 @@ export interface LossContext {
   readonly seed: number
   /** Handlers applied (innermost) to both model and guide, e.g. the param store. */
   readonly handlers: readonly Handler[]
-  /** The decaying-average baseline of the ELBO for score-function sites (0 when unused). */
-  readonly baseline: number
+  /** The decaying-average baselines of score-function sites, by site name (absent: none yet). */
+  readonly baselines: ReadonlyMap<string, number>
 }
 
 /** One estimate. */
@@ -27,8 +28,8 @@ export interface LossEstimate {
   readonly surrogate: tf.Scalar
   /** The bound's value (ELBO or IWAE), summed over data points. */
   readonly bound: tf.Scalar
-  /** Names of guide sites handled by the score function. */
-  readonly scoreSites: readonly string[]
+  /** What each decaying-average baseline saw this step (`svi` folds it into the average). */
+  readonly baselines: readonly BaselineSeen[]
   /** Data points the bound covers when a subsampled plate says so (its size); otherwise undefined. */
   readonly dataSize: number | undefined
 }
@@ -37,7 +38,5 @@ export interface LossEstimate {
 export interface Loss {
   readonly _tag: 'Loss'
   readonly name: string
-  /** Decay of the score-function baseline, or undefined when the estimator keeps none. */
-  readonly baselineDecay: number | undefined
   readonly estimate: <Args extends readonly unknown[]>(model: ProgramFn<Args>, guide: ProgramFn<Args>, args: Args, ctx: LossContext) => LossEstimate
 }

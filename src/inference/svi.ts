@@ -1,9 +1,10 @@
 /**
  * Stochastic variational inference: the imperative shell around the pure
- * estimators. `svi` owns the param store, the step counter, the baseline and
+ * estimators. `svi` owns the param store, the step counter, the baselines and
  * every tfjs tensor a step creates (one `tidy` per step).
  */
 import * as tf from '@tensorflow/tfjs-core'
+import { stopGradient } from '../backend/gradient.js'
 import { subSeed } from '../backend/seed.js'
 import { applyFiniteGradients } from '../backend/fused-adam.js'
 import { variableGradsOrRelease } from '../backend/scope.js'
@@ -11,6 +12,7 @@ import { InvalidArgumentError, NonFiniteArgumentError, TfpplError, showShape } f
 import type { Message } from '../dsl/messages.js'
 import type { GuideCheck } from './guide-check.js'
 import type { Loss, LossContext, LossEstimate, ProgramFn } from './loss.js'
+import type { BaselineSeen } from './score-function.js'
 import { paramStore } from './params.js'
 import type { ParamStore } from './params.js'
 import { diagnoseNonFinite } from './diagnose.js'
@@ -37,7 +39,8 @@ export class NonFiniteError extends TfpplError {}
 /** The mutable part of an SVI run (what a checkpoint saves besides params and optimizer). */
 export interface SviState {
   step: number
-  baseline: number
+  /** The decaying-average baseline of each score-function site that asked for one. */
+  baselines: Record<string, number>
 }
 
 /** A model/guide pair over the same arguments, with the guide checked at compile time. */
@@ -49,11 +52,11 @@ export interface Svi {
   readonly params: ParamStore
   readonly optimizer: tf.Optimizer
   readonly state: Readonly<SviState>
-  /** Sets the step counter and baseline (resuming from a checkpoint). */
+  /** Sets the step counter and baselines (resuming from a checkpoint). */
   readonly restore: (state: SviState) => void
   /** Creates every param by running the loss once (no update). */
   readonly init: <Args extends readonly unknown[], MM extends Message, MG extends Message>(...pair: [...Pair<Args, MM, MG>, ...Args]) => void
-  /** One gradient step; returns the loss (−bound per data point). */
+  /** One gradient step; returns the loss (−bound per data point, never the score-function surrogate). */
   readonly step: <Args extends readonly unknown[], MM extends Message, MG extends Message>(...pair: [...Pair<Args, MM, MG>, ...Args]) => number
   /** The loss (−bound per data point) without updating anything. */
   readonly evaluate: <Args extends readonly unknown[], MM extends Message, MG extends Message>(...pair: [...Pair<Args, MM, MG>, ...Args]) => Promise<number>
@@ -90,6 +93,13 @@ export const checkBatch = (where: string, args: readonly unknown[]): void => {
   }
 }
 
+/**
+ * The estimate's surrogate with the bound's value: surrogate + ⟂(bound − surrogate). Its gradient is
+ * the surrogate's (score-function terms included) and its value the bound's, so a step reports −ELBO.
+ */
+const reportingBound = (est: LossEstimate): tf.Scalar =>
+  est.surrogate === est.bound ? est.bound : tf.add(est.surrogate, stopGradient(tf.sub(est.bound, est.surrogate))) as tf.Scalar
+
 /** Global-norm clipping: g · min(1, c / ‖g‖). */
 const clip = (grads: tf.NamedTensorMap, c: number | undefined): tf.NamedTensorMap => {
   if (c === undefined) return grads
@@ -108,9 +118,9 @@ const clip = (grads: tf.NamedTensorMap, c: number | undefined): tf.NamedTensorMa
 export const svi = (opts: SviOptions): Svi => {
   const params = opts.params ?? paramStore()
   const baseSeed = opts.seed ?? 0
-  const state: SviState = { step: 0, baseline: 0 }
+  const state: SviState = { step: 0, baselines: {} }
   if (opts.clipNorm !== undefined && !(opts.clipNorm > 0)) throw new InvalidArgumentError(`svi: clipNorm must be > 0; got ${opts.clipNorm}`)
-  const ctx = (): LossContext => ({ seed: subSeed(baseSeed, state.step) ?? 0, handlers: [params.handler], baseline: state.baseline })
+  const ctx = (): LossContext => ({ seed: subSeed(baseSeed, state.step) ?? 0, handlers: [params.handler], baselines: new Map(Object.entries(state.baselines)) })
   const estimate = (pair: readonly unknown[]): { est: LossEstimate; args: unknown[] } => {
     const [model, guide, ...args] = pair as [ProgramFn<unknown[]>, ProgramFn<unknown[]>, ...unknown[]]
     return { est: opts.loss.estimate(model, guide, args, ctx()), args }
@@ -146,21 +156,23 @@ export const svi = (opts: SviOptions): Svi => {
   }
   const update = (pair: readonly unknown[]): number => {
     const vars = params.variables()
-    if (vars.length === 0) throw new InvalidArgumentError('svi.step: the model and guide have no params or modules to train')
-    // bound: the total (not per data point), the scale the score-function baseline is compared at.
-    const [loss, bound, finite] = guarded(pair, () => tf.tidy(() => {
-      let total = NaN   // read inside: variableGrads frees everything but the value it differentiates
+    // A model and guide without params still get their loss computed (nothing is updated), as in Pyro.
+    if (vars.length === 0) return -tf.tidy(() => { const { est, args } = estimate(pair); return tf.div(est.bound, dataPoints(args, est)).dataSync()[0]! })
+    let seen: Array<readonly [BaselineSeen, number]> = []   // read inside: variableGrads frees everything but the value it differentiates
+    const [loss, finite] = guarded(pair, () => tf.tidy(() => {
       const { value, grads } = variableGradsOrRelease(() => {
         const r = estimate(pair)
-        if (opts.loss.baselineDecay !== undefined && r.est.scoreSites.length > 0) total = r.est.bound.dataSync()[0]!
-        return tf.neg(tf.div(r.est.surrogate, dataPoints(r.args, r.est))) as tf.Scalar
+        seen = r.est.baselines.map((b) => [b, b.meanCost.dataSync()[0]!] as const)
+        return tf.neg(tf.div(reportingBound(r.est), dataPoints(r.args, r.est))) as tf.Scalar
       }, vars)
       const okValue = applyFiniteGradients(opts.optimizer, value, clip(grads, opts.clipNorm))
-      return [value.dataSync()[0]!, total, okValue] as const
+      return [value.dataSync()[0]!, okValue] as const
     }))
     if (!finite) throw nonFinite(pair, `the loss or a gradient is ${Number.isNaN(loss) ? 'NaN' : 'not finite'} (loss ${loss})`, 'a gradient (every site is finite)')
-    const decay = opts.loss.baselineDecay
-    if (decay !== undefined && !Number.isNaN(bound)) state.baseline = state.step === 0 ? bound : decay * state.baseline + (1 - decay) * bound
+    for (const [b, cost] of seen) {
+      const old = state.baselines[b.site]
+      if (Number.isFinite(cost)) state.baselines[b.site] = old === undefined ? cost : b.beta * old + (1 - b.beta) * cost
+    }
     state.step += 1
     return loss
   }
@@ -173,7 +185,7 @@ export const svi = (opts: SviOptions): Svi => {
   }
   const self: Svi = {
     params, optimizer: opts.optimizer, state,
-    restore: (saved) => { state.step = saved.step; state.baseline = saved.baseline },
+    restore: (saved) => { state.step = saved.step; state.baselines = { ...saved.baselines } },
     init: init as Svi['init'], step: step as Svi['step'], evaluate: evaluate as Svi['evaluate'],
     fit: (model, guide, data, fitOpts) => fitLoop(self, model, guide, data, fitOpts ?? {}),
   }

@@ -4,7 +4,7 @@
  */
 import type * as tf from '@tensorflow/tfjs-core'
 import type { Distribution } from '../distributions/distribution.js'
-import type { Message, PlateFrame, SiteKind } from '../dsl/messages.js'
+import type { Message, PlateFrame, SampleOptions, SiteKind } from '../dsl/messages.js'
 import type { Program } from '../dsl/program.js'
 import { interpreter, run } from './interpreter.js'
 import type { Handler, Interpret } from './interpreter.js'
@@ -19,6 +19,7 @@ export interface SampleSite {
   readonly scale: number | tf.Tensor
   readonly mask: tf.Tensor | undefined
   readonly plates: readonly PlateFrame[]
+  readonly options: SampleOptions
 }
 
 /** A factor site in a trace. */
@@ -49,7 +50,7 @@ export interface Trace {
 
 const toSite = (msg: Message, value: unknown): TraceSite | undefined => {
   switch (msg._tag) {
-    case 'Sample': return { _tag: 'Sample', name: msg.name, kind: msg.kind, dist: msg.dist, value: value as tf.Tensor, scale: msg.scale, mask: msg.mask, plates: msg.plates }
+    case 'Sample': return { _tag: 'Sample', name: msg.name, kind: msg.kind, dist: msg.dist, value: value as tf.Tensor, scale: msg.scale, mask: msg.mask, plates: msg.plates, options: msg.options }
     case 'Factor': return { _tag: 'Factor', name: msg.name, logWeight: msg.logWeight, scale: msg.scale, mask: msg.mask, plates: msg.plates }
     case 'Deterministic': return { _tag: 'Deterministic', name: msg.name, value: msg.value }
     default: return undefined

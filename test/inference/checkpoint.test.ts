@@ -72,13 +72,13 @@ describe('saveCheckpoint / loadCheckpoint', () => {
     const a = paramStore(), netA = dense()
     register(a, netA, true)
     const dir = path.join(root, 'nested', 'ckpt')
-    await saveCheckpoint(dir, { store: a, state: { step: 12, baseline: -3.5 }, extra: { epoch: 4, note: 'x' } })
+    await saveCheckpoint(dir, { store: a, state: { step: 12, baselines: { k: -3.5 } }, extra: { epoch: 4, note: 'x' } })
     expect((await fs.readdir(dir)).sort()).toEqual(['manifest.json', 'weights.bin'])
     // A fresh store that has only registered a (differently initialised) network: params are created, the module assigned.
     const b = paramStore(), netB = dense()
     register(b, netB, false)
     const out = await loadCheckpoint(dir, { store: b })
-    expect(out).toEqual({ state: { step: 12, baseline: -3.5 }, extra: { epoch: 4, note: 'x' } })
+    expect(out).toEqual({ state: { step: 12, baselines: { k: -3.5 } }, extra: { epoch: 4, note: 'x' } })
     expect(snapshot(b)).toEqual(snapshot(a))
     for (const name of ['loc', 'scale', 'probs', 'p']) expect(read(b.value(name)!)).toEqual(read(a.value(name)!))
     expect(b.entries().map((e) => e.kind === 'param' ? e.constraint._tag : 'module').sort()).toEqual(['module', 'positive', 'real', 'simplex', 'unitInterval'])
@@ -117,7 +117,7 @@ describe('saveCheckpoint / loadCheckpoint', () => {
     tf.tidy(() => { opt.applyGradients(Object.fromEntries(a.variables().map((v) => [v.name, tf.onesLike(v)]))) })
     const dir = path.join(root, 'ckpt')
     let before = tf.memory().numTensors
-    await saveCheckpoint(dir, { store: a, optimizer: opt, state: { step: 1, baseline: 0 } })
+    await saveCheckpoint(dir, { store: a, optimizer: opt, state: { step: 1, baselines: {} } })
     expect(tf.memory().numTensors).toBe(before)
     const b = paramStore(), opt2 = tf.train.adam(0.1), net2 = dense()
     register(b, net2, false)
@@ -153,7 +153,7 @@ describe('resume', () => {
     const resumed = svi({ optimizer: tf.train.adam(0.05), loss: elbo(), seed: 7 })
     const { state, extra } = await loadCheckpoint(dir, { store: resumed.params, optimizer: resumed.optimizer })
     resumed.restore(state!)
-    expect(state).toEqual({ step: 24, baseline: 0 })
+    expect(state).toEqual({ step: 24, baselines: {} })
     // Slots are renamed after this run's variables (tfjs names variables by a process-wide counter).
     const names = (await resumed.optimizer.getWeights()).map((w) => w.name)
     const vars = resumed.params.variables().map((v) => v.name)

@@ -14,7 +14,7 @@ import type { SampleSite, Trace } from '../../src/inference/trace.js'
 import { expectClose, logSumExp64, read } from '../helpers.js'
 import { LOG_EVIDENCE, POST_LOC, POST_SCALE, data, exactElbo, fixedGuide, model } from './conjugate.js'
 
-const ctx = (seed: number) => ({ seed, handlers: [], baseline: 0 })
+const ctx = (seed: number) => ({ seed, handlers: [], baselines: new Map() })
 /** The value of a traced sample site. */
 const valueOf = (trace: Trace, name: string) => (trace.byName.get(name) as SampleSite).value
 /** log N(x; m, s) in doubles. */
@@ -151,7 +151,7 @@ describe('iwae per data point', () => {
     const subGuide = (_x: tf.Tensor) => plate('data', 10, { subsampleSize: 3 }, () => localGuide(_x))
     const est = iwae(2).estimate(sub, subGuide, [tf.zeros([10])] as const, ctx(0))
     expect(est.dataSize).toBe(10)
-    expect(est.scoreSites).toEqual([])
+    expect(est.baselines).toEqual([])
   }))
 })
 

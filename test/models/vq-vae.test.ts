@@ -76,7 +76,7 @@ describe('vqVae', () => {
     expect(factors.map((f) => f.name)).toEqual(codebookUpdate === 'loss' ? ['vq_codebook', 'vq_commitment'] : ['vq_commitment'])
     const factorSum = factors.reduce((a, f) => a + factorTerm(f).dataSync()[0]!, 0)
     const logLik = siteTerm(p.byName.get('x') as SampleSite).dataSync()[0]!
-    const { bound } = elbo().estimate(m.model, m.guide, [x], { seed: 0, handlers: [store.handler], baseline: 0 })
+    const { bound } = elbo().estimate(m.model, m.guide, [x], { seed: 0, handlers: [store.handler], baselines: new Map() })
     // The bound holds exactly: reconstruction, the uniform prior's −49 log K per image, and the factors.
     expectClose([bound.dataSync()[0]! - logLik - factorSum], [-49 * Math.log(K) * 4], 1e-5, 1e-2)
     if (codebookUpdate === 'loss') expectClose([factorTerm(factors[1]!).dataSync()[0]!], [beta * factorTerm(factors[0]!).dataSync()[0]!], 1e-5)

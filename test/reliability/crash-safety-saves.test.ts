@@ -43,7 +43,7 @@ const loadWhole = async (dir: string): Promise<number> => {
     if (wrong >= 0) expect.fail(`save ${i}: w[${wrong}] is ${w[wrong]}, expected ${wValue(i, wrong)} (a mix of two saves)`)
     if (i % 2 === 0) {
       // saveCheckpoint: SVI state, extra JSON and the optimizer's slots, all of the same save.
-      expect({ state, extra }).toEqual({ state: { step: i, baseline: 0 }, extra: { i } })
+      expect({ state, extra }).toEqual({ state: { step: i, baselines: {} }, extra: { i } })
       const optimizer = tf.train.adam(1e-3)
       await loadCheckpoint(dir, { store, optimizer })
       expect((await optimizer.getWeights()).map((x) => x.tensor.shape)).toEqual([[], [], [W_SIZE], [], [W_SIZE]])

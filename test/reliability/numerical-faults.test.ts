@@ -100,7 +100,7 @@ describe('an exploding scale mid-training', () => {
     const loaded = svi({ optimizer: tf.train.adam(10), loss: elbo(), seed: 1 })
     loaded.init(exploding, explodingGuide, x)
     const { state, extra } = await loadCheckpoint(dir, { store: loaded.params, optimizer: loaded.optimizer })
-    expect(state).toEqual({ step: GOOD_STEPS, baseline: 0 })
+    expect(state).toEqual({ step: GOOD_STEPS, baselines: {} })
     expect(extra?.['epoch']).toBe(GOOD_STEPS)
     expect((extra?.['history'] as History['epochs']).map((r) => r.epoch)).toEqual(epochs)
     expect(await bitsOf(loaded)).toEqual(atFailure)

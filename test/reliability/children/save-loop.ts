@@ -33,7 +33,7 @@ const main = async (dir: string, first: number): Promise<void> => {
       wVar.assign(tf.tensor1d(Float32Array.from({ length: W_SIZE }, (_, j) => wValue(i, j))))
     })
     if (i % 2 === 1) await saveParams(dir, store)
-    else await saveCheckpoint(dir, { store, optimizer, state: { step: i, baseline: 0 }, extra: { i } })
+    else await saveCheckpoint(dir, { store, optimizer, state: { step: i, baselines: {} }, extra: { i } })
     process.stdout.write(`saved ${i}\n`)   // synchronous on a pipe: once read, save i is complete
   }
 }
