@@ -1,10 +1,10 @@
 /** Programs: generator do-notation, effects, site types, and the fp-ts instance. */
 export { gen, Effect } from './program.js'
 export type { Program, MessagesOf, ResultOf } from './program.js'
-export { sample, observe, param, module, factor, deterministic, plate, scaled } from './primitives.js'
-export type { PlateOptions } from './primitives.js'
+export { sample, observe, param, module, factor, deterministic, plate, sequentialPlate, scaled } from './primitives.js'
+export type { PlateOptions, SequentialPlateOptions } from './primitives.js'
 export type {
-  Message, SampleMsg, ParamMsg, ModuleMsg, FactorMsg, DeterministicMsg, PlateEnterMsg, PlateExitMsg, ScaleEnterMsg, ScaleExitMsg, PlateFrame, SiteKind, Network,
+  Message, SampleMsg, ParamMsg, ModuleMsg, FactorMsg, DeterministicMsg, PlateEnterMsg, PlateExitMsg, ScaleEnterMsg, ScaleExitMsg, PlateFrame, SiteKind, Network, SampleOptions, BaselineSpec,
 } from './messages.js'
 export { asNetwork } from './network.js'
 export type { NetworkLike, LayersLike } from './network.js'

@@ -1,6 +1,6 @@
 /**
  * The effects a program can yield: `sample`, `observe`, `param`, `module`,
- * `factor`, `deterministic`, and `plate` (a sub-program scope).
+ * `factor`, `deterministic`, and `plate` / `sequentialPlate` (sub-program scopes).
  */
 import type * as tf from '@tensorflow/tfjs-core'
 import { InvalidArgumentError } from '../errors.js'
@@ -106,35 +106,85 @@ export const deterministic = <N extends string, T extends tf.Tensor>(name: N, va
 
 /** Options of {@link plate}. */
 export interface PlateOptions {
-  /** Elements in this run; sites inside are scaled by size / subsampleSize. Default: size. */
+  /** Elements in this run; sites inside are scaled by size / subsampleSize. Default: size (or the length of `subsample`). */
   readonly subsampleSize?: number
+  /** The elements of this run, as int32 indices (Pyro's `subsample`); default: a random subsample each run. */
+  readonly subsample?: tf.Tensor
   /** The batch dim the plate indexes, counted from the right (−1 is the rightmost batch dim). Default: the rightmost dim no enclosing plate holds. */
   readonly dim?: number
 }
 
+/** The frame of a plate after its options are checked: sizes agree, a given subsample has the subsample's length. */
+const plateFrame = (primitive: string, name: string, size: number, subsampleSize: number | undefined, subsampleLength: number | undefined): { name: string; size: number; subsampleSize: number } => {
+  const n = subsampleSize ?? subsampleLength ?? size
+  if (!Number.isInteger(size) || size < 1 || !Number.isInteger(n) || n < 1 || n > size) {
+    throw new InvalidArgumentError(`${primitive} '${name}': size must be a positive integer and 1 ≤ subsampleSize ≤ size; got size ${size}, subsampleSize ${n}`)
+  }
+  if (subsampleLength !== undefined && subsampleLength !== n) {
+    throw new InvalidArgumentError(`${primitive} '${name}': the subsample has ${subsampleLength} indices but subsampleSize is ${n}; give one of them, or both equal`)
+  }
+  return { name, size, subsampleSize: n }
+}
+
 /**
- * Conditional independence over `size` elements: runs `body` with the
- * subsample indices (int32) and scales every site inside by size / subsampleSize.
+ * Conditional independence over `size` elements, vectorised: the plate owns a batch
+ * dim (see {@link PlateOptions.dim}); every sample and factor site inside is broadcast
+ * to the plate's size at that dim and scaled by size / subsampleSize. `body` gets the
+ * subsample indices (int32).
  *
  * @example
  * yield* plate('data', N, { subsampleSize: 128 }, (idx) => gen(function* () {
- *   yield* observe('x', normal(mu, 1), tf.gather(data, idx))
+ *   const z = yield* sample('z', normal(0, 1))            // shape [128]
+ *   yield* observe('x', normal(z, 1), tf.gather(data, idx))
  * }))
  */
 export const plate = <N extends string, M extends Message, A>(
   name: N, size: number, opts: PlateOptions, body: (indices: tf.Tensor) => Program<M, A>,
 ): Program<M | PlateEnterMsg<N> | PlateExitMsg, A> => {
   checkName('plate', name)
-  const subsampleSize = opts.subsampleSize ?? size
-  if (!Number.isInteger(size) || size < 1 || !Number.isInteger(subsampleSize) || subsampleSize < 1 || subsampleSize > size) {
-    throw new InvalidArgumentError(`plate '${name}': size must be a positive integer and 1 ≤ subsampleSize ≤ size; got size ${size}, subsampleSize ${subsampleSize}`)
-  }
-  const frame = { name, size, subsampleSize, dim: opts.dim ?? AUTO_DIM }
+  if (opts.subsample !== undefined && opts.subsample.rank !== 1) throw new InvalidArgumentError(`plate '${name}': subsample must be a rank-1 tensor of indices; got shape [${opts.subsample.shape.join(', ')}]`)
+  const frame = { ...plateFrame('plate', name, size, opts.subsampleSize, opts.subsample?.shape[0]), name, dim: opts.dim ?? AUTO_DIM }
   return gen(function* () {
-    const indices = yield* new Effect<PlateEnterMsg<N>, tf.Tensor>({ _tag: 'PlateEnter', frame })
+    const indices = yield* new Effect<PlateEnterMsg<N>, tf.Tensor>({ _tag: 'PlateEnter', frame, ...(opts.subsample && { value: opts.subsample }) })
     const result = yield* body(indices)
     yield* new Effect<PlateExitMsg, void>({ _tag: 'PlateExit', name })
     return result
+  })
+}
+
+/** Options of {@link sequentialPlate}. */
+export interface SequentialPlateOptions {
+  /** The elements to visit (default 0 … size − 1); sites inside are scaled by size / subsample.length. */
+  readonly subsample?: readonly number[]
+}
+
+/**
+ * Conditional independence over `size` elements, one at a time (Pyro's `for i in plate(...)`):
+ * runs `body(i)` for each element i and returns the results. Iterations own no dim; each is
+ * independent of the others, so a score-function site of one iteration does not see the costs
+ * of another under `elbo({ downstream: true })`.
+ *
+ * @example
+ * const zs = yield* sequentialPlate('groups', 3, {}, (i) => gen(function* () {
+ *   return yield* sample(`z_${i}`, normal(0, 1))
+ * }))
+ */
+export const sequentialPlate = <N extends string, M extends Message, A>(
+  name: N, size: number, opts: SequentialPlateOptions, body: (index: number) => Program<M, A>,
+): Program<M | PlateEnterMsg<N> | PlateExitMsg, A[]> => {
+  checkName('sequentialPlate', name)
+  const elements = opts.subsample ?? Array.from({ length: size }, (_, i) => i)
+  const frame = plateFrame('sequentialPlate', name, size, undefined, elements.length)
+  const bad = elements.find((i) => !Number.isInteger(i) || i < 0 || i >= size)
+  if (bad !== undefined) throw new InvalidArgumentError(`sequentialPlate '${name}': subsample index ${bad} is not an integer in [0, ${size})`)
+  return gen(function* () {
+    const results: A[] = []
+    for (const i of elements) {
+      yield* new Effect<PlateEnterMsg<N>, unknown>({ _tag: 'PlateEnter', frame: { ...frame, name, dim: AUTO_DIM, iteration: i } })
+      results.push(yield* body(i))
+      yield* new Effect<PlateExitMsg, void>({ _tag: 'PlateExit', name })
+    }
+    return results
   })
 }
 

@@ -59,7 +59,7 @@ export const draw: Interpret = (msg) => {
     case 'Param': return { msg, value: msg.value ?? (typeof msg.init === 'function' ? msg.init() : msg.init) }
     case 'Module': return { msg, value: (x: never) => msg.network.apply(x) }
     case 'Deterministic': return { msg, value: msg.value }
-    case 'PlateEnter': return { msg, value: msg.value ?? subsample(msg.frame, msg.seed) }
+    case 'PlateEnter': return { msg, value: msg.value ?? (msg.frame.iteration === undefined ? subsample(msg.frame, msg.seed) : msg.frame.iteration) }
     case 'Factor':
     case 'PlateExit':
     case 'ScaleEnter':

@@ -33,7 +33,7 @@ export interface BaselineSeen {
  * the two sit in different iterations of one sequential plate (Pyro's dense-graph rule).
  */
 const dependent = (earlier: readonly PlateFrame[], later: readonly PlateFrame[]): boolean =>
-  !earlier.some((e, i) => e.iteration !== undefined && later[i]?.name === e.name && later[i]?.iteration !== e.iteration)
+  !earlier.some((e) => e.iteration !== undefined && later.some((l) => l.name === e.name && l.iteration !== undefined && l.iteration !== e.iteration))
 
 const platesAt = (trace: Trace, index: number): readonly PlateFrame[] => {
   const s = trace.sites[index]!
