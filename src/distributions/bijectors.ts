@@ -75,11 +75,6 @@ export interface AffineBijector extends Bijector {
   readonly scale: tf.Tensor
 }
 
-const nonZero: Constraint = {
-  _tag: 'real', describe: 'x ≠ 0 (finite)', eventDims: 0,
-  check: (x) => tf.logicalAnd(constraints.real.check(x), tf.notEqual(x, 0)),
-}
-
 /**
  * y = loc + scale · x, x = (y − loc)/scale, log |dy/dx| = log |scale|
  * (broadcast to the shape of y). `scale` must be finite and non-zero.
@@ -91,7 +86,7 @@ export const affine = (loc: TensorLike, scale: TensorLike): AffineBijector => {
   const $loc = asTensor(loc, 'loc', 'affine')
   const $scale = asTensor(scale, 'scale', 'affine')
   checkParam('affine', 'loc', $loc, constraints.real)
-  checkParam('affine', 'scale', $scale, nonZero)
+  checkParam('affine', 'scale', $scale, constraints.nonZero)
   return makeBijector<AffineBijector>({
     tag: 'Affine', name: 'affine', domain: constraints.real, codomain: constraints.real,
     fields: { loc: $loc, scale: $scale },

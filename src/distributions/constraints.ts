@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core'
 
 /** A set of values, testable on tensors. */
 export interface Constraint {
-  readonly _tag: 'real' | 'positive' | 'unitInterval' | 'boolean' | 'interval' | 'integerInterval' | 'simplex' | 'oneHot' | 'independent'
+  readonly _tag: 'real' | 'nonZero' | 'positive' | 'unitInterval' | 'boolean' | 'interval' | 'integerInterval' | 'simplex' | 'oneHot' | 'independent'
   /** Human-readable description used in error messages, e.g. `x > 0`. */
   readonly describe: string
   /** How many rightmost dims one element of the set spans (simplex: 1). */
@@ -34,6 +34,13 @@ const inUnitInterval = (x: tf.Tensor): tf.Tensor => tf.logicalAnd(tf.greaterEqua
 
 /** All finite reals. @example constraints.real.check(tf.scalar(NaN)) // false */
 export const real: Constraint = { _tag: 'real', describe: 'finite real', eventDims: 0, check: isFinite, quick: sumFinite, holds: Number.isFinite }
+
+/** x ≠ 0 (finite): an affine bijector's scale. Its own tag, so no check meant for 'real' (finiteness only) stands in for it. */
+export const nonZero: Constraint = {
+  _tag: 'nonZero', describe: 'x ≠ 0 (finite)', eventDims: 0,
+  check: (x) => tf.logicalAnd(isFinite(x), tf.notEqual(x, 0)),
+  holds: (v) => v !== 0 && Number.isFinite(v),
+}
 
 /** x > 0 (finite). */
 export const positive: Constraint = {

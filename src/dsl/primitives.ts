@@ -142,6 +142,7 @@ export const plate = <N extends string, M extends Message, A>(
   name: N, size: number, opts: PlateOptions, body: (indices: tf.Tensor) => Program<M, A>,
 ): Program<M | PlateEnterMsg<N> | PlateExitMsg, A> => {
   checkName('plate', name)
+  if (opts.dim !== undefined && !(Number.isInteger(opts.dim) && opts.dim < 0)) throw new InvalidArgumentError(`plate '${name}': dim must be a negative integer (−1 is the rightmost batch dim); got ${opts.dim}`)
   if (opts.subsample !== undefined && opts.subsample.rank !== 1) throw new InvalidArgumentError(`plate '${name}': subsample must be a rank-1 tensor of indices; got shape [${opts.subsample.shape.join(', ')}]`)
   const frame = { ...plateFrame('plate', name, size, opts.subsampleSize, opts.subsample?.shape[0]), name, dim: opts.dim ?? AUTO_DIM }
   return gen(function* () {

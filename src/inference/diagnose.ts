@@ -5,10 +5,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core'
 import { isValidating, setValidation } from '../distributions/validation.js'
-import { replay, seed } from './handlers.js'
+import { subSeed } from '../backend/seed.js'
 import { factorTerm, siteTerm } from './log-joint.js'
 import type { LossContext, ProgramFn } from './loss.js'
-import { traceProgram } from './trace.js'
+import { traceReplayed } from './replayed.js'
 import type { Trace } from './trace.js'
 
 const finite = (t: tf.Tensor): boolean => tf.tidy(() => tf.all(tf.isFinite(t)).dataSync()[0] === 1)
@@ -26,7 +26,8 @@ const firstBad = (where: 'guide' | 'model', trace: Trace): string | undefined =>
 
 /**
  * Names the site that makes the bound non-finite, or `undefined` when every
- * site is finite (then a gradient overflowed). Runs with argument validation
+ * site is finite (then a gradient overflowed). Replays the step's first particle
+ * with the seeds the step used (`traceReplayed`, as every estimator). Runs with argument validation
  * off, so that a distribution built from a non-finite argument (a scale that
  * overflowed to ∞) reaches its site instead of failing before it. Call inside `tf.tidy`.
  *
@@ -36,10 +37,9 @@ export const diagnoseNonFinite = <Args extends readonly unknown[]>(model: Progra
   const validating = isValidating()
   setValidation(false)
   try {
-    const q = traceProgram(guide(...args), [...ctx.handlers, seed(ctx.seed)]).trace
-    const bad = firstBad('guide', q)
-    if (bad !== undefined) return bad
-    return firstBad('model', traceProgram(model(...args), [replay(q), ...ctx.handlers, seed(ctx.seed + 1)]).trace)
+    // The same traces, with the same seeds, as the estimators' first particle.
+    const { guide: q, model: p } = traceReplayed(model, guide, args, ctx.handlers, subSeed(ctx.seed, 0))
+    return firstBad('guide', q) ?? firstBad('model', p)
   } catch (err) {
     return `an error while re-tracing: ${(err as Error).message}`
   } finally {

@@ -39,7 +39,7 @@ export interface ParamStore {
   readonly entries: () => readonly StoreEntry[]
   /** Every trainable variable (param variables, then each module's). */
   readonly variables: () => tf.Variable[]
-  /** The constrained value of a param (a new tensor the caller owns), or undefined. */
+  /** The constrained value of a param, as a new tensor the caller owns (disposing it leaves the param intact), or undefined. */
   readonly value: (name: string) => tf.Tensor | undefined
   /** Adds a param from its unconstrained value (a copy), e.g. when loading a checkpoint. */
   readonly insert: (name: string, unconstrained: tf.Tensor, constraint: Constraint) => ParamEntry
@@ -115,7 +115,9 @@ export const paramStore = (): ParamStore => {
     variables: () => entries().flatMap((e) => e.kind === 'param' ? [e.variable] : [...e.network.variables]),
     value: (name) => {
       const e = byName.get(name)
-      return e?.kind === 'param' ? tf.tidy(() => unconstrainedFor(e.constraint).toConstrained(e.variable)) : undefined
+      if (e?.kind !== 'param') return undefined
+      // Always a new tensor (for a real param the constrained value is the variable itself): disposing it leaves the param intact.
+      return tf.tidy(() => { const v = unconstrainedFor(e.constraint).toConstrained(e.variable); return v === e.variable ? tf.clone(v) : v })
     },
     dispose: () => {
       for (const e of byName.values()) if (e.kind === 'param') e.variable.dispose()

@@ -100,6 +100,10 @@ describe('bijectors', () => {
     expect(() => affine(0, 0)).toThrow(InvalidArgumentError)
     expect(() => affine(0, [1, 0])).toThrow(/affine: argument 'scale' must satisfy x ≠ 0 \(finite\); got 0 at index \[1\]/)
     expect(() => affine(NaN, 1)).toThrow(/affine: argument 'loc' must satisfy finite real; got NaN/)
+    // More than 64 elements: the vectorised check (the accelerator's, where active) must test ≠ 0, not finiteness only.
+    const big = tf.ones([200]).concat(tf.zeros([1]))
+    expect(() => affine(0, big)).toThrow(/affine: argument 'scale' must satisfy x ≠ 0 \(finite\)/)
+    big.dispose()
     expect(() => chain()).toThrow(/chain: expected at least one bijector; got none/)
   })
 })

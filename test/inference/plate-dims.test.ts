@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core'
 import { describe, expect, it } from 'vitest'
+import { InvalidArgumentError } from '../../src/errors.js'
 import { normal } from '../../src/distributions/normal.js'
 import type { PlateFrame } from '../../src/dsl/messages.js'
 import { AUTO_DIM } from '../../src/dsl/messages.js'
@@ -105,11 +106,10 @@ describe('plate dims: errors', () => {
     expect(e.message).toMatch(/plate 'x' is entered inside a plate of the same name/)
   }))
 
-  it('a positive or non-integer dim is a SiteError naming the plate and the dim', () => tf.tidy(() => {
-    for (const dim of [1, 2, -1.5]) {
-      const p = plate('x', 3, { dim }, () => gen(function* () { yield* sample('z', normal(0, 1)) }))
-      const e = thrown(() => traceOf(p))
-      expect(e).toBeInstanceOf(SiteError)
+  it('a zero, positive or non-integer dim is an InvalidArgumentError from plate itself, naming the plate and the dim', () => tf.tidy(() => {
+    for (const dim of [0, 1, 2, -1.5]) {
+      const e = thrown(() => plate('x', 3, { dim }, () => gen(function* () { yield* sample('z', normal(0, 1)) })))
+      expect(e).toBeInstanceOf(InvalidArgumentError)
       expect(e.message).toMatch(/plate 'x': dim must be a negative integer/)
       expect(e.message).toContain(`got ${dim}`)
     }
