@@ -64,9 +64,13 @@ const pathwiseBound = (p: Trace, q: Trace, analytic: boolean): tf.Scalar => {
   return total(terms)
 }
 
-/** Every term of the bound kept along its plates, with its side and position (for the score function). */
-const costNodes = (p: Trace, q: Trace, depth: number, analytic: boolean): CostNode[] => {
+/**
+ * Every term of the bound kept along its plates, with its side and position (for the score function),
+ * and the guide's latent log-densities by site (the score terms reuse them).
+ */
+const costNodes = (p: Trace, q: Trace, depth: number, analytic: boolean): { nodes: CostNode[]; guideLogProbs: Map<string, tf.Tensor> } => {
   const nodes: CostNode[] = []
+  const guideLogProbs = new Map<string, tf.Tensor>()
   const klSites = new Set<string>()
   p.sites.forEach((site, index) => {
     if (site._tag === 'Deterministic') return
@@ -79,9 +83,10 @@ const costNodes = (p: Trace, q: Trace, depth: number, analytic: boolean): CostNo
   q.sites.forEach((g, index) => {
     if (g._tag === 'Deterministic' || (g._tag === 'Sample' && (g.kind !== 'latent' || klSites.has(g.name)))) return
     const lp = g._tag === 'Factor' ? g.logWeight : sampleLogProb(g)
+    if (g._tag === 'Sample') guideLogProbs.set(g.name, lp)
     nodes.push({ side: 'guide', index, term: negate(plateTerm(g.name, lp, g.scale, g.mask, g.plates, depth)) })
   })
-  return nodes
+  return { nodes, guideLogProbs }
 }
 
 /** One particle's estimate; the scored sites' own log q terms carry no pathwise gradient (their score term does). */
@@ -97,11 +102,11 @@ const particle = <Args extends readonly unknown[]>(model: ProgramFn<Args>, guide
     return { surrogate: bound, bound, baselines: [], dataSize: subsampledSize(p) }
   }
   const depth = plateDepthOf([q, p])
-  const nodes = costNodes(p, q, depth, analytic)
+  const { nodes, guideLogProbs } = costNodes(p, q, depth, analytic)
   const sums = nodes.map((n) => tf.sum(n.term.value) as tf.Scalar)
   const scoredNames = new Set(scored.map((g) => g.name))
   const pathwise = sums.filter((_, k) => !(nodes[k]!.side === 'guide' && scoredNames.has(nodes[k]!.term.name)))
-  const score = scoreFunctionTerms(scored, nodes, q, p, { downstream: opts.downstream, depth, averages: ctx.baselines })
+  const score = scoreFunctionTerms(scored, nodes, q, p, { downstream: opts.downstream, depth, averages: ctx.baselines, logProbOf: (g) => guideLogProbs.get(g.name)! })
   return { surrogate: total([...pathwise, ...score.terms]), bound: total(sums), baselines: score.seen, dataSize: subsampledSize(p) }
 }
 

@@ -9,7 +9,6 @@
 import * as tf from '@tensorflow/tfjs-core'
 import { stopGradient } from '../backend/gradient.js'
 import type { PlateFrame } from '../dsl/messages.js'
-import { sampleLogProb } from './log-joint.js'
 import { costAt, plateTerm } from './plate-costs.js'
 import type { PlateTerm } from './plate-costs.js'
 import type { SampleSite, Trace } from './trace.js'
@@ -83,13 +82,15 @@ export interface ScoreOptions {
   readonly depth: number
   /** Decaying-average baselines by site, as `svi` keeps them. */
   readonly averages: ReadonlyMap<string, number>
+  /** log q of a scored site, elementwise (already computed for the bound). */
+  readonly logProbOf: (site: SampleSite) => tf.Tensor
 }
 
 /**
  * The surrogate terms Σ_i log q_s[i] · ⟂(cost_s[i] − b_s) of the score-function sites `scored`,
  * given every term of the bound (`nodes`), and what their decaying-average baselines saw.
  *
- * @example const { terms } = scoreFunctionTerms(scored, nodes, q, p, { downstream: false, depth, averages })
+ * @example const { terms } = scoreFunctionTerms(scored, nodes, q, p, { downstream: false, depth, averages, logProbOf })
  */
 export const scoreFunctionTerms = (scored: readonly SampleSite[], nodes: readonly CostNode[], q: Trace, p: Trace, opts: ScoreOptions): { readonly terms: tf.Scalar[]; readonly seen: BaselineSeen[] } => {
   const terms: tf.Scalar[] = []
@@ -97,7 +98,7 @@ export const scoreFunctionTerms = (scored: readonly SampleSite[], nodes: readonl
   for (const s of scored) {
     const costs = (opts.downstream ? nodes.filter(isDownstream(downstreamOf(s, q, p))) : nodes).map((n) => n.term)
     const cost = costAt(costs, s.plates, opts.depth)
-    const logq = plateTerm(s.name, sampleLogProb(s), 1, s.mask, s.plates, opts.depth).value
+    const logq = plateTerm(s.name, opts.logProbOf(s), 1, s.mask, s.plates, opts.depth).value
     const base = baselineOf(s, cost, opts.averages)
     if (base.seen !== undefined) seen.push(base.seen)
     terms.push(tf.sum(tf.mul(logq, stopGradient(base.b === 0 ? cost : tf.sub(cost, base.b)))) as tf.Scalar)

@@ -1,13 +1,9 @@
-import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-
-const source = readFileSync(new URL('../../examples/plates.ts', import.meta.url), 'utf8')
-const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
+import { expectReadmeShows } from './readme.js'
 
 describe('README plates example (examples/plates.ts)', () => {
   it('the README shows the example file, line for line', () => {
-    const body = source.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('/**') && !l.startsWith('export') && !l.startsWith('console.log'))
-    body.forEach((line) => expect(readme).toContain(line))
+    expectReadmeShows('plates.ts')
   })
 
   it('runs as written: the subsampled fit finds the posterior of the mean, and each point\'s q(z) its exact posterior', async () => {
