@@ -12,7 +12,7 @@ import { InvalidArgumentError, showShape } from '../errors.js'
 import { subsampledSize } from './elbo.js'
 import { SiteError } from './interpreter.js'
 import type { Handler } from './interpreter.js'
-import { sampleLogProb } from './log-joint.js'
+import { applyMask, sampleLogProb } from './log-joint.js'
 import type { Loss, ProgramFn } from './loss.js'
 import { traceReplayed } from './replayed.js'
 import { latents } from './trace.js'
@@ -26,7 +26,7 @@ interface Term {
 
 /** mask · scale · lp, summed over every dim but the leftmost (the data dim). */
 const perPoint = (lp: tf.Tensor, scale: number | tf.Tensor, mask: tf.Tensor | undefined): tf.Tensor => {
-  const masked = mask === undefined ? lp : tf.where(tf.broadcastTo(mask, lp.shape), lp, tf.zerosLike(lp))
+  const masked = applyMask(lp, mask)
   const scaled = tf.mul(masked, scale)
   return scaled.rank <= 1 ? scaled : tf.sum(scaled, Array.from({ length: scaled.rank - 1 }, (_, d) => d + 1))
 }

@@ -6,9 +6,13 @@ import { SupportError, showShape } from '../errors.js'
 import type { FactorSite, SampleSite, Trace } from './trace.js'
 import { SiteError } from './interpreter.js'
 
+/** A site's mask applied to an elementwise log-density: false → 0 (the mask broadcast to `lp`). @example applyMask(lp, site.mask) */
+export const applyMask = (lp: tf.Tensor, mask: tf.Tensor | undefined): tf.Tensor =>
+  mask === undefined ? lp : tf.where(tf.broadcastTo(mask, lp.shape), lp, tf.zerosLike(lp))
+
 /** Applies a site's mask (false → 0) and scale to an elementwise log-density, and sums it. */
 export const scaledSum = (lp: tf.Tensor, scale: number | tf.Tensor, mask: tf.Tensor | undefined): tf.Scalar => {
-  const masked = mask === undefined ? lp : tf.where(tf.broadcastTo(mask, lp.shape), lp, tf.zerosLike(lp))
+  const masked = applyMask(lp, mask)
   if (scale === 1) return tf.sum(masked) as tf.Scalar   // the usual case: no multiply (nor its gradient) to launch
   return typeof scale === 'number'
     ? tf.mul(tf.sum(masked), scale) as tf.Scalar

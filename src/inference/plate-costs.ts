@@ -6,6 +6,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core'
 import type { PlateFrame } from '../dsl/messages.js'
+import { applyMask } from './log-joint.js'
+import { plateDepth } from './plate-dims.js'
 import type { Trace } from './trace.js'
 
 /**
@@ -28,8 +30,7 @@ export const vectorised = (plates: readonly PlateFrame[]): PlateFrame[] => plate
  * @example plateDepthOf([guideTrace, modelTrace])   // 2 for a plate nested in another
  */
 export const plateDepthOf = (traces: readonly Trace[]): number =>
-  traces.reduce((m, t) => t.sites.reduce((n, s) => s._tag === 'Deterministic' ? n
-    : vectorised(s.plates).reduce((k, p) => Math.max(k, -p.dim), n), m), 0)
+  traces.reduce((m, t) => t.sites.reduce((n, s) => s._tag === 'Deterministic' ? n : Math.max(n, plateDepth(s.plates)), m), 0)
 
 const samePlate = (a: PlateFrame, b: PlateFrame): boolean => a.name === b.name && a.dim === b.dim
 
@@ -54,7 +55,7 @@ export const keepPlateDims = (t: tf.Tensor, plates: readonly PlateFrame[], depth
  * @example plateTerm('x', lp, site.scale, site.mask, site.plates, depth)
  */
 export const plateTerm = (name: string, lp: tf.Tensor, scale: number | tf.Tensor, mask: tf.Tensor | undefined, plates: readonly PlateFrame[], depth: number): PlateTerm => {
-  const masked = mask === undefined ? lp : tf.where(tf.broadcastTo(mask, lp.shape), lp, tf.zerosLike(lp))
+  const masked = applyMask(lp, mask)
   const scaled = scale === 1 ? masked : tf.mul(masked, scale)
   return { name, plates, value: keepPlateDims(scaled, plates, depth) }
 }
