@@ -7,7 +7,7 @@
 import { promises as fs } from 'node:fs'
 import * as tf from '@tensorflow/tfjs-core'
 import { backendInfo } from '../backend/init.js'
-import type { EpochRecord } from '../inference/fit.js'
+import type { EpochRecord } from '../inference/fit-types.js'
 import type { ModelKind } from '../models/image-model.js'
 import type { CliIO } from './io.js'
 import type { TrainFlags } from './codecs.js'

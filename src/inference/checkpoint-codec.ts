@@ -1,17 +1,16 @@
 /**
  * Encoding a checkpoint: 4-byte little-endian tensor data, and a store and an
  * optimizer (its slots mapped to variables by position) into a manifest and one
- * buffer. The manifest's codec and checks: `checkpoint-manifest.ts`.
+ * buffer. The manifest's codec and checks: `checkpoint-manifest.ts`. Nothing
+ * here touches the disk or Node's modules: the digest of the weights is passed
+ * in by `checkpoint.ts`, which writes the files.
  */
-import { createHash } from 'node:crypto'
 import * as tf from '@tensorflow/tfjs-core'
 import * as constraints from '../distributions/constraints.js'
 import type { Constraint } from '../distributions/constraints.js'
 import { CheckpointError, FORMAT_VERSION } from './checkpoint-manifest.js'
 import type { BlobRecord, EntryRecord, Manifest, OptimizerRecord, ParamRecord } from './checkpoint-manifest.js'
 import type { ParamStore } from './params.js'
-import type { SviState } from './svi.js'
-
 
 /** Data of one tensor to be written. */
 interface Chunk {
@@ -48,9 +47,6 @@ const packer = (): Packer => {
   return { add, bytes, size: () => offset }
 }
 
-/** The hex SHA-256 of `weights.bin`, recorded in the manifest. @example sha256(await fs.readFile('ckpt/weights.bin')) === manifest.weightsSha256 */
-export const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex')
-
 /** Reads one blob out of `weights.bin` (little-endian). @example tf.tensor(unpack(bytes, rec), rec.shape, rec.dtype) */
 export const unpack = (bytes: Uint8Array, b: BlobRecord): Float32Array | Int32Array => {
   const view = new DataView(bytes.buffer, bytes.byteOffset + b.byteOffset, b.byteLength)
@@ -59,12 +55,30 @@ export const unpack = (bytes: Uint8Array, b: BlobRecord): Float32Array | Int32Ar
   return Float32Array.from({ length: n }, (_, i) => view.getFloat32(4 * i, true))
 }
 
+/**
+ * The part of a param store a checkpoint reads (to save) and writes (to load): a `ParamStore` is one.
+ *
+ * @example const store: CheckpointStore = paramStore()
+ */
+export type CheckpointStore = Pick<ParamStore, 'entries' | 'variables' | 'insert'>
+
+/**
+ * The counters of a run a checkpoint saves besides the weights (`svi`'s `SviState` is one).
+ *
+ * @example const state: CheckpointState = { step: 120, baselines: { z: 3.2 } }
+ */
+export interface CheckpointState {
+  readonly step: number
+  /** The decaying-average baseline of each score-function site that has one. */
+  readonly baselines: Readonly<Record<string, number>>
+}
+
 /** What `saveCheckpoint` writes. @example const c: Checkpoint = { store: s.params, optimizer: s.optimizer, state: s.state, extra: { epoch } } */
 export interface Checkpoint {
-  readonly store: ParamStore
+  readonly store: CheckpointStore
   /** Its weights (`getWeights`) and internal counters are saved, mapped to variables by position. */
   readonly optimizer?: tf.Optimizer
-  readonly state?: Readonly<SviState>
+  readonly state?: CheckpointState
   /** Any JSON-serialisable data (epoch number, config…). */
   readonly extra?: Record<string, unknown>
 }
@@ -105,7 +119,7 @@ const slotOf = (name: string, order: readonly string[]): { variable: number; suf
   return i < 0 ? null : { variable: i, suffix: name.slice(k + 1) }
 }
 
-const encodeOptimizer = async (opt: tf.Optimizer, store: ParamStore, p: Packer): Promise<OptimizerRecord> => {
+const encodeOptimizer = async (opt: tf.Optimizer, store: CheckpointStore, p: Packer): Promise<OptimizerRecord> => {
   const weights = await opt.getWeights().catch((e: unknown) => {
     throw new CheckpointError(`saveCheckpoint: the ${opt.getClassName()} optimizer cannot report its weights (${e instanceof Error ? e.message : String(e)})`)
   })
@@ -121,7 +135,7 @@ const encodeOptimizer = async (opt: tf.Optimizer, store: ParamStore, p: Packer):
   }
 }
 
-const encodeEntries = async (store: ParamStore, p: Packer): Promise<EntryRecord[]> => {
+const encodeEntries = async (store: CheckpointStore, p: Packer): Promise<EntryRecord[]> => {
   const out: EntryRecord[] = []
   for (const e of store.entries()) {
     if (e.kind === 'param') {
@@ -145,8 +159,13 @@ const jsonCopy = (what: string, x: object): Record<string, unknown> => {
   }
 }
 
-/** Reads every tensor of a checkpoint into a manifest and one buffer (nothing touches the disk). @example const { manifest, bytes } = await encodeCheckpoint({ store }) */
-export const encodeCheckpoint = async (c: Checkpoint): Promise<{ manifest: Manifest; bytes: Uint8Array }> => {
+/**
+ * Reads every tensor of a checkpoint into a manifest and one buffer (nothing touches the disk);
+ * `digest` hashes the buffer for the manifest's `weightsSha256`.
+ *
+ * @example const { manifest, bytes } = await encodeCheckpoint({ store }, sha256)
+ */
+export const encodeCheckpoint = async (c: Checkpoint, digest: (bytes: Uint8Array) => string): Promise<{ manifest: Manifest; bytes: Uint8Array }> => {
   const p = packer()
   const entries = await encodeEntries(c.store, p)
   const optimizer = c.optimizer === undefined ? undefined : await encodeOptimizer(c.optimizer, c.store, p)
@@ -155,7 +174,7 @@ export const encodeCheckpoint = async (c: Checkpoint): Promise<{ manifest: Manif
     throw new CheckpointError(`saveCheckpoint: state must have a non-negative integer step and finite baselines; got ${JSON.stringify(c.state)}`)
   }
   const manifest: Manifest = {
-    format: 'tfppl-checkpoint', version: FORMAT_VERSION, weightsBytes: p.size(), weightsSha256: sha256(bytes), entries,
+    format: 'tfppl-checkpoint', version: FORMAT_VERSION, weightsBytes: p.size(), weightsSha256: digest(bytes), entries,
     ...(optimizer && { optimizer }),
     ...(c.state && { state: { step: c.state.step, baselines: { ...c.state.baselines } } }),
     ...(c.extra && { extra: jsonCopy('extra', c.extra) }),

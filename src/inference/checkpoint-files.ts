@@ -5,6 +5,7 @@
  * either the previous complete checkpoint or the new one is on disk. Also the
  * repairs a crashed save may need (a lone backup put back, stale temps removed).
  */
+import { createHash } from 'node:crypto'
 import { promises as fs } from 'node:fs'
 import * as path from 'node:path'
 import { CheckpointError, errnoOf } from './checkpoint-manifest.js'
@@ -28,6 +29,9 @@ export const MANIFEST = 'manifest.json'
 export const WEIGHTS = 'weights.bin'
 /** Where the previous checkpoint waits during a swap. @example backupOf('/runs/vae/checkpoint')   // '/runs/vae/checkpoint.backup' */
 export const backupOf = (target: string): string => `${target}.backup`
+
+/** The hex SHA-256 of `weights.bin`, recorded in the manifest. @example sha256(await fs.readFile('ckpt/weights.bin')) === manifest.weightsSha256 */
+export const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex')
 
 /** Whether `p` exists. @example await exists('/runs/vae/checkpoint') */
 export const exists = async (p: string): Promise<boolean> => fs.access(p).then(() => true, () => false)

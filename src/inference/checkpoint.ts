@@ -11,17 +11,16 @@ import { promises as fs } from 'node:fs'
 import * as path from 'node:path'
 import * as tf from '@tensorflow/tfjs-core'
 import { showShape } from '../errors.js'
-import type { ParamStore, StoreEntry } from './params.js'
-import type { SviState } from './svi.js'
-import { CONSTRAINTS, encodeCheckpoint, optimizerInternals, optimizerOrder, sha256, unpack } from './checkpoint-codec.js'
+import type { StoreEntry } from './params.js'
+import { CONSTRAINTS, encodeCheckpoint, optimizerInternals, optimizerOrder, unpack } from './checkpoint-codec.js'
 import { CheckpointError, decodeCheckpoint, errnoOf } from './checkpoint-manifest.js'
-import { MANIFEST, WEIGHTS, backupOf, checkReplaceable, ensureParent, exists, removeStaleTemps, repair, swap, writeTemp } from './checkpoint-files.js'
+import { MANIFEST, WEIGHTS, backupOf, checkReplaceable, ensureParent, exists, removeStaleTemps, repair, sha256, swap, writeTemp } from './checkpoint-files.js'
 import type { SaveHooks } from './checkpoint-files.js'
-import type { Checkpoint } from './checkpoint-codec.js'
+import type { Checkpoint, CheckpointState, CheckpointStore } from './checkpoint-codec.js'
 import type { BlobRecord, Manifest, OptimizerRecord, ParamRecord } from './checkpoint-manifest.js'
 
 export { CheckpointError } from './checkpoint-manifest.js'
-export type { Checkpoint } from './checkpoint-codec.js'
+export type { Checkpoint, CheckpointState, CheckpointStore } from './checkpoint-codec.js'
 
 export type { SaveHooks, SaveStage } from './checkpoint-files.js'
 
@@ -36,7 +35,7 @@ export type { SaveHooks, SaveStage } from './checkpoint-files.js'
  * await saveCheckpoint('runs/vae', { store: s.params, optimizer: s.optimizer, state: s.state, extra: { epoch: 10 } })
  */
 export const saveCheckpoint = async (dir: string, c: Checkpoint, hooks: SaveHooks = {}): Promise<void> => {
-  const { manifest, bytes } = await encodeCheckpoint(c)   // everything is read before the disk is touched
+  const { manifest, bytes } = await encodeCheckpoint(c, sha256)   // everything is read before the disk is touched
   const target = path.resolve(dir)
   await ensureParent(target)
   await repair(target)
@@ -64,7 +63,7 @@ const checkFits = (what: string, v: tf.Tensor, b: BlobRecord): void => {
   if (v.dtype !== b.dtype) fail(`${what} has dtype ${v.dtype} in the store but ${b.dtype} in the checkpoint`)
 }
 
-const planParam = (store: ParamStore, e: StoreEntry | undefined, rec: ParamRecord, bytes: Uint8Array): Apply => {
+const planParam = (store: CheckpointStore, e: StoreEntry | undefined, rec: ParamRecord, bytes: Uint8Array): Apply => {
   if (e === undefined) return () => { tf.tidy(() => { store.insert(rec.name, tensorOf(bytes, rec), CONSTRAINTS[rec.constraint]) }) }
   if (e.kind !== 'param') return fail(`'${rec.name}' is a param in the checkpoint but a module in the store`)
   if (e.constraint._tag !== rec.constraint) fail(`param '${rec.name}' has the constraint '${e.constraint._tag}' in the store but '${rec.constraint}' in the checkpoint`)
@@ -82,7 +81,7 @@ const planModule = (e: StoreEntry | undefined, rec: Extract<Manifest['entries'][
 }
 
 /** Shapes of the store's variables in optimizer order, as they will be once the missing params are created (tfjs names new variables with larger ids). */
-const projectedShapes = (store: ParamStore, m: Manifest): Array<readonly number[]> => {
+const projectedShapes = (store: CheckpointStore, m: Manifest): Array<readonly number[]> => {
   const vars = store.variables()
   const known = new Set(store.entries().map((e) => e.name))
   const maxId = Math.max(-1, ...vars.map((v) => /^\d+$/.test(v.name) ? Number(v.name) : -1))
@@ -106,7 +105,7 @@ const planOptimizer = (opt: tf.Optimizer, rec: OptimizerRecord | undefined, shap
 }
 
 /** setWeights with the slots renamed after the current variables (tfjs matches slots by position); then the internal counters. */
-const applyOptimizer = async (opt: tf.Optimizer, rec: OptimizerRecord, bytes: Uint8Array, store: ParamStore): Promise<void> => {
+const applyOptimizer = async (opt: tf.Optimizer, rec: OptimizerRecord, bytes: Uint8Array, store: CheckpointStore): Promise<void> => {
   const order = optimizerOrder(store.variables())
   const given = rec.weights.map((w): NamedTensor => ({ name: w.slot === null ? w.name : `${order[w.slot.variable]!.name}/${w.slot.suffix}`, tensor: tensorOf(bytes, w) }))
   const before = await opt.getWeights()
@@ -125,7 +124,7 @@ const applyOptimizer = async (opt: tf.Optimizer, rec: OptimizerRecord, bytes: Ui
 }
 
 /** Checks the whole checkpoint against the store (and optimizer), then applies it. */
-const restore = async (m: Manifest, bytes: Uint8Array, store: ParamStore, opt: tf.Optimizer | undefined): Promise<void> => {
+const restore = async (m: Manifest, bytes: Uint8Array, store: CheckpointStore, opt: tf.Optimizer | undefined): Promise<void> => {
   const byName = new Map(store.entries().map((e) => [e.name, e]))
   const applies = m.entries.map((r) => r.kind === 'param' ? planParam(store, byName.get(r.name), r, bytes) : planModule(byName.get(r.name), r, bytes))
   const optRec = opt === undefined ? undefined : planOptimizer(opt, m.optimizer, projectedShapes(store, m))
@@ -177,7 +176,7 @@ const readCheckpoint = async (target: string, attempt = 1): Promise<{ manifest: 
  * const s = svi({ optimizer: tf.train.adam(1e-3), loss: elbo(), seed: 1 })
  * const { state, extra } = await loadCheckpoint('runs/vae', { store: s.params, optimizer: s.optimizer })
  */
-export const loadCheckpoint = async (dir: string, c: { readonly store: ParamStore; readonly optimizer?: tf.Optimizer }): Promise<{ state?: SviState; extra?: Record<string, unknown> }> => {
+export const loadCheckpoint = async (dir: string, c: { readonly store: CheckpointStore; readonly optimizer?: tf.Optimizer }): Promise<{ state?: CheckpointState; extra?: Record<string, unknown> }> => {
   const { manifest, bytes } = await readCheckpoint(path.resolve(dir))
   await restore(manifest, bytes, c.store, c.optimizer)
   return { ...(manifest.state && { state: { step: manifest.state.step, baselines: { ...manifest.state.baselines } } }), ...(manifest.extra && { extra: manifest.extra }) }
@@ -188,11 +187,11 @@ export const loadCheckpoint = async (dir: string, c: { readonly store: ParamStor
  *
  * @example await saveParams('models/guide', s.params)
  */
-export const saveParams = (dir: string, store: ParamStore): Promise<void> => saveCheckpoint(dir, { store })
+export const saveParams = (dir: string, store: CheckpointStore): Promise<void> => saveCheckpoint(dir, { store })
 
 /**
  * Loads params and module weights into a store (see {@link loadCheckpoint}); optimizer data, if any, is ignored.
  *
  * @example await loadParams('models/guide', paramStore())
  */
-export const loadParams = async (dir: string, store: ParamStore): Promise<void> => { await loadCheckpoint(dir, { store }) }
+export const loadParams = async (dir: string, store: CheckpointStore): Promise<void> => { await loadCheckpoint(dir, { store }) }

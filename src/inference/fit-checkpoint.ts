@@ -1,31 +1,29 @@
 /**
  * Checkpointing inside `fit`: save params, optimizer and SVI state (plus the
- * epoch and history) after an epoch; resume from the last one.
+ * epoch and history) after an epoch; resume from the last one. `fit.ts` loads
+ * this module (and with it Node's file system) only for a run that checkpoints.
  */
 import * as path from 'node:path'
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js'
 import { MANIFEST, backupOf, checkReplaceable, ensureParent, exists } from './checkpoint-files.js'
 import { CheckpointError } from './checkpoint-manifest.js'
-import type { EpochRecord, FitOptions } from './fit.js'
-import type { Svi } from './svi.js'
+import type { EpochRecord, Trainer } from './fit-types.js'
 
 /**
  * Saves the run after `epoch` (atomically: an interrupted save leaves the previous checkpoint).
  *
  * @example await saveEpoch(s, 'runs/vae', 3, history)
  */
-export const saveEpoch = (s: Svi, dir: string, epoch: number, records: readonly EpochRecord[]): Promise<void> =>
+export const saveEpoch = (s: Trainer, dir: string, epoch: number, records: readonly EpochRecord[]): Promise<void> =>
   saveCheckpoint(dir, { store: s.params, optimizer: s.optimizer, state: s.state, extra: { epoch, history: records } })
 
 /**
- * Loads the checkpoint of `opts.checkpoint.dir` into `s` when there is one; `init` first creates the
+ * Loads the checkpoint in `dir` into `s` when there is one; `init` first creates the
  * params and modules (from one batch) so that every saved weight has a place to go.
  *
- * @example const r = await resumeFrom(s, opts, () => s.init(model, guide, firstBatch))
+ * @example const r = await resumeFrom(s, 'runs/vae', () => s.init(model, guide, firstBatch))
  */
-export const resumeFrom = async (s: Svi, opts: FitOptions, init: () => void): Promise<{ epoch: number; records: EpochRecord[] } | undefined> => {
-  const dir = opts.checkpoint?.dir
-  if (dir === undefined) return undefined
+export const resumeFrom = async (s: Trainer, dir: string, init: () => void): Promise<{ epoch: number; records: EpochRecord[] } | undefined> => {
   if (!(await exists(path.join(dir, MANIFEST))) && !(await exists(backupOf(dir)))) return undefined
   init()
   const { state, extra } = await loadCheckpoint(dir, { store: s.params, optimizer: s.optimizer })

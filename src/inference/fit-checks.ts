@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core'
 import { InvalidArgumentError, indexIn, showShape } from '../errors.js'
-import type { FitOptions } from './fit.js'
+import type { FitOptions } from './fit-types.js'
 
 const isInt = (x: unknown, min: number): boolean => typeof x === 'number' && Number.isInteger(x) && x >= min
 

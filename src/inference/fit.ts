@@ -1,72 +1,17 @@
 /**
  * `fit`: epochs of minibatch SVI steps over a dataset, with shuffling,
- * validation, callbacks, early stopping and a typed history.
+ * validation, callbacks, early stopping and a typed history. It drives any
+ * {@link Trainer} (`svi` passes itself); checkpointing (`fit-checkpoint.ts`,
+ * which writes files with Node's modules) is imported only when asked for.
  */
 import * as tf from '@tensorflow/tfjs-core'
 import { InvalidArgumentError, showShape } from '../errors.js'
 import type { Message } from '../dsl/messages.js'
 import type { ProgramFn } from './loss.js'
-import type { Svi } from './svi.js'
-import { checkCheckpointDir, resumeFrom, saveEpoch } from './fit-checkpoint.js'
 import { checkFitData, checkFitOptions } from './fit-checks.js'
+import type { BatchProgram, EpochRecord, FitData, FitOptions, History, Trainer } from './fit-types.js'
 
-/**
- * A dataset: one tensor, a tuple of tensors sharing their leading dim, or an
- * async iterable of batches (the caller owns those tensors; for several epochs
- * it must be re-iterable, i.e. start afresh on each `[Symbol.asyncIterator]()`).
- */
-export type FitData<Args extends readonly tf.Tensor[]> = Args | (Args extends readonly [tf.Tensor] ? tf.Tensor : never) | AsyncIterable<Readonly<Args>>
-
-/** One epoch of the history; losses are −bound per data point. */
-export interface EpochRecord {
-  readonly epoch: number
-  readonly trainLoss: number
-  readonly validationLoss: number | undefined
-  readonly seconds: number
-}
-
-/** What `fit` returns. */
-export interface History {
-  readonly epochs: readonly EpochRecord[]
-  readonly steps: number
-  readonly stoppedEarly: boolean
-  /** Stopped by `signal` (a partial epoch is not in `epochs`). */
-  readonly aborted: boolean
-}
-
-/** Options of `fit`. */
-export interface FitOptions {
-  readonly epochs?: number
-  readonly batchSize?: number
-  /** Reshuffle every epoch (tensor data; default true). */
-  readonly shuffle?: boolean
-  /** Seeds the shuffling (default 0). */
-  readonly seed?: number
-  /** Validation data: its loss is recorded each epoch. */
-  readonly validation?: tf.Tensor | readonly tf.Tensor[]
-  /** After each step; `batch` (the step's arguments) is valid only during the call. */
-  readonly onStep?: (info: { readonly step: number; readonly loss: number; readonly batch: readonly tf.Tensor[] }) => void
-  /** Before each epoch (1-based epoch number): schedules such as KL warm-up. */
-  readonly onEpochStart?: (epoch: number) => void | Promise<void>
-  /** Called after each epoch; return 'stop' to end training. */
-  readonly onEpochEnd?: (record: EpochRecord) => void | 'stop' | Promise<void | 'stop'>
-  /** Stop when the monitored loss has not improved by `minDelta` for `patience` epochs. */
-  readonly earlyStopping?: { readonly patience: number; readonly minDelta?: number; readonly monitor?: 'train' | 'validation' }
-  /** Print one line per epoch to stderr (default true). */
-  readonly progress?: boolean
-  /** Epochs already done (numbering and shuffling continue from here; default 0). */
-  readonly initialEpoch?: number
-  /** Save params, optimizer and SVI state to `dir` every `every` epochs (default 1), atomically. */
-  readonly checkpoint?: { readonly dir: string; readonly every?: number }
-  /** Continue from the checkpoint in `checkpoint.dir` when there is one (tensor data only). */
-  readonly resume?: boolean
-  /**
-   * Stop after the current step once aborted (Ctrl-C). The partial epoch is not recorded; with
-   * `checkpoint`, the params as they are now are saved under the last complete epoch, so `resume`
-   * repeats the interrupted epoch from its first batch, starting from these params.
-   */
-  readonly signal?: AbortSignal
-}
+export type { EpochRecord, FitData, FitOptions, History, Trainer } from './fit-types.js'
 
 const asTuple = (data: tf.Tensor | readonly tf.Tensor[]): readonly tf.Tensor[] => data instanceof tf.Tensor ? [data] : data
 
@@ -103,8 +48,6 @@ async function* tensorBatches(xs: readonly tf.Tensor[], batchSize: number, order
   }
 }
 
-type AnyFn = ProgramFn<readonly tf.Tensor[], Message>
-
 /**
  * Mean loss over batches, weighted by their sizes (batches are disposed). After each batch
  * `stop()` is asked; `stopped` says whether it ended the pass.
@@ -127,12 +70,16 @@ const meanOver = async (batches: AsyncIterable<readonly tf.Tensor[]>, each: (b: 
 
 const improved = (best: number, loss: number, minDelta: number) => loss < best - minDelta
 
+/** The checkpointing of a run, if it asked for it: its half of `fit` (which writes files with Node's modules) is loaded only then. */
+const checkpointing = async (opts: FitOptions) =>
+  opts.checkpoint === undefined ? undefined : { dir: opts.checkpoint.dir, every: opts.checkpoint.every ?? 1, io: await import('./fit-checkpoint.js') }
+
 /**
- * The training loop behind `svi(...).fit`.
+ * The training loop behind `svi(...).fit`: `s` is the trainer (svi passes itself).
  *
  * @example await svi({ optimizer, loss: elbo() }).fit(model, guide, x, { epochs: 5, batchSize: 64 })
  */
-export const fitLoop = async <Args extends readonly tf.Tensor[]>(s: Svi, model: ProgramFn<Args, Message>, guide: ProgramFn<Args, Message>, data: FitData<Args>, opts: FitOptions): Promise<History> => {
+export const fitLoop = async <Args extends readonly tf.Tensor[]>(s: Trainer, model: ProgramFn<Args, Message>, guide: ProgramFn<Args, Message>, data: FitData<Args>, opts: FitOptions): Promise<History> => {
   checkFitOptions(opts)
   const epochs = opts.epochs ?? 1
   const iterable = Symbol.asyncIterator in (data as object) ? data as AsyncIterable<Readonly<Args>> : undefined
@@ -145,16 +92,15 @@ export const fitLoop = async <Args extends readonly tf.Tensor[]>(s: Svi, model: 
   const valXs = opts.validation === undefined ? undefined : asTuple(opts.validation)
   if (valXs !== undefined) checkTensors('fit: validation', valXs)
   checkFitData(xs, valXs, iterable === undefined)
-  if (opts.checkpoint !== undefined) await checkCheckpointDir(opts.checkpoint.dir)
-  const m = model as unknown as AnyFn, g = guide as unknown as AnyFn
-  const step = s.step as unknown as (m: AnyFn, g: AnyFn, ...a: tf.Tensor[]) => number
-  const step0 = (mm: AnyFn, gg: AnyFn, ts: readonly tf.Tensor[], b: number) => {
-    if (ts.length === 0) throw new InvalidArgumentError('fit: resume needs tensor data (the first batch creates the params before the checkpoint is loaded)')
-    const batch = ts.map((x) => tf.slice(x, 0, b))
-    try { (s.init as unknown as (m: AnyFn, g: AnyFn, ...a: tf.Tensor[]) => void)(mm, gg, ...batch) } finally { tf.dispose(batch) }
+  const ckpt = await checkpointing(opts)
+  if (ckpt !== undefined) await ckpt.io.checkCheckpointDir(ckpt.dir)
+  const m = model as unknown as BatchProgram, g = guide as unknown as BatchProgram
+  const init = () => {
+    if (xs.length === 0) throw new InvalidArgumentError('fit: resume needs tensor data (the first batch creates the params before the checkpoint is loaded)')
+    const batch = xs.map((x) => tf.slice(x, 0, batchSize))
+    try { s.init(m, g, ...batch) } finally { tf.dispose(batch) }
   }
-  const evaluate = s.evaluate as unknown as (m: AnyFn, g: AnyFn, ...a: tf.Tensor[]) => Promise<number>
-  const resumed = opts.resume === true ? await resumeFrom(s, opts, () => { step0(m, g, xs, batchSize) }) : undefined
+  const resumed = opts.resume === true && ckpt !== undefined ? await ckpt.io.resumeFrom(s, ckpt.dir, init) : undefined
   const records: EpochRecord[] = [...(resumed?.records ?? [])]
   const first = resumed?.epoch ?? opts.initialEpoch ?? 0
   const es = opts.earlyStopping
@@ -167,21 +113,21 @@ export const fitLoop = async <Args extends readonly tf.Tensor[]>(s: Svi, model: 
     const order = opts.shuffle === false || iterable !== undefined ? undefined : permutation(n, ((opts.seed ?? 0) * 7919 + epoch) >>> 0)
     const batches = iterable ?? tensorBatches(xs, batchSize, order)
     const train = await meanOver(batches, async (b) => {
-      const loss = step(m, g, ...b)
+      const loss = s.step(m, g, ...b)
       opts.onStep?.({ step: s.state.step, loss, batch: b })
       await new Promise<void>((r) => setImmediate(r))   // let Ctrl-C and timers run between steps
       return loss
     }, iterable === undefined, aborted)
     // Stopped before the epoch's last batch (iterables: every stop counts, their length is unknown).
     if (train.stopped && (iterable !== undefined || train.batches < Math.ceil(n / batchSize))) {
-      if (opts.checkpoint !== undefined) await saveEpoch(s, opts.checkpoint.dir, epoch - 1, records)
+      if (ckpt !== undefined) await ckpt.io.saveEpoch(s, ckpt.dir, epoch - 1, records)
       return { epochs: records, steps: s.state.step, stoppedEarly: true, aborted: true }
     }
     const trainLoss = train.mean
-    const validationLoss = valXs === undefined ? undefined : (await meanOver(tensorBatches(valXs, batchSize, undefined), (b) => evaluate(m, g, ...b), true)).mean
+    const validationLoss = valXs === undefined ? undefined : (await meanOver(tensorBatches(valXs, batchSize, undefined), (b) => s.evaluate(m, g, ...b), true)).mean
     const record: EpochRecord = { epoch, trainLoss, validationLoss, seconds: (performance.now() - t0) / 1000 }
     records.push(record)
-    if (opts.checkpoint !== undefined && (epoch - first) % (opts.checkpoint.every ?? 1) === 0) await saveEpoch(s, opts.checkpoint.dir, epoch, records)
+    if (ckpt !== undefined && (epoch - first) % ckpt.every === 0) await ckpt.io.saveEpoch(s, ckpt.dir, epoch, records)
     if (opts.progress !== false) process.stderr.write(`epoch ${epoch}/${first + epochs}  loss ${trainLoss.toFixed(4)}${validationLoss === undefined ? '' : `  validation ${validationLoss.toFixed(4)}`}  ${record.seconds.toFixed(1)}s\n`)
     if ((await opts.onEpochEnd?.(record)) === 'stop' || aborted()) stoppedEarly = true
     if (es !== undefined) {

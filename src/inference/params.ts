@@ -2,7 +2,9 @@
  * The param store: named tf.Variables created on first use, stored
  * unconstrained, handed to programs constrained; and the networks registered
  * with `module`. It is one of the three owners of tfjs memory (with svi and
- * predictive): `dispose()` frees every variable it created.
+ * predictive): `dispose()` frees every variable it created. Saving and loading
+ * a store is `saveParams(dir, store)` / `loadParams(dir, store)` (`checkpoint.ts`):
+ * the store itself knows nothing of files.
  */
 import * as tf from '@tensorflow/tfjs-core'
 import { InvalidArgumentError } from '../errors.js'
@@ -11,7 +13,6 @@ import { unconstrainedFor } from '../distributions/unconstrained.js'
 import { checkParam } from '../distributions/validation.js'
 import type { Network, ParamMsg } from '../dsl/messages.js'
 import type { Handler } from './interpreter.js'
-import { loadParams, saveParams } from './checkpoint.js'
 
 /** A learnable param: its unconstrained variable and its constraint. */
 export interface ParamEntry {
@@ -31,7 +32,12 @@ export interface ModuleEntry {
 /** Everything a store holds. */
 export type StoreEntry = ParamEntry | ModuleEntry
 
-/** Named params and modules; see {@link paramStore}. */
+/**
+ * Named params and modules; see {@link paramStore}. Files are not its business: save and load one
+ * with `saveParams(dir, store)` / `loadParams(dir, store)`.
+ *
+ * @example const store: ParamStore = svi({ optimizer: tf.train.adam(1e-3), loss: elbo() }).params
+ */
 export interface ParamStore {
   /** Answers `param` and `module` effects: creates on first use, then reuses. */
   readonly handler: Handler
@@ -43,10 +49,6 @@ export interface ParamStore {
   readonly value: (name: string) => tf.Tensor | undefined
   /** Adds a param from its unconstrained value (a copy), e.g. when loading a checkpoint. */
   readonly insert: (name: string, unconstrained: tf.Tensor, constraint: Constraint) => ParamEntry
-  /** Saves every param and module weight to `dir` (atomically; see `saveCheckpoint`). */
-  readonly save: (dir: string) => Promise<void>
-  /** Loads params and module weights saved by `save` (modules must be registered first). */
-  readonly load: (dir: string) => Promise<void>
   /** Frees the variables of every param (module weights belong to their networks). */
   readonly dispose: () => void
   /** Runs `f`; if it throws, the entries created meanwhile are removed (their variables freed), so the store is as it was. */
@@ -80,6 +82,7 @@ const removeAllBut = (byName: Map<string, StoreEntry>, keep: ReadonlySet<string>
  * const store = paramStore()
  * traceProgram(guide(x), [store.handler])   // creates the guide's params
  * store.value('loc')?.print()
+ * await saveParams('runs/guide', store)      // later: await loadParams('runs/guide', paramStore())
  */
 export const paramStore = (): ParamStore => {
   const byName = new Map<string, StoreEntry>()
@@ -106,11 +109,9 @@ export const paramStore = (): ParamStore => {
     byName.set(name, entry)
     return entry
   }
-  const store: ParamStore = {
+  return {
     handler,
     insert,
-    save: (dir) => saveParams(dir, store),
-    load: (dir) => loadParams(dir, store),
     entries,
     variables: () => entries().flatMap((e) => e.kind === 'param' ? [e.variable] : [...e.network.variables]),
     value: (name) => {
@@ -128,5 +129,4 @@ export const paramStore = (): ParamStore => {
       try { return f() } catch (err) { removeAllBut(byName, before); throw err }
     },
   }
-  return store
 }
