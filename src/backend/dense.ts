@@ -24,11 +24,17 @@ const fusable = (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor): boolean =>
 
 /**
  * A dense layer: act(x·W + b), with `activation` one of softplus, relu, tanh, linear (default).
+ * Leading dims of x beyond [rows, in] (particles, plates) are folded into the rows.
  *
  * @example
- * const h = dense(x, w, b, 'softplus')   // x [batch, in], w [in, out], b [out] → [batch, out]
+ * const h = dense(x, w, b, 'softplus')   // x [batch, in], w [in, out], b [out] → [batch, out]; x [k, batch, in] → [k, batch, out]
  */
 export const dense = (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, activation: DenseActivation = 'linear'): tf.Tensor => {
+  if (x.rank > 2 && w.rank === 2) {
+    // Leading dims (particles, plates) folded into rows, so the fused kernel and one product serve them all.
+    const rows = tf.reshape(x, [-1, x.shape[x.rank - 1]!])
+    return tf.reshape(dense(rows, w, b, activation), [...x.shape.slice(0, -1), w.shape[1]!])
+  }
   if (fusable(x, w, b) && activation in DENSE_ACTIVATIONS) {
     return tf.engine().runKernel(DENSE_KERNEL, { x, w, b }, { activation }) as tf.Tensor
   }

@@ -5,7 +5,9 @@
  * `x` ("gradient function not found for Greater"). Comparisons and logical ops
  * are piecewise constant: their gradient is zero, as in TensorFlow. We register
  * that, only where tfjs has none. Importing this module is what makes it so.
- * It also replaces `Sum`'s gradient with an equal one that does not fill ones in JavaScript.
+ * It also replaces `Sum`'s gradient with an equal one that does not fill ones in JavaScript, and
+ * `Tile`'s with one for every rank (tfjs's stops at rank 4; `broadcastTo` runs `Tile`, so a
+ * distribution expanded to particles × plates × a 3-dim event could not be differentiated).
  */
 import * as tf from '@tensorflow/tfjs-core'
 import '@tensorflow/tfjs'
@@ -35,6 +37,22 @@ tf.registerGradient({
     for (const a of tf.util.parseAxisParam((attrs as { axis: number | number[] }).axis, x.shape)) expanded[a] = 1
     const ones = (): tf.Tensor => (x.dtype === 'float32' ? tf.onesLike(x) : tf.onesLike(x).asType('float32'))   // no Cast launch for the usual float32 x
     return { x: () => tf.mul(tf.reshape(dy as tf.Tensor, expanded), ones()) }
+  },
+})
+
+/**
+ * Tile's gradient at any rank: dy of shape [r0·s0, r1·s1, …] viewed as [r0, s0, r1, s1, …] and
+ * summed over the repeat axes r_i — each element of x receives the sum over its copies.
+ */
+tf.registerGradient({
+  kernelName: 'Tile',
+  inputsToSave: ['x'],
+  gradFunc: (dy, saved, attrs) => {
+    const x = saved[0]!
+    const reps = (attrs as { reps: number[] }).reps
+    const interleaved = x.shape.flatMap((d, i) => [reps[i]!, d])
+    const repeatAxes = x.shape.map((_, i) => 2 * i)
+    return { x: () => tf.reshape(tf.sum(tf.reshape(dy as tf.Tensor, interleaved), repeatAxes), x.shape) }
   },
 })
 

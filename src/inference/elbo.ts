@@ -14,6 +14,7 @@ import { SiteError } from './interpreter.js'
 import { factorTerm, sampleLogProb, scaledSum, siteTerm } from './log-joint.js'
 import type { Loss, LossContext, LossEstimate, ProgramFn } from './loss.js'
 import { negate, plateDepthOf, plateTerm } from './plate-costs.js'
+import { checkParticleOptions, plateDepthMemo, vectorizedTraces } from './particles.js'
 import { traceReplayed } from './replayed.js'
 import { scoreFunctionTerms } from './score-function.js'
 import type { BaselineSeen, CostNode } from './score-function.js'
@@ -33,12 +34,22 @@ export interface ElboOptions {
   readonly downstream?: boolean
   /** Reject guides with non-reparameterised latent sites instead of using the score function. */
   readonly reparameterizedOnly?: boolean
+  /**
+   * Run the particles in one pass along a particle dim left of every plate (default true; Pyro's
+   * `vectorize_particles`); `false` runs the program once per particle, for programs whose own
+   * shape logic cannot broadcast over that dim.
+   */
+  readonly vectorizeParticles?: boolean
+  /** The program's plate nesting (Pyro's max_plate_nesting), where the particle dim goes; default: read from one traced particle. */
+  readonly maxPlateNesting?: number
 }
 
 /** The largest size of a subsampled plate in a trace (the data size it stands for). */
 export const subsampledSize = (trace: Trace): number | undefined =>
   trace.sites.reduce<number | undefined>((n, s) => s._tag === 'Deterministic' ? n
     : s.plates.reduce<number | undefined>((m, f) => f.subsampleSize < f.size ? Math.max(m ?? 0, f.size) : m, n), undefined)
+
+type Resolved = Required<Omit<ElboOptions, 'maxPlateNesting'>>
 
 /** Σ terms, in one `AddN` (a lone term as it is; no terms: 0). */
 const total = (xs: readonly tf.Scalar[]): tf.Scalar => xs.length === 0 ? tf.scalar(0) : xs.length === 1 ? xs[0]! : tf.addN([...xs]) as tf.Scalar
@@ -89,9 +100,8 @@ const costNodes = (p: Trace, q: Trace, depth: number, analytic: boolean): { node
   return { nodes, guideLogProbs }
 }
 
-/** One particle's estimate; the scored sites' own log q terms carry no pathwise gradient (their score term does). */
-const particle = <Args extends readonly unknown[]>(model: ProgramFn<Args>, guide: ProgramFn<Args>, args: Args, ctx: LossContext, opts: Required<ElboOptions>, i: number): LossEstimate => {
-  const { guide: q, model: p } = traceReplayed(model, guide, args, ctx.handlers, subSeed(ctx.seed, i) ?? 0)
+/** The estimate of a traced pair; the scored sites' own log q terms carry no pathwise gradient (their score term does). */
+const fromTraces = (p: Trace, q: Trace, ctx: LossContext, opts: Resolved): LossEstimate => {
   const analytic = opts.kl === 'auto'
   const scored = latents(q).filter((g) => !g.dist.reparameterized)
   if (opts.reparameterizedOnly && scored.length > 0) {
@@ -108,6 +118,12 @@ const particle = <Args extends readonly unknown[]>(model: ProgramFn<Args>, guide
   const pathwise = sums.filter((_, k) => !(nodes[k]!.side === 'guide' && scoredNames.has(nodes[k]!.term.name)))
   const score = scoreFunctionTerms(scored, nodes, q, p, { downstream: opts.downstream, depth, averages: ctx.baselines, logProbOf: (g) => guideLogProbs.get(g.name)! })
   return { surrogate: total([...pathwise, ...score.terms]), bound: total(sums), baselines: score.seen, dataSize: subsampledSize(p) }
+}
+
+/** One particle of the loop: its own seed, subSeed(seed, i). */
+const particle = <Args extends readonly unknown[]>(model: ProgramFn<Args>, guide: ProgramFn<Args>, args: Args, ctx: LossContext, opts: Resolved, i: number): LossEstimate => {
+  const { guide: q, model: p } = traceReplayed(model, guide, args, ctx.handlers, subSeed(ctx.seed, i) ?? 0)
+  return fromTraces(p, q, ctx, opts)
 }
 
 const mean = (xs: readonly tf.Scalar[]): tf.Scalar => xs.length === 1 ? xs[0]! : tf.div(total(xs), xs.length) as tf.Scalar
@@ -133,21 +149,26 @@ const meanSeen = (parts: readonly LossEstimate[]): BaselineSeen[] =>
  * await svi({ optimizer: tf.train.adam(1e-3), loss }).fit(model, guide, data)
  */
 export const elbo = (options: ElboOptions = {}): Loss => {
-  const opts: Required<ElboOptions> = { numParticles: 1, kl: 'mc', downstream: false, reparameterizedOnly: false, ...options }
-  if (!Number.isInteger(opts.numParticles) || opts.numParticles < 1) {
-    throw new InvalidArgumentError(`elbo: numParticles must be a positive integer; got ${opts.numParticles}`)
-  }
+  const opts: Resolved = { numParticles: 1, kl: 'mc', downstream: false, reparameterizedOnly: false, vectorizeParticles: true, ...options }
+  checkParticleOptions('elbo', opts.numParticles, options.maxPlateNesting)
   if ('baseline' in options) {
     throw new InvalidArgumentError('elbo: the baseline is an option of each score-function site now, not of the estimator: sample(name, dist, { baseline: { useDecayingAverage: true, beta: 0.9 } })')
   }
+  const k = opts.numParticles
+  const depthOf = plateDepthMemo(options.maxPlateNesting)
   return {
-    _tag: 'Loss', name: `elbo(${opts.kl === 'auto' ? 'analytic KL' : 'Monte Carlo'}${opts.downstream ? ', downstream costs' : ''}${opts.numParticles > 1 ? `, ${opts.numParticles} particles` : ''})`,
+    _tag: 'Loss', name: `elbo(${opts.kl === 'auto' ? 'analytic KL' : 'Monte Carlo'}${opts.downstream ? ', downstream costs' : ''}${k > 1 ? `, ${k} particles${opts.vectorizeParticles ? '' : ' in a loop'}` : ''})`,
     estimate: (model, guide, args, ctx) => {
-      const parts = Array.from({ length: opts.numParticles }, (_, i) => particle(model, guide, args, ctx, opts, i))
-      return {
-        surrogate: mean(parts.map((r) => r.surrogate)), bound: mean(parts.map((r) => r.bound)),
-        baselines: meanSeen(parts), dataSize: parts[0]!.dataSize,
+      if (k > 1 && opts.vectorizeParticles) {
+        const { guide: q, model: p } = vectorizedTraces(model, guide, args, ctx, { k, depth: depthOf(model, guide, args, ctx), estimator: 'elbo' })
+        const r = fromTraces(p, q, ctx, opts)
+        const bound = tf.div(r.bound, k) as tf.Scalar
+        return { ...r, bound, surrogate: r.surrogate === r.bound ? bound : tf.div(r.surrogate, k) as tf.Scalar }
       }
+      const parts = Array.from({ length: k }, (_, i) => particle(model, guide, args, ctx, opts, i))
+      const bound = mean(parts.map((r) => r.bound))
+      const pathwise = parts.every((r) => r.surrogate === r.bound)
+      return { surrogate: pathwise ? bound : mean(parts.map((r) => r.surrogate)), bound, baselines: meanSeen(parts), dataSize: parts[0]!.dataSize }
     },
   }
 }

@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs-core'
 import { SupportError, showShape } from '../errors.js'
 import type { FactorSite, SampleSite, Trace } from './trace.js'
 import { SiteError } from './interpreter.js'
+import { PARTICLE_PLATE } from './plate-dims.js'
 
 /** A site's mask applied to an elementwise log-density: false → 0 (the mask broadcast to `lp`). @example applyMask(lp, site.mask) */
 export const applyMask = (lp: tf.Tensor, mask: tf.Tensor | undefined): tf.Tensor =>
@@ -19,15 +20,24 @@ export const scaledSum = (lp: tf.Tensor, scale: number | tf.Tensor, mask: tf.Ten
     : tf.sum(tf.mul(masked, scale)) as tf.Scalar
 }
 
+/** The axis of a site's batchShape ++ eventShape that the particle plate holds (−1: none). */
+const particleAxis = (site: SampleSite): number => {
+  const frame = site.plates.find((p) => p.name === PARTICLE_PLATE && p.iteration === undefined)
+  return frame === undefined ? -1 : site.dist.batchShape.length + frame.dim
+}
+
 /**
  * Throws a {@link SiteError} (freeing the site's `lp`) unless an observation covers its
  * distribution's batchShape ++ eventShape: the distribution may broadcast over the data (a dim
  * of 1, or extra leading data dims), but the data may not be broadcast to fill the distribution
- * (each datum would be counted several times).
+ * (each datum would be counted several times) — except along the particle plate's dim, where
+ * every particle sees the same data.
  */
 const checkObservedShape = (site: SampleSite, lp: tf.Tensor): void => {
   const v = site.value.shape, full = [...site.dist.batchShape, ...site.dist.eventShape]
-  if (v.length >= full.length && full.every((d, i) => d === 1 || d === v[v.length - full.length + i])) return
+  const offset = v.length - full.length, particles = particleAxis(site)
+  const dataDim = (i: number): number => v[i + offset] ?? 1
+  if (full.every((d, i) => d === 1 || d === dataDim(i) || (i === particles && dataDim(i) === 1))) return
   lp.dispose()
   throw new SiteError(`site '${site.name}' (observed): the observed value has shape ${showShape(v)} but the distribution (${site.dist.name}) has batchShape ${showShape(site.dist.batchShape)} ++ eventShape ${showShape(site.dist.eventShape)}; expected data of (at least) that shape: a distribution may broadcast over the data, the data may not be broadcast to fill the distribution`)
 }

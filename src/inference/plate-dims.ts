@@ -11,6 +11,9 @@ import type { FactorMsg, PlateFrame, SampleMsg } from '../dsl/messages.js'
 import { AUTO_DIM } from '../dsl/messages.js'
 import { SiteError } from './site-error.js'
 
+/** The name of the plate vectorised particles run in (see particles.ts); the data may broadcast along its dim. */
+export const PARTICLE_PLATE = '_particles'
+
 /**
  * The frame a plate gets on entry: its asked-for dim, or the rightmost dim no active plate holds.
  * A dim already held, a positive dim, or a plate nested in a plate of its own name is a {@link SiteError}.

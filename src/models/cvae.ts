@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core'
 import { InvalidArgumentError } from '../errors.js'
 import { subSeed } from '../backend/seed.js'
 import { normal } from '../distributions/normal.js'
-import { module, observe, sample } from '../dsl/primitives.js'
+import { module, observe, plate, sample } from '../dsl/primitives.js'
 import { gen } from '../dsl/program.js'
 import { oneHot } from '../data/labels.js'
 import { gaussianHead, pixelLikelihood, pixelMean } from './heads.js'
@@ -50,6 +50,10 @@ const makeNets = (o: CvaeOptions, xDim: number): Nets => {
   }
 }
 
+/** [z, c] on the last axis, c broadcast over z's leading (particle) dims: the decoder's input. */
+const withClass = (z: tf.Tensor, c: tf.Tensor): tf.Tensor =>
+  tf.concat([z, z.rank === c.rank ? c : tf.broadcastTo(c, [...z.shape.slice(0, -1), c.shape[c.rank - 1]!])], -1)
+
 /** p(z | c): N(0, I), or the prior network's Gaussian. */
 const priorOf = (nets: Nets, zDim: number) => (c: tf.Tensor) => gen(function* () {
   if (nets.prior === undefined) return normal(tf.zeros([c.shape[0]!, zDim]), 1).toEvent(1)
@@ -73,13 +77,16 @@ export const cvae = (o: CvaeOptions): Cvae => {
   const prior = priorOf(nets, o.zDim)
   const model = (x: tf.Tensor, c: tf.Tensor) => gen(function* () {
     const decode = yield* module('decoder', nets.decoder)
-    const z = yield* sample('z', yield* prior(c))
-    yield* observe('x', pixelLikelihood(lik, decode(tf.concat([z, c], 1))), x)
+    const pz = yield* prior(c)
+    yield* plate('data', x.shape[0]!, {}, () => gen(function* () {
+      const z = yield* sample('z', pz)
+      yield* observe('x', pixelLikelihood(lik, decode(withClass(z, c)), 1), x)
+    }))
   })
   const guide = (x: tf.Tensor, c: tf.Tensor) => gen(function* () {
     const encode = yield* module('encoder', nets.encoder)
     const { loc, scale } = gaussianHead(encode(tf.concat([x, c], 1)), o.zDim)
-    yield* sample('z', normal(loc, scale).toEvent(1))
+    yield* plate('data', x.shape[0]!, {}, () => gen(function* () { yield* sample('z', normal(loc, scale).toEvent(1)) }))
   })
   const classes = (n: number, cls?: number) => oneHot(tf.tensor1d(Array.from({ length: n }, (_, i) => cls ?? i % o.numClasses), 'int32'), o.numClasses)
   const latents = (c: tf.Tensor, seed: number) => nets.prior === undefined ? priorDraws(c.shape[0]!, o.zDim, seed)

@@ -30,16 +30,17 @@ export const gaussianHead = (h: tf.Tensor, d: number, minScale = MIN_SCALE, link
 }
 
 /**
- * p(x | out) with the pixel dims (all but the batch dim) as one event:
- * Bernoulli or continuous Bernoulli on logits `out`, or N(out, obsScale).
+ * p(x | out) with the `pixelDims` rightmost dims (1 for flat images, 3 for [h, w, c]) as one
+ * event, the dims left of them (particles, plates, batch) as its batch: Bernoulli or continuous
+ * Bernoulli on logits `out`, or N(out, obsScale).
  *
- * @example yield* observe('x', pixelLikelihood('bernoulli', decode(z)), x)
+ * @example yield* observe('x', pixelLikelihood('bernoulli', decode(z), 1), x)
  */
-export const pixelLikelihood = (kind: Likelihood, out: tf.Tensor, obsScale?: tf.Tensor): Distribution => {
+export const pixelLikelihood = (kind: Likelihood, out: tf.Tensor, pixelDims: number, obsScale?: tf.Tensor): Distribution => {
   const d = kind === 'bernoulli' ? bernoulli({ logits: out })
     : kind === 'continuousBernoulli' ? continuousBernoulli({ logits: out })
     : normal(out, obsScale ?? 1)
-  return d.toEvent(out.rank - 1)
+  return d.toEvent(pixelDims)
 }
 
 /**

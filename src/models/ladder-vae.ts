@@ -12,7 +12,7 @@ import { InvalidArgumentError } from '../errors.js'
 import { softplus } from '../backend/numerics.js'
 import { subSeed } from '../backend/seed.js'
 import { normal } from '../distributions/normal.js'
-import { module, observe, sample, scaled } from '../dsl/primitives.js'
+import { module, observe, plate, sample, scaled } from '../dsl/primitives.js'
 import { gen } from '../dsl/program.js'
 import { gaussianHead, pixelLikelihood, pixelMean } from './heads.js'
 import type { Likelihood } from './heads.js'
@@ -97,15 +97,17 @@ export const ladderVae = (o: LadderVaeOptions): LadderVae => {
     const td = [] as Array<(z: tf.Tensor) => tf.Tensor>
     for (let l = 0; l < L - 1; l++) td.push(yield* module(`topdown${l + 1}`, nets.topDown[l]!))
     const decode = yield* module('decoder', nets.decoder)
-    const z1 = yield* scaled(state.beta, () => gen(function* () {
-      let z = yield* sample(name(L - 1), normal(tf.zeros([x.shape[0]!, dims[L - 1]!]), 1).toEvent(1))
-      for (let l = L - 2; l >= 0; l--) {
-        const { loc, scale } = gaussianHead(td[l]!(z), dims[l]!, floor)
-        z = yield* sample(name(l), normal(loc, scale).toEvent(1))
-      }
-      return z
+    yield* plate('data', x.shape[0]!, {}, () => gen(function* () {
+      const z1 = yield* scaled(state.beta, () => gen(function* () {
+        let z = yield* sample(name(L - 1), normal(tf.zeros([x.shape[0]!, dims[L - 1]!]), 1).toEvent(1))
+        for (let l = L - 2; l >= 0; l--) {
+          const { loc, scale } = gaussianHead(td[l]!(z), dims[l]!, floor)
+          z = yield* sample(name(l), normal(loc, scale).toEvent(1))
+        }
+        return z
+      }))
+      yield* observe('x', pixelLikelihood(lik, decode(z1), 1), x)
     }))
-    yield* observe('x', pixelLikelihood(lik, decode(z1)), x)
   })
   const guide = (x: tf.Tensor) => gen(function* () {
     const heads: Array<{ loc: tf.Tensor; scale: tf.Tensor }> = []
@@ -116,14 +118,14 @@ export const ladderVae = (o: LadderVaeOptions): LadderVae => {
     }
     const td = [] as Array<(z: tf.Tensor) => tf.Tensor>
     for (let l = 0; l < L - 1; l++) td.push(yield* module(`topdown${l + 1}`, nets.topDown[l]!))
-    yield* scaled(state.beta, () => gen(function* () {
+    yield* plate('data', x.shape[0]!, {}, () => scaled(state.beta, () => gen(function* () {
       let z = yield* sample(name(L - 1), normal(heads[L - 1]!.loc, heads[L - 1]!.scale).toEvent(1))
       for (let l = L - 2; l >= 0; l--) {
         const p = gaussianHead(td[l]!(z), dims[l]!, floor)
         const q = precisionMerge(heads[l]!.loc, heads[l]!.scale, p.loc, p.scale)
         z = yield* sample(name(l), normal(q.loc, q.scale).toEvent(1))
       }
-    }))
+    })))
   })
   return { kind: 'ladder', imageShape: o.imageShape, model, guide, beta: () => state.beta, ...pictures(o, nets, xDim, lik),
     beforeEpoch: (epoch) => { state.epoch = epoch; state.step = 0; warm() },

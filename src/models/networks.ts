@@ -72,9 +72,10 @@ export const convEncoder = (opts: { readonly channels: number; readonly outDim: 
   const k2 = glorot([3, 3, 32, 64], subSeed(opts.seed, 1), 9 * 32, 9 * 64), b2 = zerosVariable(64)
   const head = mlp({ sizes: [7 * 7 * 64, opts.outDim], seed: subSeed(opts.seed, 2) })
   return ownedBy([k1, b1, k2, b2, ...head.variables], (x: tf.Tensor) => {
-    const h1 = tf.relu(tf.add(tf.conv2d(x as tf.Tensor4D, k1 as tf.Tensor4D, 2, 'same'), b1))
+    const images = tf.reshape(x, [-1, ...x.shape.slice(-3) as [number, number, number]]) as tf.Tensor4D   // leading dims (particles, plates) folded into the batch
+    const h1 = tf.relu(tf.add(tf.conv2d(images, k1 as tf.Tensor4D, 2, 'same'), b1))
     const h2 = tf.relu(tf.add(tf.conv2d(h1 as tf.Tensor4D, k2 as tf.Tensor4D, 2, 'same'), b2))
-    return head.apply(tf.reshape(h2, [x.shape[0]!, 7 * 7 * 64]))
+    return tf.reshape(head.apply(tf.reshape(h2, [images.shape[0], 7 * 7 * 64])), [...x.shape.slice(0, -3), opts.outDim])
   })
 }
 
@@ -89,9 +90,10 @@ export const convDecoder = (opts: { readonly inDim: number; readonly channels: n
   const k1 = glorot([3, 3, 32, 64], subSeed(opts.seed, 1), 9 * 64, 9 * 32), b1 = zerosVariable(32)
   const k2 = glorot([3, 3, c, 32], subSeed(opts.seed, 2), 9 * 32, 9 * c), b2 = zerosVariable(c)
   return ownedBy([...head.variables, k1, b1, k2, b2], (z: tf.Tensor) => {
-    const n = z.shape[0]!
+    const lead = z.shape.slice(0, -1)   // (particles, plates,) batch: folded into one batch dim
+    const n = lead.reduce((a, b) => a * b, 1)
     const h = tf.reshape(tf.relu(head.apply(z)), [n, 7, 7, 64]) as tf.Tensor4D
     const h1 = tf.relu(tf.add(conv2dTranspose(h, k1 as tf.Tensor4D, [n, 14, 14, 32], 2, 'same'), b1)) as tf.Tensor4D
-    return tf.add(conv2dTranspose(h1, k2 as tf.Tensor4D, [n, 28, 28, c], 2, 'same'), b2)
+    return tf.reshape(tf.add(conv2dTranspose(h1, k2 as tf.Tensor4D, [n, 28, 28, c], 2, 'same'), b2), [...lead, 28, 28, c])
   })
 }

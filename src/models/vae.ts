@@ -9,7 +9,7 @@ import { InvalidArgumentError } from '../errors.js'
 import { subSeed } from '../backend/seed.js'
 import * as constraints from '../distributions/constraints.js'
 import { normal } from '../distributions/normal.js'
-import { module, observe, param, sample, scaled } from '../dsl/primitives.js'
+import { module, observe, param, plate, sample, scaled } from '../dsl/primitives.js'
 import { gen } from '../dsl/program.js'
 import { convDecoder, convEncoder, mlp } from './networks.js'
 import type { Activation, DenseInit, OwnedNetwork } from './networks.js'
@@ -57,16 +57,18 @@ const prior = (n: number, zDim: number) => normal(tf.zeros([n, zDim]), 1).toEven
 
 const vaeModel = (o: Required<Pick<VaeOptions, 'zDim' | 'likelihood' | 'beta'>>, decoder: OwnedNetwork) => (x: tf.Tensor) => gen(function* () {
   const decode = yield* module('decoder', decoder)
-  const z = yield* scaled(o.beta, () => gen(function* () { return yield* sample('z', prior(x.shape[0]!, o.zDim)) }))
-  const obsScale = o.likelihood === 'gaussian' ? yield* param('x_scale', () => tf.scalar(0.1), { constraint: constraints.positive }) : undefined
-  yield* observe('x', pixelLikelihood(o.likelihood, decode(z), obsScale), x)
-  return z
+  return yield* plate('data', x.shape[0]!, {}, () => gen(function* () {
+    const z = yield* scaled(o.beta, () => gen(function* () { return yield* sample('z', prior(x.shape[0]!, o.zDim)) }))
+    const obsScale = o.likelihood === 'gaussian' ? yield* param('x_scale', () => tf.scalar(0.1), { constraint: constraints.positive }) : undefined
+    yield* observe('x', pixelLikelihood(o.likelihood, decode(z), x.rank - 1, obsScale), x)
+    return z
+  }))
 })
 
 const vaeGuide = (o: Required<Pick<VaeOptions, 'zDim' | 'beta' | 'scaleLink'>>, encoder: OwnedNetwork) => (x: tf.Tensor) => gen(function* () {
   const encode = yield* module('encoder', encoder)
   const { loc, scale } = gaussianHead(encode(x), o.zDim, undefined, o.scaleLink)
-  return yield* scaled(o.beta, () => gen(function* () { return yield* sample('z', normal(loc, scale).toEvent(1)) }))
+  return yield* plate('data', x.shape[0]!, {}, () => scaled(o.beta, () => gen(function* () { return yield* sample('z', normal(loc, scale).toEvent(1)) })))
 })
 
 const networksFor = (o: VaeOptions): { encoder: OwnedNetwork; decoder: OwnedNetwork } => {

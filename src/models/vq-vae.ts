@@ -17,7 +17,7 @@ import { conv2dTranspose } from '../backend/conv-grad.js'
 import * as constraints from '../distributions/constraints.js'
 import { delta } from '../distributions/delta.js'
 import type { Network } from '../dsl/messages.js'
-import { factor, module, observe, param, sample } from '../dsl/primitives.js'
+import { factor, module, observe, param, plate, sample } from '../dsl/primitives.js'
 import { gen } from '../dsl/program.js'
 import { pixelLikelihood, pixelMean } from './heads.js'
 import type { Likelihood } from './heads.js'
@@ -107,10 +107,11 @@ export const vqDecoder = (o: { readonly channels: number; readonly codeDim: numb
   const k1 = glorot([3, 3, 32, 64], subSeed(o.seed, 1), 9 * 64, 9 * 32), b1 = zerosVariable(32)
   const k2 = glorot([3, 3, c, 32], subSeed(o.seed, 2), 9 * 32, 9 * c), b2 = zerosVariable(c)
   return owned([l0.w, l0.b, k1, b1, k2, b2], (z) => {
-    const n = z.shape[0]!
-    const h = tf.relu(tf.add(tf.conv2d(z as tf.Tensor4D, l0.w as tf.Tensor4D, 1, 'same'), l0.b)) as tf.Tensor4D
+    const grids = tf.reshape(z, [-1, ...z.shape.slice(-3) as [number, number, number]]) as tf.Tensor4D   // leading (particle) dims folded into the batch
+    const n = grids.shape[0]
+    const h = tf.relu(tf.add(tf.conv2d(grids, l0.w as tf.Tensor4D, 1, 'same'), l0.b)) as tf.Tensor4D
     const h1 = tf.relu(tf.add(conv2dTranspose(h, k1 as tf.Tensor4D, [n, 14, 14, 32], 2, 'same'), b1)) as tf.Tensor4D
-    return tf.add(conv2dTranspose(h1, k2 as tf.Tensor4D, [n, 28, 28, c], 2, 'same'), b2)
+    return tf.reshape(tf.add(conv2dTranspose(h1, k2 as tf.Tensor4D, [n, 28, 28, c], 2, 'same'), b2), [...z.shape.slice(0, -3), 28, 28, c])
   })
 }
 
@@ -127,9 +128,13 @@ const vqModel = (o: Resolved, nets: Nets) => (x: tf.Tensor) => gen(function* () 
   const decode = yield* module('decoder', nets.decoder)
   const encode = yield* module('encoder', nets.encoder)
   const codebook = (yield* module('codebook', nets.book))(undefined)
-  const codes = yield* sample('codes', uniformCodes(codebook, [x.shape[0]!, GRID, GRID]).toEvent(2))
   const obsScale = o.likelihood === 'gaussian' ? yield* param('x_scale', () => tf.scalar(0.1), { constraint: constraints.positive }) : undefined
-  yield* observe('x', pixelLikelihood(o.likelihood, decode(codes), obsScale), x)
+  const codes = yield* plate('data', x.shape[0]!, {}, () => gen(function* () {
+    const drawn = yield* sample('codes', uniformCodes(codebook, [x.shape[0]!, GRID, GRID]).toEvent(2))
+    yield* observe('x', pixelLikelihood(o.likelihood, decode(drawn), 3, obsScale), x)
+    return drawn
+  }))
+  // The VQ terms are sums over the batch already: outside the data plate, so they count once.
   const vq = vectorQuantize(encode(x), codebook)
   if (o.codebookUpdate === 'loss') yield* factor('vq_codebook', tf.neg(vq.codebookLoss))
   yield* factor('vq_commitment', tf.mul(-o.beta, vq.commitmentLoss))
@@ -140,7 +145,8 @@ const vqModel = (o: Resolved, nets: Nets) => (x: tf.Tensor) => gen(function* () 
 const vqGuide = (nets: Nets) => (x: tf.Tensor) => gen(function* () {
   const encode = yield* module('encoder', nets.encoder)
   const codebook = (yield* module('codebook', nets.book))(undefined)
-  return yield* sample('codes', delta(vectorQuantize(encode(x), codebook).zq, { eventDims: 3 }))
+  const zq = vectorQuantize(encode(x), codebook).zq
+  return yield* plate('data', x.shape[0]!, {}, () => gen(function* () { return yield* sample('codes', delta(zq, { eventDims: 3 })) }))
 })
 
 const resolve = (opts: VqVaeOptions): Resolved => {

@@ -55,6 +55,16 @@ describe('dense', () => {
     for (let j = 0; j < n; j++) expect(db![j]).toBeCloseTo([...Array(m).keys()].reduce((s, r) => s + dpre(r, j), 0), 4)
   })
 
+  it('folds leading (particle, plate) dims into rows: equal to the layer on each slice, values and gradients', () => tf.tidy(() => {
+    const x = tf.randomNormal([2, 3, 4], 0, 1, 'float32', 1), w = tf.randomNormal([4, 5], 0, 1, 'float32', 2), b = tf.randomNormal([5], 0, 1, 'float32', 3)
+    const u = tf.randomNormal([2, 3, 5], 0, 1, 'float32', 4)
+    const folded = tf.grads((x2: tf.Tensor, w2: tf.Tensor, b2: tf.Tensor) => tf.sum(tf.mul(dense(x2, w2, b2, 'tanh'), u)))([x, w, b])
+    const sliced = tf.grads((x2: tf.Tensor, w2: tf.Tensor, b2: tf.Tensor) => tf.addN([0, 1].map((i) =>
+      tf.sum(tf.mul(composite(tf.squeeze(tf.slice(x2, [i, 0, 0], [1, 3, 4]), [0]), w2, b2, 'tanh'), tf.squeeze(tf.slice(u, [i, 0, 0], [1, 3, 5]), [0]))))))([x, w, b])
+    expect(dense(x, w, b, 'tanh').shape).toEqual([2, 3, 5])
+    folded.forEach((g, i) => { read(g).forEach((v, j) => expect(v).toBeCloseTo(read(sliced[i]!)[j]!, 4)) })
+  }))
+
   it('leaves no tensors behind, forward or backward', () => {
     const [x, w, b] = [tf.randomNormal([8, 6]), tf.randomNormal([6, 3]), tf.zeros([3])] as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D]
     const before = tf.memory().numTensors

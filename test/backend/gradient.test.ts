@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core'
 import { describe, expect, it } from 'vitest'
 import { stopGradient, straightThroughGrad } from '../../src/backend/gradient.js'
-import { expectNoLeak, read, t } from '../helpers.js'
+import { expectClose, expectNoLeak, read, t } from '../helpers.js'
 
 describe('gradient', () => {
   it('stopGradient is the identity forward and blocks the gradient', () => tf.tidy(() => {
@@ -47,5 +47,16 @@ describe("Sum's gradient (backend ones instead of JS-filled ones)", () => {
     const expected = tf.mul(tf.reshape(w, tf.sum(x, axis as number | number[] | undefined, true).shape), tf.onesLike(x))
     expect(read(g)).toEqual(read(expected))
     expect(read(gKeep)).toEqual(read(expected))
+  }))
+
+  it('tile (and broadcastTo, which runs it) differentiates at ranks 5 and 6: each element gets the sum over its copies', () => tf.tidy(() => {
+    const x = tf.reshape(tf.range(1, 7), [1, 2, 1, 3, 1])
+    const u = tf.randomNormal([4, 2, 2, 3, 5], 0, 1, 'float32', 9)
+    const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.broadcastTo(v, [4, 2, 2, 3, 5]), u)))(x)
+    expect(g.shape).toEqual(x.shape)
+    expectClose(read(g), read(tf.sum(u, [0, 2, 4])))
+    const y = tf.reshape(tf.range(0, 4), [2, 1, 1, 2, 1, 1])
+    const gt = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.tile(v, [1, 2, 1, 1, 3, 1]), tf.reshape(tf.range(0, 24), [2, 2, 1, 2, 3, 1]))))(y)
+    expectClose(read(gt), read(tf.reshape(tf.sum(tf.reshape(tf.range(0, 24), [2, 2, 1, 2, 3, 1]), [1, 4], true), [4])))
   }))
 })

@@ -43,7 +43,8 @@ export const exactElbo = (m: number, s: number): { value: number; dm: number; ds
 /** The model; `x` is the data vector. */
 export const model = (x: tf.Tensor) => gen(function* () {
   const z = yield* sample('z', normal(MU0, SIGMA0))
-  yield* observe('x', normal(tf.broadcastTo(z, x.shape), SIGMA).toEvent(1), x)
+  // z's own shape ([] per particle, [K] under K vectorised particles) gets a trailing data axis.
+  yield* observe('x', normal(tf.add(tf.expandDims(z, -1), tf.zerosLike(x)), SIGMA).toEvent(1), x)
   return z
 })
 

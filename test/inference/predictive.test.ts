@@ -70,7 +70,11 @@ describe('predictive', () => {
     const loc = tf.scalar(0), scale = tf.scalar(1), xs = data()
     expectNoLeak(() => predictive(echo, { numSamples: 10, seed: 0 })(x))
     expectNoLeak(() => predictive(model, { guide: fixedGuide(loc, scale), numSamples: 10 })(xs))
-    expectNoLeak(() => { expect(() => predictive(model, { numSamples: 3 })(x)).toThrow(/toEvent/); return [] }) // a failing run frees its draws
+    const failing = (obs: tf.Tensor) => gen(function* () {
+      const z = yield* sample('z', normal(0, 1))
+      yield* observe('x', normal(z, 1).toEvent(1), obs)   // a scalar distribution has no dim to make an event of
+    })
+    expectNoLeak(() => { expect(() => predictive(failing, { numSamples: 3 })(x)).toThrow(/toEvent/); return [] }) // a failing run frees its draws
     expect(read(x)).toEqual([0.5])
     tf.dispose([x, loc, scale, xs])
   })

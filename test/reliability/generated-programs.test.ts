@@ -53,7 +53,8 @@ interface Trained {
 const train = async (spec: ProgramSpec): Promise<Trained> => {
   const pair = build(spec)
   const s = svi({ optimizer: tf.train.adam(0.1), loss: pair.loss, seed: 11 })
-  const ev = svi({ optimizer: tf.train.sgd(0), loss: elbo({ numParticles: 64 }), seed: 5, params: s.params })
+  // The generated programs reshape to their own plate shapes: one run per particle.
+  const ev = svi({ optimizer: tf.train.sgd(0), loss: elbo({ numParticles: 64, vectorizeParticles: false }), seed: 5, params: s.params })
   try {
     const before = await ev.evaluate(pair.model, pair.guide, pair.data)
     const losses = [s.step(pair.model, pair.guide, pair.data)]
