@@ -46,7 +46,7 @@ await s.fit(m.model, m.guide, xTrain, {
 })
 const t0 = performance.now()
 const xFirst = tf.slice(xTest, 0, N)
-const lm = logMarginal(m.model, m.guide, [xFirst] as const, { samples: K, batch: 50, seed: seed + 1, handlers: [s.params.handler] })
+const lm = logMarginal(m.model, m.guide, [xFirst] as const, { numParticles: K, batch: 50, seed: seed + 1, handlers: [s.params.handler] })
 const iwae = tf.mean(lm).dataSync()[0]!
 console.log(`IWAE-${K} on the first ${N} test images: ${iwae.toFixed(2)} nats (${((performance.now() - t0) / 1000).toFixed(0)} s)`)
 mkdirSync('bench/results', { recursive: true })

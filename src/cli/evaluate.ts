@@ -31,7 +31,7 @@ export interface EvalResult {
 const chunkSums = async (s: Session, args: tf.Tensor[], count: number, k: number, seed: number): Promise<readonly [number, number]> => {
   const { model, guide } = s.model
   const elboSum = -(await s.svi.evaluate(model, guide, ...args)) * count
-  const lp = logMarginal(model, guide, args, { samples: k, batch: Math.min(k, DRAWS_PER_BATCH), seed, handlers: [s.svi.params.handler] })
+  const lp = logMarginal(model, guide, args, { numParticles: k, batch: Math.min(k, DRAWS_PER_BATCH), seed, handlers: [s.svi.params.handler] })
   try {
     const total = tf.sum(lp)
     try { return [elboSum, (await total.data())[0]!] } finally { total.dispose() }

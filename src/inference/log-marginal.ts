@@ -10,10 +10,14 @@ import type { Handler } from './interpreter.js'
 import { particleLogWeights } from './iwae.js'
 import type { ProgramFn } from './loss.js'
 
-/** Options of {@link logMarginal}. */
-export interface LogMarginalOptions {
-  /** Importance samples S (draws from the guide). */
+/** Options of {@link logMarginal}: give `numParticles` (or its old name `samples`). */
+export type LogMarginalOptions = LogMarginalCommon & ({ readonly numParticles: number } | {
+  /** @deprecated the particle count is `numParticles` in every estimator. */
   readonly samples: number
+})
+
+/** The options besides the particle count. */
+interface LogMarginalCommon {
   /** Draws per chunk (default 100): memory grows with `batch`, not with `samples`. */
   readonly batch?: number
   /** Seeds the draws: draw j uses subSeed(seed, j), so the chunking does not change them. Default: unseeded. */
@@ -21,6 +25,9 @@ export interface LogMarginalOptions {
   /** Handlers applied (innermost) to model and guide, e.g. the param store. */
   readonly handlers?: readonly Handler[]
 }
+
+/** S, the importance samples asked for, under either name. */
+const particlesOf = (opts: LogMarginalOptions): number => 'numParticles' in opts ? opts.numParticles : opts.samples
 
 const checkCount = (name: string, v: number): void => {
   if (!Number.isInteger(v) || v < 1) throw new InvalidArgumentError(`logMarginal: ${name} must be a positive integer; got ${v}`)
@@ -37,36 +44,38 @@ const chunk = <Args extends readonly unknown[]>(
 })
 
 /**
- * The importance-sampling estimate of log p(x_i) for every data point i, with
+ * The importance-sampling estimate of log p(x_i) for every element i of the plates
+ * all sites share (every data point, when each site is in the data plate), with
  * the guide q as proposal:
  *
  * log p(x_i) ≈ log (1/S) Σ_{j=1..S} w_j[i],  log w_j[i] = Σ_sites scale · (log p − log q)(z_j)[i],  z_j ~ q,
  *
- * the log weights of {@link particleLogWeights} (data dim leftmost; global sites
- * split equally over the data points). Draws are taken `batch` at a time and
+ * the log weights of {@link particleLogWeights} (each site summed over its other
+ * plates; a global site makes it one estimate for the batch). Draws are taken `batch` at a time and
  * combined with a running logSumExp, so 10⁴ samples need the memory of `batch`.
  * Consistent as S → ∞ (and a stochastic lower bound in expectation for finite S).
- * The caller owns the returned tensor, shape [numDataPoints].
+ * The caller owns the returned tensor: one entry per element of the common plates ([N] for a data plate).
  *
  * @example
- * const lp = logMarginal(model, guide, [x], { samples: 5000, seed: 0 })   // shape [N]
+ * const lp = logMarginal(model, guide, [x], { numParticles: 5000, seed: 0 })   // shape [N]
  * lp.dispose()
  */
 export const logMarginal = <Args extends readonly unknown[]>(
   model: ProgramFn<Args>, guide: ProgramFn<Args>, args: Args, opts: LogMarginalOptions,
-): tf.Tensor1D => {
+): tf.Tensor => {
   const batch = opts.batch ?? 100
-  checkCount('samples', opts.samples)
+  const samples = particlesOf(opts)
+  checkCount('numParticles', samples)
   checkCount('batch', batch)
   let acc: tf.Tensor | undefined
   try {
-    for (let start = 0; start < opts.samples; start += batch) {
-      const next = chunk(model, guide, args, opts, start, Math.min(opts.samples, start + batch), acc)
+    for (let start = 0; start < samples; start += batch) {
+      const next = chunk(model, guide, args, opts, start, Math.min(samples, start + batch), acc)
       acc?.dispose()
       acc = next
     }
     const total = acc!
-    return tf.tidy(() => tf.sub(total, Math.log(opts.samples)) as tf.Tensor1D)
+    return tf.tidy(() => tf.sub(total, Math.log(samples)))
   } finally {
     acc?.dispose()
   }

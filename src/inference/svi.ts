@@ -23,7 +23,7 @@ import type { FitData, FitOptions, History } from './fit.js'
 export interface SviOptions {
   /** A tfjs optimizer, e.g. `tf.train.adam(1e-3)`. */
   readonly optimizer: tf.Optimizer
-  /** The estimator, e.g. `elbo()` or `iwae(8)`. */
+  /** The estimator, e.g. `elbo()` or `iwae({ numParticles: 8 })`. */
   readonly loss: Loss
   /** Seeds every draw: two runs with the same seed on the same backend are bit-identical. Default 0. */
   readonly seed?: number

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { subSeed } from '../../src/backend/seed.js'
 import { normal } from '../../src/distributions/normal.js'
 import { InvalidArgumentError } from '../../src/errors.js'
-import { observe, sample } from '../../src/dsl/primitives.js'
+import { observe, plate, sample } from '../../src/dsl/primitives.js'
 import { gen } from '../../src/dsl/program.js'
 import { SiteError } from '../../src/inference/interpreter.js'
 import { particleLogWeights } from '../../src/inference/iwae.js'
@@ -35,13 +35,13 @@ describe('logMarginal on the Normal–Normal conjugate model', () => {
   }))
 
   it('with the exact posterior as guide it is log p(x) to 1e-4', () => tf.tidy(() => {
-    const est = take(logMarginal(model, fixedGuide(tf.scalar(POST_LOC), tf.scalar(POST_SCALE)), [data()] as const, { samples: 50, batch: 16, seed: 1 }))
+    const est = take(logMarginal(model, fixedGuide(tf.scalar(POST_LOC), tf.scalar(POST_SCALE)), [data()] as const, { numParticles: 50, batch: 16, seed: 1 }))
     expect(Math.abs(est[0]! - LOG_EVIDENCE)).toBeLessThan(1e-4 * Math.abs(LOG_EVIDENCE))
   }))
 
   it('chunking does not change the answer for the same seed', () => tf.tidy(() => {
     const x = data(), g = poor()
-    const one = take(logMarginal(model, g, [x] as const, { samples: 300, batch: 300, seed: 9 }))
+    const one = take(logMarginal(model, g, [x] as const, { numParticles: 300, batch: 300, seed: 9 }))
     for (const batch of [7, 100]) expectClose(take(logMarginal(model, g, [x] as const, { samples: 300, batch, seed: 9 })), one, 1e-6, 1e-5)
   }))
 
@@ -57,19 +57,20 @@ describe('logMarginal on the Normal–Normal conjugate model', () => {
 describe('logMarginal per data point', () => {
   // z_i ~ N(0, 1), x_i ~ N(z_i, 1): p(x_i) = N(x_i; 0, √2), posterior z_i | x_i = N(x_i / 2, √½).
   const X = [0.8, -1.1, 2.3]
-  const local = (x: tf.Tensor) => gen(function* () {
-    const z = yield* sample('z', normal(tf.zeros([3]), 1))
+  const local = (x: tf.Tensor) => plate('data', 3, {}, () => gen(function* () {
+    const z = yield* sample('z', normal(0, 1))
     yield* observe('x', normal(z, 1), x)
-  })
-  const exactGuide = (x: tf.Tensor) => gen(function* () { yield* sample('z', normal(tf.div(x, 2), Math.SQRT1_2)) })
+  }))
+  const exactGuide = (x: tf.Tensor) => plate('data', 3, {}, () => gen(function* () { yield* sample('z', normal(tf.div(x, 2), Math.SQRT1_2)) }))
 
   it('returns one estimate per data point, exact with the exact posterior guide', () => tf.tidy(() => {
-    const est = take(logMarginal(local, exactGuide, [tf.tensor1d(X)] as const, { samples: 20, batch: 8, seed: 4 }))
+    const est = take(logMarginal(local, exactGuide, [tf.tensor1d(X)] as const, { numParticles: 20, batch: 8, seed: 4 }))
     expectClose(est, X.map((x) => -0.5 * Math.log(2 * Math.PI * 2) - (x * x) / 4), 1e-5, 1e-4)
   }))
 
-  it('rejects non-positive or fractional samples and batch', () => tf.tidy(() => {
-    const run = (samples: number, batch?: number) => () => logMarginal(local, exactGuide, [tf.tensor1d(X)] as const, { samples, batch })
-    for (const bad of [run(0), run(2.5), run(10, 0), run(10, -3)]) expect(bad).toThrow(InvalidArgumentError)
+  it('rejects non-positive or fractional numParticles (or samples, its old name) and batch', () => tf.tidy(() => {
+    const run = (numParticles: number, batch?: number) => () => logMarginal(local, exactGuide, [tf.tensor1d(X)] as const, { numParticles, batch })
+    for (const bad of [run(0), run(2.5), run(10, 0), run(10, -3)]) expect(bad).toThrow(/logMarginal: (numParticles|batch) must be a positive integer/)
+    expect(() => logMarginal(local, exactGuide, [tf.tensor1d(X)] as const, { samples: 0 })).toThrow(InvalidArgumentError)
   }))
 })

@@ -1,0 +1,54 @@
+/**
+ * Importance log weights kept along plates, as Pyro's RenyiELBO keeps them:
+ * log w = Σ_sites scale · (log p − log q), each site's term summed over every
+ * plate that is not common to all sites, so one weight remains per element of
+ * the plates every site shares (a data plate when nothing is global), and one
+ * per particle. Shared by `iwae` and `logMarginal`.
+ */
+import * as tf from '@tensorflow/tfjs-core'
+import type { PlateFrame } from '../dsl/messages.js'
+import { sampleLogProb } from './log-joint.js'
+import { costAt, negate, plateDepthOf, plateTerm, vectorised } from './plate-costs.js'
+import type { PlateTerm } from './plate-costs.js'
+import type { Trace } from './trace.js'
+
+/** The log weights of a trace pair: `value` has one axis per plate of `plates` (left to right), in that order. */
+export interface LogWeights {
+  readonly value: tf.Tensor
+  /** The plates common to every site, leftmost dim first. */
+  readonly plates: readonly PlateFrame[]
+}
+
+/** Every site's term: model sample and factor sites (+), guide latents and factors (−), kept along their plates. */
+const weightTerms = (p: Trace, q: Trace, depth: number): PlateTerm[] => [
+  ...p.sites.flatMap((s): PlateTerm[] =>
+    s._tag === 'Sample' ? [plateTerm(s.name, sampleLogProb(s), s.scale, s.mask, s.plates, depth)]
+      : s._tag === 'Factor' ? [plateTerm(s.name, s.logWeight, s.scale, s.mask, s.plates, depth)] : []),
+  ...q.sites.flatMap((s): PlateTerm[] =>
+    s._tag === 'Factor' ? [negate(plateTerm(s.name, s.logWeight, s.scale, s.mask, s.plates, depth))]
+      : s._tag === 'Sample' && s.kind === 'latent' ? [negate(plateTerm(s.name, sampleLogProb(s), s.scale, s.mask, s.plates, depth))] : []),
+]
+
+const key = (p: PlateFrame): string => `${p.name}@${p.dim}`
+
+/** The vectorised plates every term has (by name and dim), leftmost dim first; `keep` filters them. */
+const commonPlates = (terms: readonly PlateTerm[], keep: (p: PlateFrame) => boolean): PlateFrame[] => {
+  if (terms.length === 0) return []
+  const counts = new Map<string, { frame: PlateFrame; n: number }>()
+  for (const t of terms) for (const f of vectorised(t.plates)) counts.set(key(f), { frame: f, n: (counts.get(key(f))?.n ?? 0) + 1 })
+  return [...counts.values()].filter((c) => c.n === terms.length && keep(c.frame)).map((c) => c.frame).sort((a, b) => a.dim - b.dim)
+}
+
+/**
+ * The log weights of a guide trace `q` and the model trace `p` replayed on it, one per element of
+ * the plates common to all sites (those `keep` accepts; the others are summed like any plate).
+ *
+ * @example logWeightsOf(p, q, () => true)   // { value: [N], plates: [data] } when every site is in plate 'data'
+ */
+export const logWeightsOf = (p: Trace, q: Trace, keep: (p: PlateFrame) => boolean): LogWeights => {
+  const depth = plateDepthOf([q, p])
+  const terms = weightTerms(p, q, depth)
+  const plates = commonPlates(terms, keep)
+  const summed = costAt(terms, plates, depth)
+  return { value: tf.reshape(summed, plates.map((f) => f.subsampleSize)), plates }
+}
