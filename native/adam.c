@@ -1,13 +1,15 @@
 /*
  * adam(heap, n, offX, offG, offM, offV, offX2, offM2, offV2, lr, b1, b2, eps, c1, c2)
  *   m' = b1·m + (1−b1)·g, v' = b2·v + (1−b2)·g², x' = x − lr·(m'/c1) / (√(v'/c2) + ε),
- *   into fresh outputs; returns whether every g was finite.
+ *   into fresh outputs; returns whether every g and every x' was finite.
  */
 #include "common.h"
 #include <math.h>
+#include <string.h>
 
-/* The Adam update, in tfjs's order of float32 operations, and whether some g was NaN or ±∞ (in the
- * same pass: the outputs are fresh, so what it writes for a rejected step is simply dropped);
+/* The Adam update, in tfjs's order of float32 operations, and whether some g or some x' was NaN or ±∞
+ * (x' overflows when lr or x is huge; in the same pass: the outputs are fresh, so what it writes for a
+ * rejected step is simply dropped);
  * an AVX2 clone where the CPU has it. */
 __attribute__((target_clones("avx2", "default")))
 static int adam_loop(int64_t n, const float *restrict x, const float *restrict g, const float *restrict m, const float *restrict v,
@@ -21,7 +23,11 @@ static int adam_loop(int64_t n, const float *restrict x, const float *restrict g
     const float vi = v[i] * b2 + (g[i] * g[i]) * ob2;
     m2[i] = mi;
     v2[i] = vi;
-    x2[i] = ((mi / c1) / (sqrtf(vi / c2) + eps)) * neglr + x[i];
+    const float xi = ((mi / c1) / (sqrtf(vi / c2) + eps)) * neglr + x[i];
+    uint32_t xb;
+    memcpy(&xb, &xi, sizeof xb);
+    bad |= (uint32_t)((xb & 0x7f800000u) == 0x7f800000u);
+    x2[i] = xi;
   }
   return bad != 0;
 }

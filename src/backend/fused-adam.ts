@@ -1,14 +1,18 @@
 /**
- * Applying an optimizer step only when the loss and gradients are finite, and
- * Adam in one kernel per variable. tfjs's `AdamOptimizer` spends ≈ 12 small
+ * Applying an optimizer step only when the loss, the gradients and the updated parameters are
+ * finite (an overflowing learning rate, or a parameter near the float32 maximum, can turn finite
+ * gradients into ±∞), and Adam in one kernel per variable. tfjs's `AdamOptimizer` spends ≈ 12 small
  * kernels per variable per step; on the wasm backend `svi` applies the same
  * update — same formula, same state (the optimizer's own moment variables and
  * β-powers, so checkpoints and `getWeights` see no difference) — with one
  * `TfpplAdam` kernel per variable (`wasm-adam.ts`: C with the accelerator,
- * WebAssembly SIMD on the heap without), which also checks the gradient's finiteness,
- * so no separate pass over the gradients is needed.
+ * WebAssembly SIMD on the heap without), which also checks the gradient's and the new value's
+ * finiteness, so no separate pass is needed. Any other optimizer, or backend, runs tfjs's own
+ * `applyGradients`: what that may change is saved first (buffer-sharing clones, no copies) and put
+ * back if the loss, a gradient or an updated variable is not finite.
  */
 import * as tf from '@tensorflow/tfjs-core'
+import { nativeAllIn } from './native-check.js'
 import { ADAM_KERNEL, wasmAdamInstalled } from './wasm-adam.js'
 
 interface Slot { originalName: string; variable: tf.Variable }
@@ -37,22 +41,35 @@ const fusable = (optimizer: tf.Optimizer): boolean =>
   // Not `instanceof`: tfjs's optimizer classes answer it by duck typing (an SGD optimizer is an `instanceof AdamOptimizer`).
   optimizer.getClassName() === 'Adam' && tf.getBackend() === 'wasm' && wasmAdamInstalled()
 
-/** Every variable's fused update, then — only if every gradient was finite — the assignments. */
-const fusedAdam = (o: AdamState, value: tf.Scalar, grads: tf.NamedTensorMap): boolean => tf.tidy(() => {
-  // The kernel needs the moment slots; on a first step check the gradients before creating them, as tfjs's own path does.
-  const firstStep = Object.keys(grads).some((_, i) => o.accumulatedFirstMoment[i] === undefined)
-  if (firstStep && !allFinite(value, Object.values(grads))) return false
+/**
+ * Every variable's fused update, then — only if every gradient and every new value was finite — the
+ * assignments. A refused step also removes the moment slots it created (a first step), as if it never ran.
+ */
+const fusedAdam = (o: AdamState, grads: tf.NamedTensorMap): boolean => tf.tidy(() => {
   const attrs = { learningRate: o.learningRate, beta1: o.beta1, beta2: o.beta2, epsilon: o.epsilon, c1: oneMinus(o.accBeta1), c2: oneMinus(o.accBeta2) }
+  const created: Array<[(Slot | undefined)[], number]> = []
+  const slotAt = (slots: (Slot | undefined)[], i: number, name: string, x: tf.Variable): tf.Variable => {
+    const s = slots[i]
+    if (s !== undefined && s !== null) return s.variable
+    created.push([slots, i])
+    return (slots[i] = slot(name, x)).variable
+  }
+  const lengths = [o.accumulatedFirstMoment.length, o.accumulatedSecondMoment.length] as const
   const updates = Object.keys(grads).flatMap((name, i) => {
     const value = tf.engine().registeredVariables[name]!
-    const m = (o.accumulatedFirstMoment[i] ??= slot(`${name}/m`, value)).variable
-    const v = (o.accumulatedSecondMoment[i] ??= slot(`${name}/v`, value)).variable
+    const m = slotAt(o.accumulatedFirstMoment, i, `${name}/m`, value)
+    const v = slotAt(o.accumulatedSecondMoment, i, `${name}/v`, value)
     const g = grads[name]
     if (g === undefined || g === null) return []
     const [x2, m2, v2, finite] = tf.engine().runKernel(ADAM_KERNEL, { x: value, g, m, v }, attrs) as tf.Tensor[]
     return [{ targets: [value, m, v], values: [x2!, m2!, v2!], finite: finite!.dataSync()[0] === 1 }]
   })
-  if (!updates.every((u) => u.finite)) return false
+  if (!updates.every((u) => u.finite)) {
+    for (const [slots, i] of created) { slots[i]!.variable.dispose(); slots[i] = undefined }
+    o.accumulatedFirstMoment.length = lengths[0]
+    o.accumulatedSecondMoment.length = lengths[1]
+    return false
+  }
   for (const u of updates) u.targets.forEach((t, j) => t.assign(u.values[j]!))
   o.accBeta1.assign(tf.mul(o.accBeta1, o.beta1))
   o.accBeta2.assign(tf.mul(o.accBeta2, o.beta2))
@@ -61,28 +78,83 @@ const fusedAdam = (o: AdamState, value: tf.Scalar, grads: tf.NamedTensorMap): bo
 })
 
 /**
- * Whether the loss and every gradient are finite: one cheap reduction, value + Σ sum(g), is finite
- * unless some element is NaN or ±∞ (or the sums overflow, in which case the exact elementwise check decides).
+ * Whether the loss and every tensor are finite. With the accelerator, one native pass per tensor over
+ * the wasm heap (no kernels); the rest by one cheap reduction, value + Σ sum(t), which is finite unless
+ * some element is NaN or ±∞ (or the sums overflow, in which case the exact elementwise check decides).
  */
-const allFinite = (value: tf.Scalar, grads: readonly tf.Tensor[]): boolean => tf.tidy(() => {
-  if (tf.isFinite(tf.addN([value, ...grads.map((g) => tf.sum(g))])).dataSync()[0] === 1) return true
-  return tf.all(tf.stack([tf.isFinite(value), ...grads.map((g) => tf.all(tf.isFinite(g)))])).dataSync()[0] === 1
+const allFinite = (value: tf.Scalar, tensors: readonly tf.Tensor[]): boolean => tf.tidy(() => {
+  const rest: tf.Tensor[] = []
+  for (const t of tensors) {
+    const ok = nativeAllIn('real', t)
+    if (ok === false) return false
+    if (ok === undefined) rest.push(t)
+  }
+  if (tf.isFinite(tf.addN([value, ...rest.map((t) => tf.sum(t))])).dataSync()[0] === 1) return true
+  return tf.all(tf.stack([tf.isFinite(value), ...rest.map((t) => tf.all(tf.isFinite(t)))])).dataSync()[0] === 1
+})
+
+const isSlot = (s: unknown): s is Slot => typeof s === 'object' && s !== null && (s as Partial<Slot>).variable instanceof tf.Variable
+
+/**
+ * Records what `optimizer.applyGradients` may change — the values of `vars`, and the optimizer's own
+ * state as tfjs's optimizers keep it in their fields: variables (Adam's β-powers, Adamax's iteration),
+ * arrays of `{ originalName, variable }` slots (moments, accumulators), plain values (the iteration
+ * count) — and returns the function that puts it all back, freeing the slots created meanwhile.
+ * The saved values are clones, which share their buffers (a variable's `assign` swaps buffers, never
+ * writes into one), so this costs no copy; call both inside one `tidy`, which frees them.
+ */
+const snapshot = (optimizer: tf.Optimizer, vars: readonly tf.Variable[]): (() => void) => {
+  const own = optimizer as unknown as Record<string, unknown>
+  const values = new Map<tf.Variable, tf.Tensor>()
+  const keep = (v: tf.Variable): void => { if (!values.has(v)) values.set(v, tf.clone(v)) }
+  vars.forEach(keep)
+  const arrays: Array<[string, unknown[], unknown[]]> = []
+  const plain = new Map<string, unknown>()
+  for (const [key, field] of Object.entries(own)) {
+    if (field instanceof tf.Variable) keep(field)
+    else if (Array.isArray(field)) { arrays.push([key, field, [...field]]); field.forEach((s) => { if (isSlot(s)) keep(s.variable) }) }
+    else if (typeof field !== 'object' && typeof field !== 'function') plain.set(key, field)
+  }
+  return () => {
+    for (const [v, old] of values) v.assign(old)
+    for (const [key, array, items] of arrays) {
+      const kept = new Set(items)
+      const now = own[key]
+      for (const s of Array.isArray(now) ? now : []) if (isSlot(s) && !kept.has(s)) s.variable.dispose()
+      array.splice(0, array.length, ...items)
+      own[key] = array
+    }
+    for (const key of Object.keys(own)) {
+      if (plain.has(key)) own[key] = plain.get(key)
+      else if (typeof own[key] !== 'object' && typeof own[key] !== 'function') delete own[key]   // e.g. iterations_, set by the first step
+    }
+  }
+}
+
+/** tfjs's `applyGradients`, kept only if the loss, the gradients and every updated variable are finite (else undone). */
+const appliedIfFinite = (optimizer: tf.Optimizer, value: tf.Scalar, grads: tf.NamedTensorMap): boolean => tf.tidy(() => {
+  const vars = Object.keys(grads).map((name) => tf.engine().registeredVariables[name]!)
+  const restore = snapshot(optimizer, vars)
+  try { optimizer.applyGradients(grads) } catch (err) { restore(); throw err }
+  const given = Object.values(grads).filter((g): g is tf.Tensor => g !== undefined && g !== null)
+  if (allFinite(value, [...given, ...vars])) return true
+  restore()
+  return false
 })
 
 /**
- * Applies `grads` with `optimizer` if the loss `value` and every gradient are finite; returns whether
- * it did (nothing changes otherwise). With tfjs's Adam and the accelerator active, one fused
- * `TfpplAdam` kernel per variable both checks its gradient and computes the update:
+ * Applies `grads` with `optimizer` if the loss `value`, every gradient and every updated variable are
+ * finite; returns whether it did (otherwise the variables and the optimizer's state — moments,
+ * accumulators, iteration count — are left as they were, bit for bit). With tfjs's Adam on wasm, one fused
+ * `TfpplAdam` kernel per variable both checks its gradient and new value and computes the update:
  *
  * x′ = x − lr · m̂ / (√v̂ + ε), m̂ = m′ / (1 − β₁ᵗ), v̂ = v′ / (1 − β₂ᵗ),
  * m′ = β₁m + (1 − β₁)g, v′ = β₂v + (1 − β₂)g².
  *
  * @example
- * const applied = applyFiniteGradients(tf.train.adam(1e-3), loss, grads)   // false: a NaN somewhere, nothing changed
+ * const applied = applyFiniteGradients(tf.train.adam(1e-3), loss, grads)   // false: a NaN or an overflow somewhere, nothing changed
  */
 export const applyFiniteGradients = (optimizer: tf.Optimizer, value: tf.Scalar, grads: tf.NamedTensorMap): boolean => {
-  if (fusable(optimizer)) return Number.isFinite(value.dataSync()[0]) && fusedAdam(optimizer as unknown as AdamState, value, grads)
-  if (!allFinite(value, Object.values(grads))) return false
-  optimizer.applyGradients(grads)
-  return true
+  if (fusable(optimizer)) return Number.isFinite(value.dataSync()[0]) && fusedAdam(optimizer as unknown as AdamState, grads)
+  return appliedIfFinite(optimizer, value, grads)
 }

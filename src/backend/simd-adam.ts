@@ -10,14 +10,14 @@ import { assemble, bindToMemory, f32x4, F32, get, I32, i32, load, set, simd, SIM
 import type { WasmMemory } from './wasm-asm.js'
 export type { WasmMemory } from './wasm-asm.js'
 
-/** The exported function: (n4, x, g, m, v, x2, m2, v2 byte offsets, b1, b2, 1−b1, 1−b2, ε, c1, c2, −lr) → 1 if some g was not finite. */
+/** The exported function: (n4, x, g, m, v, x2, m2, v2 byte offsets, b1, b2, 1−b1, 1−b2, ε, c1, c2, −lr) → 1 if some g or some x′ was not finite. */
 export type SimdAdam = (n4: number, x: number, g: number, m: number, v: number, x2: number, m2: number, v2: number,
   b1: number, b2: number, ob1: number, ob2: number, eps: number, c1: number, c2: number, negLr: number) => number
 
 // Parameters 0–7: n4 (floats, a multiple of 4), then the byte offsets x, g, m, v, x2, m2, v2; 8–15: the f32 constants.
 const [N4, X, G, M, V, X2, M2, V2] = [0, 1, 2, 3, 4, 5, 6, 7]
-// Locals: 16 off (i32, bytes), 17 end (i32), 18 bad, 19 g, 20 m, 21 v, 22–29 the splatted constants (v128).
-const [OFF, END, BAD, GV, MV, VV] = [16, 17, 18, 19, 20, 21]
+// Locals: 16 off (i32, bytes), 17 end (i32), 18 bad, 19 g, 20 m, 21 v, 22–29 the splatted constants, 30 x′ (v128).
+const [OFF, END, BAD, GV, MV, VV, XV] = [16, 17, 18, 19, 20, 21, 30]
 const K = (i: number): number => 22 + i   // splat of parameter 8 + i: 0 b1, 1 b2, 2 ob1, 3 ob2, 4 eps, 5 c1, 6 c2, 7 −lr
 
 /** v128.load/store at (base + off). */
@@ -36,7 +36,9 @@ const code = (): number[] => {
     ...f4('or', get(BAD), f4('ne', f4('sub', get(GV), get(GV)), f32x4(0))), ...set(BAD),
     ...m, ...set(MV), ...v, ...set(VV),
     ...storeAt(M2, get(MV)), ...storeAt(V2, get(VV)),
-    ...storeAt(X2, f4('add', f4('mul', step, get(K(7))), loadAt(X))),
+    ...f4('add', f4('mul', step, get(K(7))), loadAt(X)), ...set(XV), ...storeAt(X2, get(XV)),
+    // bad |= (x′ − x′ ≠ 0): the update overflowed (or made a NaN) in this lane.
+    ...f4('or', get(BAD), f4('ne', f4('sub', get(XV), get(XV)), f32x4(0))), ...set(BAD),
     ...get(OFF), ...i32(16), 0x6a, ...set(OFF),                   // off += 16
     ...get(OFF), ...get(END), 0x49, 0x0d, 0,                      // br_if (off < end, unsigned) → loop
   ]
@@ -51,7 +53,7 @@ const code = (): number[] => {
 
 const BYTES = assemble('adam', {
   params: Array.from({ length: 16 }, (_, i) => (i < 8 ? I32 : F32)), results: [I32],
-  locals: [[2, I32], [4 + 8, V128]], code: code(),
+  locals: [[2, I32], [4 + 8 + 1, V128]], code: code(),
 })
 
 /**

@@ -1,6 +1,7 @@
 /**
  * Adam as one wasm kernel per variable (`TfpplAdam`, inputs x, g, m, v; outputs x′, m′, v′ and
- * whether every g was finite), with or without the accelerator: in C when it is installed
+ * whether every g and every x′ was finite, so that an update overflowing a parameter is refused like
+ * a NaN gradient), with or without the accelerator: in C when it is installed
  * (`native/adam.c`), otherwise as a WebAssembly SIMD function on the backend's own memory
  * (`simd-adam.ts`), the last n mod 4 floats in JavaScript. tfjs's `AdamOptimizer` launches ≈ 12
  * small kernels per variable per step (≈ 7 ms per VAE step on stock wasm). All three do the same
@@ -29,7 +30,7 @@ const float32Constants = (c: AdamConstants): [number, number, number, number, nu
   [f(c.beta1), f(c.beta2), f(1 - c.beta1), f(1 - c.beta2), f(c.epsilon), f(c.c1), f(c.c2), f(-c.lr)]
 
 /**
- * One Adam update of n floats in `heap`, into x2, m2, v2; returns whether every g was finite.
+ * One Adam update of n floats in `heap`, into x2, m2, v2; returns whether every g and every x′ was finite.
  * m′ = β₁m + (1 − β₁)g, v′ = β₂v + (1 − β₂)g², x′ = ((m′/c₁) / (√(v′/c₂) + ε))·(−lr) + x, in float32.
  *
  * @example
@@ -37,7 +38,7 @@ const float32Constants = (c: AdamConstants): [number, number, number, number, nu
  */
 export const adamUpdate = (heap: Float32Array, n: number, o: AdamOperands, c: AdamConstants): boolean => {
   const [b1, b2, ob1, ob2, eps, c1, c2, negLr] = float32Constants(c)
-  let poison = 0   // g·0 is 0 for finite g and NaN for NaN or ±∞: one comparison at the end
+  let poison = 0   // g·0 and x′·0 are 0 when finite, NaN for NaN or ±∞: one comparison at the end
   for (let i = 0; i < n; i++) {
     const g = heap[o.g + i]!
     poison += g * 0
@@ -45,7 +46,9 @@ export const adamUpdate = (heap: Float32Array, n: number, o: AdamOperands, c: Ad
     const v = f(f(heap[o.v + i]! * b2) + f(f(g * g) * ob2))
     heap[o.m2 + i] = m
     heap[o.v2 + i] = v
-    heap[o.x2 + i] = f(f(f(m / c1) / f(f(Math.sqrt(f(v / c2))) + eps)) * negLr) + heap[o.x + i]!
+    const x2 = f(f(f(f(m / c1) / f(f(Math.sqrt(f(v / c2))) + eps)) * negLr) + heap[o.x + i]!)   // rounded before the test: 3e38 + 1e38 is finite in doubles
+    poison += x2 * 0
+    heap[o.x2 + i] = x2
   }
   return poison === 0
 }

@@ -10,7 +10,7 @@ import { scoped } from '../backend/scope.js'
 import { clampProbs, softplus } from '../backend/numerics.js'
 import * as constraints from './constraints.js'
 import type { Constraint } from './constraints.js'
-import { asTensor } from './shape.js'
+import { convertParams } from './shape.js'
 import type { TensorLike } from './shape.js'
 import { checkParam } from './validation.js'
 
@@ -83,10 +83,10 @@ export interface AffineBijector extends Bijector {
  * affine(1, 2).forward(tf.scalar(3))   // 7
  */
 export const affine = (loc: TensorLike, scale: TensorLike): AffineBijector => {
-  const $loc = asTensor(loc, 'loc', 'affine')
-  const $scale = asTensor(scale, 'scale', 'affine')
-  checkParam('affine', 'loc', $loc, constraints.real)
-  checkParam('affine', 'scale', $scale, constraints.nonZero)
+  const [{ loc: $loc, scale: $scale }] = convertParams('affine', { loc, scale }, (p) => {
+    checkParam('affine', 'loc', p.loc, constraints.real)
+    checkParam('affine', 'scale', p.scale, constraints.nonZero)
+  })
   return makeBijector<AffineBijector>({
     tag: 'Affine', name: 'affine', domain: constraints.real, codomain: constraints.real,
     fields: { loc: $loc, scale: $scale },

@@ -5,7 +5,6 @@
  * log p(y) = log T + l − (T + 1)(log y + log(1 − y)) − 2 logaddexp(l − T log y, −T log(1 − y))
  */
 import * as tf from '@tensorflow/tfjs-core'
-import { scoped } from '../backend/scope.js'
 import { clampProbs, logAddExp, probsToLogits } from '../backend/numerics.js'
 import { pickParam } from './bernoulli.js'
 import type { LogitsOrProbs } from './bernoulli.js'
@@ -13,39 +12,45 @@ import * as constraints from './constraints.js'
 import type { Constraint } from './constraints.js'
 import type { Distribution, Independent } from './distribution.js'
 import { makeDistribution } from './make.js'
-import { asTensor, broadcastShapes } from './shape.js'
+import { broadcastShapes, convertParams } from './shape.js'
 import type { TensorLike } from './shape.js'
 import { checkParam } from './validation.js'
 
 /**
- * Both forms of a binary parameter, as tensors, and which one the caller gave.
+ * Both forms of a binary parameter, as tensors, and which one the caller gave (a type alias, not an
+ * interface, so that a `convertParams` check can return it as a `tf.TensorContainer`).
  *
  * @example const { logits, probs, given } = binaryParams('continuousBernoulli', { logits: 0 })
  */
-export interface BinaryParams {
+export type BinaryParams = {
   readonly logits: tf.Tensor
   readonly probs: tf.Tensor
   readonly given: 'logits' | 'probs'
 }
 
-const fromLogits = scoped('binaryParams', (l: tf.Tensor) => tf.sigmoid(l))
-const fromProbs = scoped('binaryParams', (p: tf.Tensor) => probsToLogits(p))
+/**
+ * Validates a converted binary parameter (logits finite, probs in [0, 1]) and derives the other
+ * form. Called inside a {@link convertParams} check, whose scope frees what it made if a check throws.
+ */
+const completeBinary = (ctor: string, given: 'logits' | 'probs', x: tf.Tensor): BinaryParams => {
+  if (given === 'logits') {
+    checkParam(ctor, 'logits', x, constraints.real)
+    return { logits: x, probs: tf.sigmoid(x), given }
+  }
+  checkParam(ctor, 'probs', x, constraints.unitInterval)
+  return { logits: probsToLogits(x), probs: x, given }
+}
 
 /**
  * Reads `{logits}` or `{probs}` (exactly one), validates it (logits finite,
  * probs in [0, 1]) and derives the other: probs = σ(logits), logits = log p − log(1 − p) on clamped p.
+ * When validation throws, the tensors converted or derived so far are freed.
  *
  * @example binaryParams('relaxedBernoulli', { probs: 0.3 }).logits   // ≈ −0.847
  */
 export const binaryParams = (ctor: string, params: LogitsOrProbs): BinaryParams => {
   const { kind, value } = pickParam(ctor, params)
-  const x = asTensor(value, kind, ctor)
-  if (kind === 'logits') {
-    checkParam(ctor, 'logits', x, constraints.real)
-    return { logits: x, probs: fromLogits(x), given: kind }
-  }
-  checkParam(ctor, 'probs', x, constraints.unitInterval)
-  return { logits: fromProbs(x), probs: x, given: kind }
+  return convertParams(ctor, { [kind]: value } as Record<typeof kind, TensorLike>, (p) => completeBinary(ctor, kind, p[kind]))[1]
 }
 
 /** The open unit interval 0 < y < 1, where the binary Concrete density is finite. */
@@ -85,7 +90,7 @@ const logDensity = (y: tf.Tensor, logits: tf.Tensor, t: tf.Tensor): tf.Tensor =>
  * log p(y) = log T + l − (T + 1)(log y + log(1 − y)) − 2 logaddexp(l − T log y, −T log(1 − y)).
  * `rsample` is y = σ((l + log u − log(1 − u)) / T) with u ~ U(0, 1), clamped into
  * [ε, 1 − ε] so that its log density stays finite. As T → 0 draws approach Bernoulli(σ(l)) draws.
- * Temperature must be > 0 (an {@link InvalidArgumentError} otherwise).
+ * Temperature must be > 0 (an {@link InvalidArgumentError} otherwise; nothing is left allocated).
  *
  * @example
  * const d = relaxedBernoulli(0.5, { logits: tf.tensor1d([-1, 0, 2]) })
@@ -93,10 +98,15 @@ const logDensity = (y: tf.Tensor, logits: tf.Tensor, t: tf.Tensor): tf.Tensor =>
  */
 export const relaxedBernoulli = (temperature: TensorLike, params: LogitsOrProbs): RelaxedBernoulli => {
   const name = 'relaxedBernoulli'
-  const $t = asTensor(temperature, 'temperature', name)
-  const p = binaryParams(name, params)
-  const batchShape = broadcastShapes(name, [['temperature', $t.shape], [p.given, p.logits.shape]])
-  checkParam(name, 'temperature', $t, constraints.positive)
+  const { kind, value } = pickParam(name, params)
+  // One scope converts and validates both parameters: a failing check frees everything made before it.
+  const given = { [kind]: value, temperature } as Record<typeof kind | 'temperature', TensorLike>
+  const [{ temperature: $t }, { p, batchShape }] = convertParams(name, given, (c) => {
+    const p = completeBinary(name, kind, c[kind])
+    const batchShape = broadcastShapes(name, [['temperature', c.temperature.shape], [kind, p.logits.shape]])
+    checkParam(name, 'temperature', c.temperature, constraints.positive)
+    return { p, batchShape }
+  })
   return makeDistribution<RelaxedBernoulli>({
     tag: 'RelaxedBernoulli', name, fields: { temperature: $t, logits: p.logits, probs: p.probs },
     batchShape, eventShape: [], reparameterized: true, support: openUnitInterval,

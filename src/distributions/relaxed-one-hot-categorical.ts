@@ -13,7 +13,7 @@ import { categoricalParams } from './categorical.js'
 import * as constraints from './constraints.js'
 import type { Distribution, Independent } from './distribution.js'
 import { makeDistribution } from './make.js'
-import { asTensor, broadcastShapes } from './shape.js'
+import { broadcastShapes, convertParams } from './shape.js'
 import type { TensorLike } from './shape.js'
 import { checkParam } from './validation.js'
 
@@ -66,24 +66,27 @@ const logDensity = (y: tf.Tensor, logits: tf.Tensor, t: tf.Tensor, k: number): t
  */
 export const relaxedOneHotCategorical = (temperature: TensorLike, params: LogitsOrProbs): RelaxedOneHotCategorical => {
   const { kind, value } = pickParam(NAME, params)
-  return build(asTensor(temperature, 'temperature', NAME), kind, value)
+  return build(temperature, kind, value)
 }
 
-/** The family from a converted temperature and one parameterisation (`to`: broadcast it to `[...batch, K]`). */
-const build = ($t: tf.Tensor, kind: 'logits' | 'probs', value: TensorLike, to?: number[]): RelaxedOneHotCategorical => {
-  const c = categoricalParams(NAME, kind, value, to)
-  const k = c.numCategories
-  const batchShape = broadcastShapes(NAME, [['temperature', $t.shape], [`${kind} (without its last dim)`, c.batchShape]])
-  checkParam(NAME, 'temperature', $t, constraints.positive)
+/** The family from a temperature and one parameterisation (`to`: broadcast it to `[...batch, K]`). */
+const build = (temperature: TensorLike, kind: 'logits' | 'probs', value: TensorLike, to?: number[]): RelaxedOneHotCategorical => {
+  // One scope converts and validates both parameters: a failing check frees everything made before it.
+  const [{ temperature: $t }, { logits, probs, k, batchShape }] = convertParams(NAME, { temperature }, (p) => {
+    const c = categoricalParams(NAME, kind, value, to)
+    const batchShape = broadcastShapes(NAME, [['temperature', p.temperature.shape], [`${kind} (without its last dim)`, c.batchShape]])
+    checkParam(NAME, 'temperature', p.temperature, constraints.positive)
+    return { logits: c.logits, probs: c.probs, k: c.numCategories, batchShape }
+  })
   const tEvent = (): tf.Tensor => tf.expandDims($t, -1)
   return makeDistribution<RelaxedOneHotCategorical>({
-    tag: 'RelaxedOneHotCategorical', name: NAME, fields: { temperature: $t, logits: c.logits, probs: c.probs },
+    tag: 'RelaxedOneHotCategorical', name: NAME, fields: { temperature: $t, logits, probs },
     batchShape, eventShape: [k], reparameterized: true, support: constraints.simplex,
     draw: (s, seed) => {
-      const z = tf.div(tf.add(c.logits, gumbel([...s, ...batchShape, k], seed)), tEvent())
+      const z = tf.div(tf.add(logits, gumbel([...s, ...batchShape, k], seed)), tEvent())
       return tf.maximum(tf.softmax(z, -1), FLOAT32_TINY)
     },
-    logProb: (y) => logDensity(y, c.logits, tEvent(), k),
-    expand: (b) => build(tf.broadcastTo($t, [...b]), kind, kind === 'logits' ? c.logits : c.probs, [...b, k]),
+    logProb: (y) => logDensity(y, logits, tEvent(), k),
+    expand: (b) => build(tf.broadcastTo($t, [...b]), kind, kind === 'logits' ? logits : probs, [...b, k]),
   })
 }

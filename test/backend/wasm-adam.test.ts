@@ -5,8 +5,9 @@
  * variables `getWeights` returns — for sizes that exercise the SIMD body and the tail, also after the
  * wasm memory grows; the stock and the C paths agree bit for bit on random data with extreme
  * magnitudes; `adamUpdate` and `simdAdam` agree bit for bit with a `Math.fround` reference on a private
- * memory; a NaN or ±∞ gradient in the SIMD part or the tail changes nothing; the kernel replaces
- * tfjs's Adam kernels; no tensors leak. Skipped off wasm; the C comparisons skip without the accelerator.
+ * memory, and both report a non-finite gradient or an x′ that overflows; a NaN or ±∞ gradient in
+ * the SIMD part or the tail changes nothing; the kernel replaces tfjs's Adam kernels; no tensors
+ * leak. Skipped off wasm; the C comparisons skip without the accelerator.
  */
 import * as tf from '@tensorflow/tfjs-core'
 import fc from 'fast-check'
@@ -31,6 +32,7 @@ const inMode = <T>(mode: Mode, f: () => T): T => {
 }
 const wasmOf = () => (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array; asm: { memory: WasmMemory } } }).wasm
 const F = Math.fround
+const MAX = 3.4028234663852886e38   // the largest float32
 
 /** One `applyFiniteGradients` step of `o` on `vars` with gradients `gs` (loss `loss`). */
 const apply = (o: tf.Optimizer, vars: tf.Variable[], gs: tf.Tensor[], loss = 0): boolean =>
@@ -159,6 +161,12 @@ describe.skipIf(!onWasm)('TfpplAdam on wasm', () => {
       check()
       if (n === 0) return
       heap[n + (s % n)] = bad   // one non-finite gradient: both say so, and still agree elsewhere
+      expect(run()).toEqual([false, 1])
+      check()
+      // Finite inputs whose update overflows x′ (x at the float32 maximum, a large m, v = g = 0): both say so too.
+      const j = (7 * s) % n
+      heap[n + (s % n)] = 0
+      heap[j] = MAX; heap[n + j] = 0; heap[2 * n + j] = -1e30; heap[3 * n + j] = 0   // x g m v
       expect(run()).toEqual([false, 1])
       check()
     }), FC)

@@ -130,6 +130,17 @@ describe('continuousBernoulli', () => {
     }
   })
 
+  it('a constructor that throws on its arguments leaves numTensors unchanged', () => {
+    const ints = tf.tensor1d([0, 2], 'int32')   // cast inside the constructor, then rejected
+    for (const params of [{ probs: 1.5 }, { probs: [0.5, -0.1] }, { logits: NaN }, { logits: [0, Infinity] }, { probs: ints }]) {
+      const before = tf.memory().numTensors
+      expect(() => continuousBernoulli(params)).toThrow(InvalidArgumentError)
+      expect(tf.memory().numTensors, JSON.stringify(params)).toBe(before)
+    }
+    expect(ints.isDisposed).toBe(false)
+    ints.dispose()
+  })
+
   it('rejects bad arguments with named errors', () => {
     expect(() => continuousBernoulli({ probs: 1.5 })).toThrow(InvalidArgumentError)
     expect(() => continuousBernoulli({ probs: -0.5 })).toThrow(/continuousBernoulli: argument 'probs' must satisfy 0 ≤ x ≤ 1; got -0.5/)

@@ -3,6 +3,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { relaxedBernoulli } from '../../src/distributions/relaxed-bernoulli.js'
 import { InvalidArgumentError, ShapeError, SupportError } from '../../src/errors.js'
+import type { TfpplError } from '../../src/errors.js'
 import { FC, expectClose, expectMomentsMatch, read, simpson, simpsonGrid, sizeOf, smallShape, t } from '../helpers.js'
 import { doubles, expectRsampleGradsMatchFd, noLeakLaw, shapeLaws } from './laws.js'
 
@@ -115,6 +116,23 @@ describe('relaxedBernoulli', () => {
       ],
       dispose: [temp, logits, y],
     }
+  })
+
+  it('a constructor that throws on its arguments leaves numTensors unchanged', () => {
+    const ints = tf.tensor1d([-1, 2], 'int32')   // cast inside the constructor, then rejected
+    const cases: Array<[Parameters<typeof relaxedBernoulli>, typeof TfpplError]> = [
+      [[0, { logits: 0 }], InvalidArgumentError], [[-1, { probs: [0.3, 0.6] }], InvalidArgumentError],
+      [[1, { probs: 1.5 }], InvalidArgumentError], [[1, { logits: NaN }], InvalidArgumentError],
+      [[NaN, { logits: [0, 1] }], InvalidArgumentError], [[ints, { logits: 0 }], InvalidArgumentError],
+      [[1, { probs: ints }], InvalidArgumentError], [[[1, 1, 1], { logits: [0, 0] }], ShapeError],
+    ]
+    for (const [args, error] of cases) {
+      const before = tf.memory().numTensors
+      expect(() => relaxedBernoulli(...args)).toThrow(error)
+      expect(tf.memory().numTensors, JSON.stringify(args)).toBe(before)
+    }
+    expect(ints.isDisposed).toBe(false)
+    ints.dispose()
   })
 
   it('rejects bad arguments with named errors', () => {
