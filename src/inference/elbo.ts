@@ -15,6 +15,7 @@ import { factorTerm, sampleLogProb, scaledSum, siteTerm } from './log-joint.js'
 import type { Loss, LossContext, LossEstimate, ProgramFn } from './loss.js'
 import { negate, plateDepthOf, plateTerm } from './plate-costs.js'
 import { checkParticleOptions, plateDepthMemo, vectorizedTraces } from './particles.js'
+import { warnGuideOnlyPlates, warnKlSiteOrder } from './run-checks.js'
 import { traceReplayed } from './replayed.js'
 import { scoreFunctionTerms } from './score-function.js'
 import type { BaselineSeen, CostNode } from './score-function.js'
@@ -51,12 +52,41 @@ export const subsampledSize = (trace: Trace): number | undefined =>
 
 type Resolved = Required<Omit<ElboOptions, 'maxPlateNesting'>>
 
+const ELBO_OPTIONS: ReadonlySet<string> = new Set(['numParticles', 'kl', 'downstream', 'reparameterizedOnly', 'vectorizeParticles', 'maxPlateNesting'])
+
+/** Unknown keys, a kl other than 'auto' | 'mc', or a flag that is not a boolean are errors naming the option. */
+const checkElboOptions = (options: ElboOptions): void => {
+  if ('baseline' in options) {
+    throw new InvalidArgumentError('elbo: the baseline is an option of each score-function site now, not of the estimator: sample(name, dist, { baseline: { useDecayingAverage: true, beta: 0.9 } })')
+  }
+  const unknown = Object.keys(options).filter((k) => !ELBO_OPTIONS.has(k))
+  if (unknown.length > 0) throw new InvalidArgumentError(`elbo: unknown option(s) ${unknown.map((k) => `'${k}'`).join(', ')}; the options are ${[...ELBO_OPTIONS].map((k) => `'${k}'`).join(', ')}`)
+  if (options.kl !== undefined && options.kl !== 'auto' && options.kl !== 'mc') throw new InvalidArgumentError(`elbo: kl must be 'auto' or 'mc'; got ${JSON.stringify(options.kl)}`)
+  for (const flag of ['downstream', 'reparameterizedOnly', 'vectorizeParticles'] as const) {
+    const v: unknown = options[flag]
+    if (v !== undefined && typeof v !== 'boolean') throw new InvalidArgumentError(`elbo: ${flag} must be true or false; got ${JSON.stringify(v)}`)
+  }
+}
+
 /** Σ terms, in one `AddN` (a lone term as it is; no terms: 0). */
 const total = (xs: readonly tf.Scalar[]): tf.Scalar => xs.length === 0 ? tf.scalar(0) : xs.length === 1 ? xs[0]! : tf.addN([...xs]) as tf.Scalar
 
-/** KL(q ‖ p) at a latent site when `kl: 'auto'`, the guide's site is reparameterised and the registry has the pair. */
+/** Whether two site scales or masks are equal: the same value (numbers), or tensors of one shape and equal elements. */
+const sameFactor = (a: number | tf.Tensor | undefined, b: number | tf.Tensor | undefined): boolean => {
+  if (a === b) return true
+  if (a === undefined || b === undefined || typeof a === 'number' || typeof b === 'number') return false
+  return a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i]) && tf.tidy(() => tf.all(tf.equal(a, b)).dataSync()[0] === 1)
+}
+
+/** Whether two sites weigh their log-densities alike: the same scale and the same mask. */
+const sameWeighting = (a: SampleSite, b: SampleSite): boolean => sameFactor(a.scale, b.scale) && sameFactor(a.mask, b.mask)
+
+/**
+ * KL(q ‖ p) at a latent site when `kl: 'auto'`, the guide's site is reparameterised, both sites carry
+ * the same scale and mask (else scale·log p − scale′·log q is no KL), and the registry has the pair.
+ */
 const analyticKl = (site: SampleSite, guideSite: SampleSite, analytic: boolean): tf.Tensor | undefined =>
-  analytic && guideSite.dist.reparameterized ? klRegistry(guideSite.dist, site.dist) : undefined
+  analytic && guideSite.dist.reparameterized && sameWeighting(site, guideSite) ? klRegistry(guideSite.dist, site.dist) : undefined
 
 /** The bound of a trace pair as one scalar: every guide site is reparameterised (the fast path). */
 const pathwiseBound = (p: Trace, q: Trace, analytic: boolean): tf.Scalar => {
@@ -70,8 +100,11 @@ const pathwiseBound = (p: Trace, q: Trace, analytic: boolean): tf.Scalar => {
       terms.push(d !== undefined ? tf.neg(scaledSum(d, site.scale, site.mask)) as tf.Scalar : tf.sub(siteTerm(site), siteTerm(g)) as tf.Scalar)
     }
   }
-  // A guide's factor is part of log q (as in Pyro): it enters the bound with a minus sign.
-  for (const g of q.sites) if (g._tag === 'Factor') terms.push(tf.neg(factorTerm(g)) as tf.Scalar)
+  // A guide's factor or observation is part of log q (as in Pyro): it enters the bound with a minus sign.
+  for (const g of q.sites) {
+    if (g._tag === 'Factor') terms.push(tf.neg(factorTerm(g)) as tf.Scalar)
+    else if (g._tag === 'Sample' && g.kind === 'observed') terms.push(tf.neg(siteTerm(g)) as tf.Scalar)
+  }
   return total(terms)
 }
 
@@ -92,9 +125,9 @@ const costNodes = (p: Trace, q: Trace, depth: number, analytic: boolean): { node
     return nodes.push({ side: 'model', index, term: d !== undefined ? negate(at(d)) : at(sampleLogProb(site)) })
   })
   q.sites.forEach((g, index) => {
-    if (g._tag === 'Deterministic' || (g._tag === 'Sample' && (g.kind !== 'latent' || klSites.has(g.name)))) return
+    if (g._tag === 'Deterministic' || (g._tag === 'Sample' && g.kind === 'latent' && klSites.has(g.name))) return
     const lp = g._tag === 'Factor' ? g.logWeight : sampleLogProb(g)
-    if (g._tag === 'Sample') guideLogProbs.set(g.name, lp)
+    if (g._tag === 'Sample' && g.kind === 'latent') guideLogProbs.set(g.name, lp)
     nodes.push({ side: 'guide', index, term: negate(plateTerm(g.name, lp, g.scale, g.mask, g.plates, depth)) })
   })
   return { nodes, guideLogProbs }
@@ -103,6 +136,10 @@ const costNodes = (p: Trace, q: Trace, depth: number, analytic: boolean): { node
 /** The estimate of a traced pair; the scored sites' own log q terms carry no pathwise gradient (their score term does). */
 const fromTraces = (p: Trace, q: Trace, ctx: LossContext, opts: Resolved): LossEstimate => {
   const analytic = opts.kl === 'auto'
+  if (ctx.warn !== undefined) {
+    warnGuideOnlyPlates(p, q, ctx.warn)
+    if (analytic) warnKlSiteOrder(p, q, ctx.warn)
+  }
   const scored = latents(q).filter((g) => !g.dist.reparameterized)
   if (opts.reparameterizedOnly && scored.length > 0) {
     throw new SiteError(`guide site '${scored[0]!.name}' (${scored[0]!.dist.name}) is not reparameterised, but this ELBO was built with reparameterizedOnly: true; use a reparameterised or relaxed distribution, or drop the option to use the score function`)
@@ -150,10 +187,8 @@ const meanSeen = (parts: readonly LossEstimate[]): BaselineSeen[] =>
  */
 export const elbo = (options: ElboOptions = {}): Loss => {
   const opts: Resolved = { numParticles: 1, kl: 'mc', downstream: false, reparameterizedOnly: false, vectorizeParticles: true, ...options }
+  checkElboOptions(options)
   checkParticleOptions('elbo', opts.numParticles, options.maxPlateNesting)
-  if ('baseline' in options) {
-    throw new InvalidArgumentError('elbo: the baseline is an option of each score-function site now, not of the estimator: sample(name, dist, { baseline: { useDecayingAverage: true, beta: 0.9 } })')
-  }
   const k = opts.numParticles
   const depthOf = plateDepthMemo(options.maxPlateNesting)
   return {

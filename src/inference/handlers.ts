@@ -19,27 +19,35 @@ export const replay = (trace: Trace): Handler => (msg, next) => {
   return site !== undefined && site._tag === 'Sample' ? next({ ...msg, value: site.value }) : next(msg)
 }
 
+/** A handler that gives values to sites by name (`condition`, `substitute`): the names it was given, to check against a run's sites. */
+export interface NamingHandler extends Handler {
+  readonly givesNames: { readonly by: 'condition' | 'substitute'; readonly names: readonly string[] }
+}
+
+const givingNames = (by: 'condition' | 'substitute', values: Readonly<Record<string, tf.Tensor>>, h: Handler): NamingHandler =>
+  Object.assign(h, { givesNames: { by, names: Object.keys(values) } })
+
 /**
  * Conditions sample sites on values: each named latent becomes an observation.
  *
  * @example traceProgram(model(), [condition({ z: tf.scalar(0.3) })])
  */
-export const condition = (values: Readonly<Record<string, tf.Tensor>>): Handler => (msg, next) => {
+export const condition = (values: Readonly<Record<string, tf.Tensor>>): Handler => givingNames('condition', values, (msg, next) => {
   if (msg._tag !== 'Sample') return next(msg)
   const v = values[msg.name]
   return v === undefined ? next(msg) : next({ ...msg, kind: 'observed', obs: v, value: v })
-}
+})
 
 /**
  * Substitutes values for params and latent samples (they stay latent).
  *
  * @example run(model(), interpreter([substitute({ loc: tf.scalar(1) })]))
  */
-export const substitute = (values: Readonly<Record<string, tf.Tensor>>): Handler => (msg, next) => {
+export const substitute = (values: Readonly<Record<string, tf.Tensor>>): Handler => givingNames('substitute', values, (msg, next) => {
   if (msg._tag !== 'Param' && msg._tag !== 'Sample') return next(msg)
   const v = values[msg.name]
   return v === undefined ? next(msg) : next({ ...msg, value: v } as Message)
-}
+})
 
 /** Which sites `block` hides: the named ones, or all but the named ones. */
 export type BlockSpec = { readonly hide: readonly string[] } | { readonly expose: readonly string[] }

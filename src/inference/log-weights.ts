@@ -26,7 +26,7 @@ const weightTerms = (p: Trace, q: Trace, depth: number): PlateTerm[] => [
       : s._tag === 'Factor' ? [plateTerm(s.name, s.logWeight, s.scale, s.mask, s.plates, depth)] : []),
   ...q.sites.flatMap((s): PlateTerm[] =>
     s._tag === 'Factor' ? [negate(plateTerm(s.name, s.logWeight, s.scale, s.mask, s.plates, depth))]
-      : s._tag === 'Sample' && s.kind === 'latent' ? [negate(plateTerm(s.name, sampleLogProb(s), s.scale, s.mask, s.plates, depth))] : []),
+      : s._tag === 'Sample' ? [negate(plateTerm(s.name, sampleLogProb(s), s.scale, s.mask, s.plates, depth))] : []),
 ]
 
 const key = (p: PlateFrame): string => `${p.name}@${p.dim}`

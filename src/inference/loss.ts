@@ -8,6 +8,7 @@ import type { Message } from '../dsl/messages.js'
 import type { Program } from '../dsl/program.js'
 import type { Handler } from './interpreter.js'
 import type { BaselineSeen } from './score-function.js'
+import type { Warn } from './warnings.js'
 
 /** A model or guide: arguments in, program out. */
 export type ProgramFn<Args extends readonly unknown[], M extends Message = Message, A = unknown> = (...args: Args) => Program<M, A>
@@ -20,6 +21,8 @@ export interface LossContext {
   readonly handlers: readonly Handler[]
   /** The decaying-average baselines of score-function sites, by site name (absent: none yet). */
   readonly baselines: ReadonlyMap<string, number>
+  /** Where the estimator reports what runs but looks wrong (svi's warnings channel); none: not checked. */
+  readonly warn?: Warn
 }
 
 /** One estimate. */

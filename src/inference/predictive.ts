@@ -10,7 +10,10 @@ import { replay, seed } from './handlers.js'
 import { SiteError } from './interpreter.js'
 import type { Handler } from './interpreter.js'
 import type { ProgramFn } from './loss.js'
+import { recordNames, warnUnknownNames } from './run-checks.js'
 import { traceProgram } from './trace.js'
+import { warningSink } from './warnings.js'
+import type { WarningOptions } from './warnings.js'
 
 /**
  * Turns observed sample sites back into latent ones (obs and value dropped), so
@@ -25,28 +28,49 @@ export const uncondition = (names?: readonly string[]): Handler => (msg, next) =
     : next(msg)
 
 /** Options of {@link predictive}. */
-export interface PredictiveOptions<Args extends readonly unknown[]> {
+export interface PredictiveOptions<Args extends readonly unknown[]> extends WarningOptions {
   /** Draws latents from this guide (posterior predictive); without it, from the prior. */
   readonly guide?: ProgramFn<Args>
   /** Runs of the model, stacked along a new leading dim. */
   readonly numSamples: number
   /** Run i uses subSeed(seed, i) (guide: its sub-seed 0, model: 1). Default: unseeded. */
   readonly seed?: number
-  /** Handlers applied (innermost) to model and guide, e.g. the param store. */
+  /** Handlers applied (innermost) to model and guide, e.g. the param store (`svi(…).predictive` passes its own). */
   readonly handlers?: readonly Handler[]
+}
+
+/**
+ * Answers nothing; meets every param no handler gave a value to (it would be freshly initialised):
+ * `onFresh(name)` decides — an error for the guide's, a warning for the model's.
+ */
+const freshParams = (onFresh: (name: string) => void): Handler => (msg, next) => {
+  if (msg._tag === 'Param' && msg.value === undefined) onFresh(msg.name)
+  return next(msg)
+}
+
+/** The error for a guide param no store answers: a posterior predictive on fresh params is a prior-like draw in disguise. */
+const freshGuideParam = (name: string): never => {
+  throw new InvalidArgumentError(`predictive: the guide's param '${name}' has no value here, so it would be freshly initialised and the "posterior" draws would come from an untrained guide. After fitting, use s.predictive(model, { guide, numSamples }) on the fitted svi, or pass handlers: [s.params.handler]`)
 }
 
 type Values = Record<string, tf.Tensor>
 
+/** What the runs of one call check: the site names met, and what to do with a fresh model param. */
+interface RunCheck {
+  readonly seen: Set<string>
+  readonly freshModelParam: (name: string) => void
+}
+
 /** One run: guide (if any), then the model replayed on it with observations unconditioned. */
-const runOnce = <Args extends readonly unknown[]>(model: ProgramFn<Args>, opts: PredictiveOptions<Args>, args: Args, s: number | undefined): Values => {
+const runOnce = <Args extends readonly unknown[]>(model: ProgramFn<Args>, opts: PredictiveOptions<Args>, args: Args, s: number | undefined, check: RunCheck): Values => {
   const handlers = opts.handlers ?? []
   const seeded = (i: number): Handler[] => {
     const si = subSeed(s, i)
     return si === undefined ? [] : [seed(si)]
   }
-  const q = opts.guide === undefined ? undefined : traceProgram(opts.guide(...args), [...handlers, ...seeded(0)]).trace
-  const p = traceProgram(model(...args), [...(q === undefined ? [] : [replay(q)]), uncondition(), ...handlers, ...seeded(1)]).trace
+  const q = opts.guide === undefined ? undefined
+    : traceProgram(opts.guide(...args), [recordNames(check.seen), ...handlers, ...seeded(0), freshParams(freshGuideParam)]).trace
+  const p = traceProgram(model(...args), [recordNames(check.seen), ...(q === undefined ? [] : [replay(q)]), uncondition(), ...handlers, ...seeded(1), freshParams(check.freshModelParam)]).trace
   return Object.fromEntries(p.sites.flatMap((site) => site._tag === 'Factor' ? [] : [[site.name, site.value] as const]))
 }
 
@@ -85,8 +109,11 @@ export const predictive = <Args extends readonly unknown[]>(model: ProgramFn<Arg
   if (!Number.isInteger(opts.numSamples) || opts.numSamples < 1) {
     throw new InvalidArgumentError(`predictive: numSamples must be a positive integer; got ${opts.numSamples}`)
   }
+  const warn = warningSink(opts)
   return (...args) => tf.tidy(() => {
-    const runs = Array.from({ length: opts.numSamples }, (_, i) => tf.tidy(() => runOnce(model, opts, args, subSeed(opts.seed, i))))
+    const check: RunCheck = { seen: new Set(), freshModelParam: (name) => warn({ cause: 'fresh-params', message: `predictive: the model's param '${name}' has no value here, so it is freshly initialised; pass the fitted store (s.predictive(model, …), or handlers: [s.params.handler]) to use the fitted one` }) }
+    const runs = Array.from({ length: opts.numSamples }, (_, i) => tf.tidy(() => runOnce(model, opts, args, subSeed(opts.seed, i), check)))
+    warnUnknownNames('predictive', opts.handlers ?? [], check.seen, warn)
     const names = [...new Set(runs.flatMap((r) => Object.keys(r)))]
     return Object.fromEntries(names.map((name) => [name, stackSite(name, runs)]))
   })

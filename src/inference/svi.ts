@@ -17,6 +17,10 @@ import { paramStore } from './params.js'
 import type { ParamStore } from './params.js'
 import { diagnoseNonFinite } from './diagnose.js'
 import { fitLoop } from './fit.js'
+import { predictive } from './predictive.js'
+import type { PredictiveOptions } from './predictive.js'
+import { warningSink } from './warnings.js'
+import type { TfpplWarning } from './warnings.js'
 import type { FitData, FitOptions, History } from './fit.js'
 
 /** Options of {@link svi}. */
@@ -31,6 +35,10 @@ export interface SviOptions {
   readonly params?: ParamStore
   /** Global gradient-norm clipping (none by default). */
   readonly clipNorm?: number
+  /** Where warnings go (default: `console.warn`, once per message); see {@link TfpplWarning}. */
+  readonly onWarning?: (w: TfpplWarning) => void
+  /** Every warning is an error (a `StrictWarningError`); default false. */
+  readonly strict?: boolean
 }
 
 /** A non-finite loss or gradient; the step was not applied. */
@@ -60,6 +68,11 @@ export interface Svi {
   readonly step: <Args extends readonly unknown[], MM extends Message, MG extends Message>(...pair: [...Pair<Args, MM, MG>, ...Args]) => number
   /** The loss (−bound per data point) without updating anything. */
   readonly evaluate: <Args extends readonly unknown[], MM extends Message, MG extends Message>(...pair: [...Pair<Args, MM, MG>, ...Args]) => Promise<number>
+  /**
+   * Predictive draws with the fitted params: `predictive(model, { ...opts, handlers: [params.handler, …] })`.
+   * Reading params before any step warns (they would be fresh).
+   */
+  readonly predictive: <Args extends readonly unknown[]>(model: ProgramFn<Args>, opts: PredictiveOptions<Args>) => (...args: Args) => Record<string, tf.Tensor>
   /** Trains over a dataset; see {@link FitOptions}. */
   readonly fit: <Args extends readonly tf.Tensor[], MM extends Message, MG extends Message>(model: ProgramFn<Args, MM>, guide: ProgramFn<Args, MG> & GuideCheck<MM, MG>, data: FitData<Args>, opts?: FitOptions) => Promise<History>
 }
@@ -120,7 +133,8 @@ export const svi = (opts: SviOptions): Svi => {
   const baseSeed = opts.seed ?? 0
   const state: SviState = { step: 0, baselines: {} }
   if (opts.clipNorm !== undefined && !(opts.clipNorm > 0)) throw new InvalidArgumentError(`svi: clipNorm must be > 0; got ${opts.clipNorm}`)
-  const ctx = (): LossContext => ({ seed: subSeed(baseSeed, state.step) ?? 0, handlers: [params.handler], baselines: new Map(Object.entries(state.baselines)) })
+  const warn = warningSink(opts)
+  const ctx = (): LossContext => ({ seed: subSeed(baseSeed, state.step) ?? 0, handlers: [params.handler], baselines: new Map(Object.entries(state.baselines)), warn })
   const estimate = (pair: readonly unknown[]): { est: LossEstimate; args: unknown[] } => {
     const [model, guide, ...args] = pair as [ProgramFn<unknown[]>, ProgramFn<unknown[]>, ...unknown[]]
     return { est: opts.loss.estimate(model, guide, args, ctx()), args }
@@ -168,7 +182,7 @@ export const svi = (opts: SviOptions): Svi => {
       const okValue = applyFiniteGradients(opts.optimizer, value, clip(grads, opts.clipNorm))
       return [value.dataSync()[0]!, okValue] as const
     }))
-    if (!finite) throw nonFinite(pair, `the loss or a gradient is ${Number.isNaN(loss) ? 'NaN' : 'not finite'} (loss ${loss})`, 'a gradient (every site is finite)')
+    if (!finite) throw nonFinite(pair, `the loss, a gradient or an updated parameter is ${Number.isNaN(loss) ? 'NaN' : 'not finite'} (loss ${loss})`, 'a gradient or the update (every site is finite)')
     for (const [b, cost] of seen) {
       const old = state.baselines[b.site]
       if (Number.isFinite(cost)) state.baselines[b.site] = old === undefined ? cost : b.beta * old + (1 - b.beta) * cost
@@ -179,7 +193,10 @@ export const svi = (opts: SviOptions): Svi => {
   const evaluate = async (...pair: readonly unknown[]): Promise<number> => {
     checkBatch('svi.evaluate', pair.slice(2))
     return params.transaction(() => {
-      if (params.variables().length === 0) init(...pair)
+      if (params.variables().length === 0) {
+        init(...pair)
+        if (params.variables().length > 0) warn({ cause: 'fresh-params', message: `svi.evaluate: this svi's param store was empty, so evaluate created the params it reads: the loss is that of freshly initialised params. To evaluate a fitted model, give this svi the fitted store (svi({ …, params: fitted.params })) or call evaluate on the svi that was fitted` })
+      }
       return tf.tidy(() => { const { est, args } = estimate(pair); return -tf.div(est.bound, dataPoints(args, est)).dataSync()[0]! })
     })
   }
@@ -188,6 +205,10 @@ export const svi = (opts: SviOptions): Svi => {
     restore: (saved) => { state.step = saved.step; state.baselines = { ...saved.baselines } },
     init: init as Svi['init'], step: step as Svi['step'], evaluate: evaluate as Svi['evaluate'],
     fit: (model, guide, data, fitOpts) => fitLoop(self, model, guide, data, fitOpts ?? {}),
+    predictive: (model, popts) => {
+      if (params.entries().length === 0) warn({ cause: 'fresh-params', message: `svi.predictive: this svi's param store is empty (no step has run), so the predictive's guide and model would create fresh params; fit first, or give this svi the fitted store` })
+      return predictive(model, { ...popts, handlers: [params.handler, ...(popts.handlers ?? [])], onWarning: popts.onWarning ?? opts.onWarning, strict: popts.strict ?? opts.strict })
+    },
   }
   return self
 }

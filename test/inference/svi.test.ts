@@ -118,7 +118,7 @@ describe('svi on the conjugate model', () => {
     s.step(bad, g, ok)
     const good = read(s.params.value('w')!)[0]!
     expect(() => s.step(bad, g, nan)).toThrow(NonFiniteError)
-    expect(() => s.step(bad, g, nan)).toThrow(/svi step 1: the loss or a gradient is NaN \(loss NaN\), from factor 'f' in the model/)
+    expect(() => s.step(bad, g, nan)).toThrow(/svi step 1: the loss, a gradient or an updated parameter is NaN \(loss NaN\), from factor 'f' in the model/)
     expect(read(s.params.value('w')!)[0]).toBe(good)
     expect(s.state.step).toBe(1)
     s.params.dispose(); tf.dispose([ok, nan])

@@ -126,7 +126,7 @@ describe('gradient clipping on a near-divergent run', () => {
     const losses: number[] = []
     const { s, done, x } = train(undefined, losses)
     const err = await nonFiniteOf(done)
-    expect(err.message).toBe("svi step 4: the loss or a gradient is not finite (loss Infinity), from factor 'f' in the model (its log-weight is not finite); the update was not applied and the parameters are those of the last good step")
+    expect(err.message).toBe("svi step 4: the loss, a gradient or an updated parameter is not finite (loss Infinity), from factor 'f' in the model (its log-weight is not finite); the update was not applied and the parameters are those of the last good step")
     expect(losses.length).toBe(4)
     expect(losses[3]).toBeGreaterThan(1e25)
     expect(Math.abs(s.params.value('w')!.dataSync()[0]!)).toBeGreaterThan(1e18)
