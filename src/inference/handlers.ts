@@ -5,7 +5,6 @@
 import * as tf from '@tensorflow/tfjs-core'
 import type { Message } from '../dsl/messages.js'
 import type { Handler } from './interpreter.js'
-import { mulScale } from './interpreter.js'
 import type { Trace } from './trace.js'
 
 /**
@@ -63,15 +62,6 @@ export const block = (spec: BlockSpec): Handler => (msg, next, base) => {
   const hidden = 'hide' in spec ? spec.hide.includes(msg.name) : !spec.expose.includes(msg.name)
   return hidden ? base(msg) : next(msg)
 }
-
-/**
- * Multiplies the log-probability of every sample and factor site by `factor`
- * (β-VAE, KL warm-up, minibatch rescaling).
- *
- * @example traceProgram(model(), [scale(0.5)])
- */
-export const scale = (factor: number | tf.Tensor): Handler => (msg, next) =>
-  msg._tag === 'Sample' || msg._tag === 'Factor' ? next({ ...msg, scale: mulScale(msg.scale, factor) }) : next(msg)
 
 /**
  * Masks the log-probability of sample and factor sites: where `mask` is false

@@ -1,7 +1,7 @@
 /** Inference: handlers, traces, the param store, estimators, SVI, prediction. */
 export { run, interpreter, draw, SiteError } from './interpreter.js'
 export type { Handler, Interpret, Resolved } from './interpreter.js'
-export { replay, condition, substitute, block, scale, mask, seed } from './handlers.js'
+export { replay, condition, substitute, block, mask, seed } from './handlers.js'
 export type { BlockSpec } from './handlers.js'
 export { traceProgram, latents } from './trace.js'
 export type { Trace, TraceSite, SampleSite, FactorSite, DeterministicSite } from './trace.js'

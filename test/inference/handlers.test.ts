@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { normal } from '../../src/distributions/normal.js'
 import { factor, observe, param, plate, sample, scaled } from '../../src/dsl/primitives.js'
 import { gen } from '../../src/dsl/program.js'
-import { block, condition, mask, replay, scale, seed, substitute } from '../../src/inference/handlers.js'
+import { block, condition, mask, replay, seed, substitute } from '../../src/inference/handlers.js'
 import { SiteError } from '../../src/inference/interpreter.js'
 import { traceProgram } from '../../src/inference/trace.js'
 import type { SampleSite } from '../../src/inference/trace.js'
@@ -61,9 +61,9 @@ describe('handlers', () => {
     expect(exposed.sites.map((s) => s.name)).toEqual(['x'])
   }))
 
-  it('scale multiplies and mask sets the weight of sample and factor sites', () => tf.tidy(() => {
+  it('scaled scopes multiply and mask sets the weight of sample and factor sites', () => tf.tidy(() => {
     const m = tf.tensor1d([1, 0], 'bool')
-    const { trace } = traceProgram(model(tf.scalar(1)), [scale(0.5), scale(0.5), mask(m)])
+    const { trace } = traceProgram(scaled(0.5, () => scaled(0.5, () => model(tf.scalar(1)))), [mask(m)])
     expect(site(trace, 'z').scale).toBe(0.25)
     const penalty = trace.byName.get('penalty')
     expect(penalty?._tag === 'Factor' ? penalty.scale : undefined).toBe(0.25)
@@ -81,14 +81,14 @@ describe('handlers', () => {
   }))
 
   it('scaled scopes multiply the scale of the sites inside, and only those', () => tf.tidy(() => {
-    const p = gen(function* () {
+    const p = scaled(2, () => gen(function* () {
       yield* scaled(0.5, () => gen(function* () {
         yield* scaled(0.2, () => gen(function* () { yield* sample('inner', normal(0, 1)) }))
         yield* sample('outer', normal(0, 1))
       }))
       yield* sample('free', normal(0, 1))
-    })
-    const { trace } = traceProgram(p, [scale(2)])
+    }))
+    const { trace } = traceProgram(p)
     expect(site(trace, 'inner').scale).toBeCloseTo(0.2, 10)
     expect(site(trace, 'outer').scale).toBe(1)
     expect(site(trace, 'free').scale).toBe(2)
