@@ -41,12 +41,15 @@ export interface Answer<V> {
 
 /**
  * A score-function baseline of one guide site (Pyro's `infer={'baseline': …}`): a fixed value
- * subtracted from the site's cost, or a decaying average of that cost,
- * b ← beta·b + (1 − beta)·cost (beta default 0.9), kept by `svi` per site.
+ * subtracted from the site's cost, a decaying average of that cost,
+ * b ← beta·b + (1 − beta)·cost (beta default 0.9), kept by `svi` per site, or a network's
+ * output b = net(input) (Pyro's `nn_baseline`), trained alongside by regressing the cost:
+ * the surrogate gets −Σ (b − ⟂cost)².
  */
 export type BaselineSpec =
   | { readonly value: number | tf.Tensor }
   | { readonly useDecayingAverage: true; readonly beta?: number }
+  | { readonly net: Network<tf.Tensor, tf.Tensor>; readonly input: tf.Tensor }
 
 /** Per-site inference options: `sample`'s third argument. */
 export interface SampleOptions {

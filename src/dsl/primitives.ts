@@ -27,7 +27,11 @@ const checkName = (primitive: string, name: unknown): void => {
 
 const SAMPLE_OPTIONS: ReadonlySet<string> = new Set(['baseline'])
 
-/** Checks `sample`'s options: known keys, and a baseline of one of the two forms with beta in [0, 1). */
+/** A baseline option for an error message (a network or tensor is named, not serialised). */
+const describeBaseline = (b: unknown): string =>
+  typeof b === 'object' && b !== null ? `{ ${Object.entries(b).map(([k, v]) => `${k}: ${typeof v === 'object' && v !== null ? (v.constructor?.name ?? 'object') : JSON.stringify(v)}`).join(', ')} }` : JSON.stringify(b)
+
+/** Checks `sample`'s options: known keys, and a baseline of one of the three forms (beta in [0, 1)). */
 const checkSampleOptions = (name: string, options: SampleOptions): void => {
   const unknown = Object.keys(options).filter((k) => !SAMPLE_OPTIONS.has(k))
   if (unknown.length > 0) throw new InvalidArgumentError(`sample '${name}': unknown option(s) ${unknown.map((k) => `'${k}'`).join(', ')}; the options are ${[...SAMPLE_OPTIONS].map((k) => `'${k}'`).join(', ')}`)
@@ -35,8 +39,9 @@ const checkSampleOptions = (name: string, options: SampleOptions): void => {
   if (b === undefined) return
   const ok = typeof b === 'object' && b !== null && (
     ('value' in b && (typeof b.value === 'number' ? Number.isFinite(b.value) : b.value instanceof Object)) ||
-    ('useDecayingAverage' in b && b.useDecayingAverage === true && (!('beta' in b) || b.beta === undefined || (typeof b.beta === 'number' && b.beta >= 0 && b.beta < 1))))
-  if (!ok) throw new InvalidArgumentError(`sample '${name}': baseline must be { value: a finite number or a tensor } or { useDecayingAverage: true, beta?: a number in [0, 1) }; got ${JSON.stringify(b)}`)
+    ('useDecayingAverage' in b && b.useDecayingAverage === true && (!('beta' in b) || b.beta === undefined || (typeof b.beta === 'number' && b.beta >= 0 && b.beta < 1))) ||
+    ('net' in b && typeof b.net === 'object' && b.net !== null && 'apply' in b.net && 'input' in b && b.input instanceof Object))
+  if (!ok) throw new InvalidArgumentError(`sample '${name}': baseline must be { value: a finite number or a tensor }, { useDecayingAverage: true, beta?: a number in [0, 1) } or { net: a network, input: its input tensor }; got ${describeBaseline(b)}`)
 }
 
 /**

@@ -11,6 +11,8 @@ import { stopGradient } from '../backend/gradient.js'
 import type { PlateFrame } from '../dsl/messages.js'
 import { costAt, plateTerm } from './plate-costs.js'
 import type { PlateTerm } from './plate-costs.js'
+import { showShape } from '../errors.js'
+import { SiteError } from './site-error.js'
 import type { SampleSite, Trace } from './trace.js'
 
 /** A term of the bound with where it came from: the trace and the site's position in it. */
@@ -65,11 +67,26 @@ const downstreamOf = (s: SampleSite, q: Trace, p: Trace): Downstream => {
 const isDownstream = (d: Downstream) => (n: CostNode): boolean =>
   d.guide.has(n.term.name) || (n.side === 'model' && d.model.has(n.term.name))
 
-/** The baseline subtracted from `cost` at `s`, and what a decaying average saw (its mean cost). */
-const baselineOf = (s: SampleSite, cost: tf.Tensor, averages: ReadonlyMap<string, number>): { readonly b: number | tf.Tensor; readonly seen?: BaselineSeen } => {
+/** A network baseline's output at `s`, checked to broadcast to the site's cost (one entry per plate element at most). */
+const netBaseline = (s: SampleSite, net: { apply: (x: tf.Tensor) => tf.Tensor }, input: tf.Tensor, cost: tf.Tensor): tf.Tensor => {
+  const b = net.apply(input)
+  const fits = b.rank <= cost.rank && b.shape.every((d, i) => d === 1 || d === cost.shape[cost.rank - b.rank + i])
+  if (!fits) throw new SiteError(`site '${s.name}': the baseline network's output has shape ${showShape(b.shape)}, which does not broadcast to the site's cost of shape ${showShape(cost.shape)} (one entry per element of its plates, 1 elsewhere); give at most one baseline per plate element`)
+  return b
+}
+
+/**
+ * The baseline subtracted from `cost` at `s` (no gradient), what a decaying average saw (its mean
+ * cost), and a network baseline's regression term −Σ (b − ⟂cost)² (its gradient trains the network).
+ */
+const baselineOf = (s: SampleSite, cost: tf.Tensor, averages: ReadonlyMap<string, number>): { readonly b: number | tf.Tensor; readonly seen?: BaselineSeen; readonly fit?: tf.Scalar } => {
   const spec = s.options.baseline
   if (spec === undefined) return { b: 0 }
   if ('value' in spec) return { b: spec.value }
+  if ('net' in spec) {
+    const b = netBaseline(s, spec.net, spec.input, cost)
+    return { b: stopGradient(b), fit: tf.neg(tf.sum(tf.square(tf.sub(b, stopGradient(cost))))) as tf.Scalar }
+  }
   const seen = { site: s.name, beta: spec.beta ?? 0.9, meanCost: tf.mean(stopGradient(cost)) as tf.Scalar }
   return { b: averages.get(s.name) ?? 0, seen }
 }
@@ -101,6 +118,7 @@ export const scoreFunctionTerms = (scored: readonly SampleSite[], nodes: readonl
     const logq = plateTerm(s.name, opts.logProbOf(s), 1, s.mask, s.plates, opts.depth).value
     const base = baselineOf(s, cost, opts.averages)
     if (base.seen !== undefined) seen.push(base.seen)
+    if (base.fit !== undefined) terms.push(base.fit)
     terms.push(tf.sum(tf.mul(logq, stopGradient(base.b === 0 ? cost : tf.sub(cost, base.b)))) as tf.Scalar)
   }
   return { terms, seen }
