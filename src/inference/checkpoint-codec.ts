@@ -1,15 +1,17 @@
 /**
- * Encoding a checkpoint: 4-byte little-endian tensor data, and a store and an
- * optimizer (its slots mapped to variables by position) into a manifest and one
- * buffer. The manifest's codec and checks: `checkpoint-manifest.ts`. Nothing
- * here touches the disk or Node's modules: the digest of the weights is passed
- * in by `checkpoint.ts`, which writes the files.
+ * Encoding a checkpoint: 4-byte little-endian tensor data, and a store (params,
+ * module weights and module buffers) and an optimizer (its slots mapped to
+ * variables by position) into a manifest and one buffer. The manifest's codec
+ * and checks: `checkpoint-manifest.ts`. Nothing here touches the disk or Node's
+ * modules: the digest of the weights is passed in by `checkpoint.ts`, which
+ * writes the files.
  */
 import * as tf from '@tensorflow/tfjs-core'
 import * as constraints from '../distributions/constraints.js'
 import type { Constraint } from '../distributions/constraints.js'
 import { CheckpointError, FORMAT_VERSION } from './checkpoint-manifest.js'
-import type { BlobRecord, EntryRecord, Manifest, OptimizerRecord, ParamRecord } from './checkpoint-manifest.js'
+import type { BlobRecord, BufferRecord, EntryRecord, Manifest, OptimizerRecord, ParamRecord } from './checkpoint-manifest.js'
+import { moduleBuffers } from './params.js'
 import type { ParamStore } from './params.js'
 
 /** Data of one tensor to be written. */
@@ -145,7 +147,9 @@ const encodeEntries = async (store: CheckpointStore, p: Packer): Promise<EntryRe
     } else {
       const variables: BlobRecord[] = []
       for (const [i, v] of e.network.variables.entries()) variables.push(p.add(await chunkOf(`module '${e.name}' variable ${i}`, v)))
-      out.push({ kind: 'module', name: e.name, variables })
+      const buffers: BufferRecord[] = []
+      for (const [name, v] of Object.entries(moduleBuffers(e.network))) buffers.push({ name, ...p.add(await chunkOf(`module '${e.name}' buffer '${name}'`, v)) })
+      out.push({ kind: 'module', name: e.name, variables, ...(buffers.length > 0 && { buffers }) })
     }
   }
   return out

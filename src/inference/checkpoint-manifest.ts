@@ -50,7 +50,17 @@ const ParamRecord = t.intersection([t.type({
   constraint: t.union([t.literal('real'), t.literal('positive'), t.literal('unitInterval'), t.literal('simplex')], '"real" | "positive" | "unitInterval" | "simplex"'),
 }), Blob], 'ParamRecord')
 
-const ModuleRecord = t.type({ kind: t.literal('module'), name: t.string, variables: t.array(Blob, 'Blob[]') }, 'ModuleRecord')
+/** A module buffer (non-trainable state such as an EMA codebook), by name. */
+const BufferRecord = t.intersection([t.type({ name: t.string }), Blob], 'BufferRecord')
+
+/**
+ * A module: its trainable variables by position and, when it has any, its buffers by name. Checkpoints
+ * written before buffers existed have no `buffers`: loading one leaves the buffers as they are.
+ */
+const ModuleRecord = t.intersection([
+  t.type({ kind: t.literal('module'), name: t.string, variables: t.array(Blob, 'Blob[]') }),
+  t.partial({ buffers: t.array(BufferRecord, 'BufferRecord[]') }),
+], 'ModuleRecord')
 
 /** An optimizer weight: its tfjs name and, for a slot of a variable, the variable's index (optimizer order) and the slot suffix. */
 const OptimizerWeight = t.intersection([t.type({
@@ -81,6 +91,10 @@ export type Manifest = t.TypeOf<typeof Manifest>
 export type BlobRecord = t.TypeOf<typeof Blob>
 /** A saved param or module. @example const e: EntryRecord = manifest.entries[0]! */
 export type EntryRecord = Manifest['entries'][number]
+/** A saved module. @example const m: ModuleRecord = { kind: 'module', name: 'codebook', variables: [], buffers: [{ name: 'emaCounts', ...blob }] } */
+export type ModuleRecord = t.TypeOf<typeof ModuleRecord>
+/** A saved module buffer. @example const b: BufferRecord = { name: 'emaCounts', ...blob } */
+export type BufferRecord = t.TypeOf<typeof BufferRecord>
 /** A saved param. @example const p: ParamRecord = { kind: 'param', name: 'loc', constraint: 'real', ...blob } */
 export type ParamRecord = t.TypeOf<typeof ParamRecord>
 /** Saved optimizer state. @example const o: OptimizerRecord | undefined = manifest.optimizer */
@@ -119,7 +133,10 @@ const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * 
 
 /** Every blob of a manifest with its field path (for layout checks). */
 const blobsOf = (m: Manifest): Array<[string, BlobRecord]> => [
-  ...m.entries.flatMap((e, i): Array<[string, BlobRecord]> => e.kind === 'param' ? [[`entries[${i}]`, e]] : e.variables.map((v, j): [string, BlobRecord] => [`entries[${i}].variables[${j}]`, v])),
+  ...m.entries.flatMap((e, i): Array<[string, BlobRecord]> => e.kind === 'param' ? [[`entries[${i}]`, e]] : [
+    ...e.variables.map((v, j): [string, BlobRecord] => [`entries[${i}].variables[${j}]`, v]),
+    ...(e.buffers ?? []).map((b, j): [string, BlobRecord] => [`entries[${i}].buffers[${j}]`, b]),
+  ]),
   ...(m.optimizer?.weights ?? []).map((w, i): [string, BlobRecord] => [`optimizer.weights[${i}]`, w]),
   ...(m.optimizer?.internals ?? []).map((w, i): [string, BlobRecord] => [`optimizer.internals[${i}]`, w]),
 ]

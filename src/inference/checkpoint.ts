@@ -1,5 +1,5 @@
 /**
- * Checkpoints: params, module weights, optimizer state and the SVI counters in
+ * Checkpoints: params, module weights and buffers, optimizer state and the SVI counters in
  * `dir/manifest.json` + `dir/weights.bin`, saved so that at every moment either
  * the previous complete checkpoint or the new complete one is on disk: both
  * files go to a fresh temporary directory next to `dir`, are fsynced, and the
@@ -11,13 +11,14 @@ import { promises as fs } from 'node:fs'
 import * as path from 'node:path'
 import * as tf from '@tensorflow/tfjs-core'
 import { showShape } from '../errors.js'
+import { moduleBuffers } from './params.js'
 import type { StoreEntry } from './params.js'
 import { CONSTRAINTS, encodeCheckpoint, optimizerInternals, optimizerOrder, unpack } from './checkpoint-codec.js'
 import { CheckpointError, decodeCheckpoint, errnoOf } from './checkpoint-manifest.js'
 import { MANIFEST, WEIGHTS, backupOf, checkReplaceable, ensureParent, exists, removeStaleTemps, repair, sha256, swap, writeTemp } from './checkpoint-files.js'
 import type { SaveHooks } from './checkpoint-files.js'
 import type { Checkpoint, CheckpointState, CheckpointStore } from './checkpoint-codec.js'
-import type { BlobRecord, Manifest, OptimizerRecord, ParamRecord } from './checkpoint-manifest.js'
+import type { BlobRecord, BufferRecord, Manifest, ModuleRecord, OptimizerRecord, ParamRecord } from './checkpoint-manifest.js'
 
 export { CheckpointError } from './checkpoint-manifest.js'
 export type { Checkpoint, CheckpointState, CheckpointStore } from './checkpoint-codec.js'
@@ -25,7 +26,7 @@ export type { Checkpoint, CheckpointState, CheckpointStore } from './checkpoint-
 export type { SaveHooks, SaveStage } from './checkpoint-files.js'
 
 /**
- * Saves params, module weights and (optionally) the optimizer, the SVI state and
+ * Saves params, module weights and buffers and (optionally) the optimizer, the SVI state and
  * extra JSON into `dir` (created if missing), atomically: a crash at any moment
  * leaves either the previous complete checkpoint or the new one. A directory that
  * cannot be written is a {@link CheckpointError} naming the path and the OS error
@@ -71,14 +72,29 @@ const planParam = (store: CheckpointStore, e: StoreEntry | undefined, rec: Param
   return () => assignFrom(e.variable, bytes, rec)
 }
 
-const planModule = (e: StoreEntry | undefined, rec: Extract<Manifest['entries'][number], { kind: 'module' }>, bytes: Uint8Array): Apply => {
+const planModule = (e: StoreEntry | undefined, rec: ModuleRecord, bytes: Uint8Array): Apply => {
   if (e === undefined) return fail(`module '${rec.name}' is not registered in the store; run svi.init(...) (or one svi.step) before loadCheckpoint so the program registers its modules`)
   if (e.kind !== 'module') return fail(`'${rec.name}' is a module in the checkpoint but a param in the store`)
   const vars = e.network.variables
   if (vars.length !== rec.variables.length) fail(`module '${rec.name}' has ${vars.length} variables in the store but ${rec.variables.length} in the checkpoint`)
   rec.variables.forEach((b, j) => checkFits(`module '${rec.name}' variable ${j} ('${vars[j]!.name}')`, vars[j]!, b))
-  return () => rec.variables.forEach((b, j) => assignFrom(vars[j]!, bytes, b))
+  const buffers = planBuffers(rec, moduleBuffers(e.network))
+  return () => {
+    rec.variables.forEach((b, j) => assignFrom(vars[j]!, bytes, b))
+    for (const [v, b] of buffers) assignFrom(v, bytes, b)
+  }
 }
+
+/**
+ * Pairs a module's saved buffers with the store's by name. A saved buffer the module does not have is an
+ * error; a buffer missing from the checkpoint (one written before the module had it) is left as it is.
+ */
+const planBuffers = (rec: ModuleRecord, have: Readonly<Record<string, tf.Variable>>): Array<readonly [tf.Variable, BufferRecord]> =>
+  (rec.buffers ?? []).map((b) => {
+    const v = Object.hasOwn(have, b.name) ? have[b.name]! : fail(`module '${rec.name}' has no buffer '${b.name}' in the store but one of shape ${showShape(b.shape)} in the checkpoint${Object.keys(have).length === 0 ? '' : ` (its buffers: ${Object.keys(have).map((n) => `'${n}'`).join(', ')})`}`)
+    checkFits(`module '${rec.name}' buffer '${b.name}'`, v, b)
+    return [v, b] as const
+  })
 
 /** Shapes of the store's variables in optimizer order, as they will be once the missing params are created (tfjs names new variables with larger ids). */
 const projectedShapes = (store: CheckpointStore, m: Manifest): Array<readonly number[]> => {
@@ -169,7 +185,10 @@ const readCheckpoint = async (target: string, attempt = 1): Promise<{ manifest: 
 /**
  * Restores a checkpoint into `c.store` (and `c.optimizer`): existing params are
  * assigned (shapes must match), missing params are created, modules must already
- * be registered (run `svi.init(...)` or one step first). Everything is checked
+ * be registered (run `svi.init(...)` or one step first). Module buffers (see
+ * `NetworkWithBuffers`) are restored by name; a checkpoint saved before a module
+ * had buffers (e.g. a VQ-VAE's EMA codebook before tfppl saved it) loads, leaving
+ * those buffers as they are (a fresh model's: as initialised). Everything is checked
  * before anything changes. Returns the saved SVI state and extra JSON.
  *
  * @example
@@ -183,14 +202,14 @@ export const loadCheckpoint = async (dir: string, c: { readonly store: Checkpoin
 }
 
 /**
- * Saves only the params and module weights of a store (atomically, like {@link saveCheckpoint}).
+ * Saves only the params and module weights (and buffers) of a store (atomically, like {@link saveCheckpoint}).
  *
  * @example await saveParams('models/guide', s.params)
  */
 export const saveParams = (dir: string, store: CheckpointStore): Promise<void> => saveCheckpoint(dir, { store })
 
 /**
- * Loads params and module weights into a store (see {@link loadCheckpoint}); optimizer data, if any, is ignored.
+ * Loads params and module weights (and buffers) into a store (see {@link loadCheckpoint}); optimizer data, if any, is ignored.
  *
  * @example await loadParams('models/guide', paramStore())
  */

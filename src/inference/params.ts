@@ -4,7 +4,10 @@
  * with `module`. It is one of the three owners of tfjs memory (with svi and
  * predictive): `dispose()` frees every variable it created. Saving and loading
  * a store is `saveParams(dir, store)` / `loadParams(dir, store)` (`checkpoint.ts`):
- * the store itself knows nothing of files.
+ * the store itself knows nothing of files. A module's network may also carry
+ * *buffers* ({@link NetworkWithBuffers}): state it updates itself between steps
+ * (an EMA codebook, running statistics), saved and restored with its weights
+ * but never handed to an optimizer.
  */
 import * as tf from '@tensorflow/tfjs-core'
 import { InvalidArgumentError } from '../errors.js'
@@ -22,7 +25,41 @@ export interface ParamEntry {
   readonly constraint: Constraint
 }
 
-/** A registered network. */
+/**
+ * A network with buffers: non-trainable variables that it (or its model's hooks) updates between steps,
+ * such as an EMA codebook or running statistics. A module's buffers are saved and restored with its
+ * weights by checkpoints (matched by name) but are not among {@link ParamStore.variables}, so no
+ * optimizer sees them. Their names must be stable across runs; their variables are owned by the network.
+ *
+ * @example
+ * const counts = tf.variable(tf.zeros([k]), false)
+ * const book: NetworkWithBuffers<undefined, tf.Tensor> = { apply: () => codebook, variables: [], buffers: { codebook, counts } }
+ * yield* module('codebook', book)
+ */
+export interface NetworkWithBuffers<I = tf.Tensor, O = tf.Tensor> extends Network<I, O> {
+  /** Non-trainable state by name, saved with checkpoints. */
+  readonly buffers: Readonly<Record<string, tf.Variable>>
+}
+
+const NO_BUFFERS: Readonly<Record<string, tf.Variable>> = Object.freeze({})
+
+/**
+ * The buffers of a registered network (see {@link NetworkWithBuffers}), or none. A `buffers` field
+ * that is not a record of tf.Variables is an InvalidArgumentError naming the offending entry.
+ *
+ * @example Object.keys(moduleBuffers(entry.network))   // ['codebook', 'emaCounts', …]
+ */
+export const moduleBuffers = (network: Network<never, unknown>): Readonly<Record<string, tf.Variable>> => {
+  const buffers = (network as Partial<NetworkWithBuffers<never, unknown>>).buffers
+  if (buffers === undefined) return NO_BUFFERS
+  if (buffers === null || typeof buffers !== 'object') throw new InvalidArgumentError(`module buffers must be a record of tf.Variables by name; got ${buffers === null ? 'null' : typeof buffers}`)
+  for (const [name, v] of Object.entries(buffers as Record<string, unknown>)) {
+    if (!(v instanceof tf.Variable)) throw new InvalidArgumentError(`module buffer '${name}' must be a tf.Variable; got ${v instanceof tf.Tensor ? 'a tensor that is not a variable' : typeof v}`)
+  }
+  return buffers
+}
+
+/** A registered network (its buffers, if any: {@link moduleBuffers}). */
 export interface ModuleEntry {
   readonly kind: 'module'
   readonly name: string
@@ -43,7 +80,7 @@ export interface ParamStore {
   readonly handler: Handler
   /** Entries in creation order. */
   readonly entries: () => readonly StoreEntry[]
-  /** Every trainable variable (param variables, then each module's). */
+  /** Every trainable variable (param variables, then each module's); module buffers are not among them. */
   readonly variables: () => tf.Variable[]
   /** The constrained value of a param, as a new tensor the caller owns (disposing it leaves the param intact), or undefined. */
   readonly value: (name: string) => tf.Tensor | undefined

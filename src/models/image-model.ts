@@ -35,7 +35,13 @@ export interface ImageModel {
   readonly traverse: (rows: number, steps: number, seed: number) => tf.Tensor4D
   /** Report pictures beyond samples/reconstructions/traversal. */
   readonly extras?: () => readonly Extra[]
-  /** After each step, with the step's arguments (EMA codebooks, dead-code restarts). */
+  /**
+   * After each step, with the step's arguments (EMA codebooks, dead-code restarts). Whatever it (or
+   * `beforeEpoch`) keeps between calls that changes training must live in tf.Variables registered as
+   * buffers of one of the model's modules (`NetworkWithBuffers` in `inference/params.ts`): checkpoints
+   * save and restore them, so a resumed run trains exactly like an uninterrupted one. A plain JS
+   * counter would restart from zero on resume.
+   */
   readonly afterStep?: (args: readonly tf.Tensor[]) => void
   /** Before each epoch (1-based): schedules such as KL warm-up. */
   readonly beforeEpoch?: (epoch: number) => void

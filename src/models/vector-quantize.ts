@@ -187,6 +187,15 @@ export interface CodebookStateOptions {
 export interface CodebookState {
   /** [K, D], initialised U(−1/K, 1/K), then from encoder outputs after the first step; trainable unless `ema`. */
   readonly codebook: tf.Variable
+  /**
+   * Everything the hooks keep from one call to the next, as non-trainable variables by name, so that a
+   * checkpoint holding them resumes a run exactly: with `ema`, `codebook` [K, D], `emaCounts` N [K] and
+   * `emaSums` m [K, D] (a loss-mode codebook is a trainable variable instead); always `windowUsage` [K]
+   * (assignments in the current dead-code window), `epochUsage` [K] (this epoch's so far), `lastUsage` [K]
+   * (the last closed epoch's), and the int32 scalars `steps` (steps counted in all: it drives the data-dependent
+   * initialisation, the restart windows and their seeds) and `epochSteps` (steps in this epoch).
+   */
+  readonly buffers: Readonly<Record<string, tf.Variable>>
   /** Assignments per code over the last full epoch (the current epoch's so far before one ends). */
   readonly usage: () => number[]
   /** Counts the batch's assignments; with `ema`, applies {@link emaCodebookUpdate}; restarts dead codes at window ends. */
@@ -227,9 +236,13 @@ const rarelyUsed = (counts: readonly number[], fraction: number): boolean[] => {
  * The codebook and its bookkeeping for a VQ-VAE whose encoder is `encoder` (x → z_e [B, …, D]).
  * `afterStep` re-encodes the step's batch with the updated encoder, counts its assignments and
  * (with `ema`) moves the codebook. After the first step every code is set to a random encoder
- * output (data-dependent initialisation; skipped when training resumes at a later epoch); after
- * every `restartEvery` steps, codes used less than `restartBelow` of a uniform share in that window
- * are set to random encoder outputs of the current batch (restarted codes split crowded clusters).
+ * output (data-dependent initialisation); after every `restartEvery` steps, codes used less than
+ * `restartBelow` of a uniform share in that window are set to random encoder outputs of the current
+ * batch (restarted codes split crowded clusters). All of this state lives in `buffers`, which a
+ * checkpoint saves and restores: a resumed run continues the step count, the windows and the EMA
+ * statistics where they were. Restored from a checkpoint written before the buffers were saved (the
+ * step count reads 0 at an epoch after the first), a loss-mode codebook (a restored param) is not
+ * re-initialised; an EMA one (not in such checkpoints) is, from the first batch, as in a new run.
  *
  * @example
  * const state = codebookState({ numCodes: 64, codeDim: 16, ema: true, decay: 0.99, seed: 1 }, encoder)
@@ -239,17 +252,20 @@ export const codebookState = (o: CodebookStateOptions, encoder: { readonly apply
   const k = o.numCodes, d = o.codeDim, every = o.restartEvery ?? 50
   const codebook = fresh(tf.randomUniform([k, d], -1 / k, 1 / k, 'float32', o.seed), !o.ema)
   const stats: Stats = { codebook, counts: fresh(tf.ones([k])), sums: fresh(tf.clone(codebook)) }
-  const epochUsage = fresh(tf.zeros([k])), windowUsage = fresh(tf.zeros([k]))
-  // Data-dependent initialisation happens once, at the first step of epoch 1 (not after a resume).
-  let last: number[] | undefined, epochSteps = 0, totalSteps = 0, initialised = false
+  const windowUsage = fresh(tf.zeros([k])), epochUsage = fresh(tf.zeros([k])), lastUsage = fresh(tf.zeros([k]))
+  const steps = fresh(tf.scalar(0, 'int32')), epochSteps = fresh(tf.scalar(0, 'int32'))
+  const buffers = { ...(o.ema && { codebook, emaCounts: stats.counts, emaSums: stats.sums }), windowUsage, epochUsage, lastUsage, steps, epochSteps }
+  // Set by a resume from a checkpoint without buffers in loss mode: the restored codebook is kept.
+  let keepCodebook = false
+  const count = (v: tf.Variable): number => v.dataSync()[0]!   // read at each call: a checkpoint may have restored it since
   const seedAt = (step: number) => (o.seed === undefined ? undefined : (o.seed ^ Math.imul(step, 0x9e3779b1)) >>> 0)
   const afterStep = (args: readonly tf.Tensor[]): void => {
     const x = args[0]
     if (x === undefined) return
+    const done = count(steps)
     tf.tidy(() => {
       const flat = tf.reshape(encoder.apply(x), [-1, d])
-      if (!initialised) restartDead(stats, flat, Array.from({ length: k }, () => true), seedAt(0))
-      initialised = true
+      if (done === 0 && !keepCodebook) restartDead(stats, flat, Array.from({ length: k }, () => true), seedAt(0))
       const indices = nearestCodes(flat, codebook)
       const counted = tf.sum(indicesToOneHot(indices, k), 0)
       epochUsage.assign(tf.add(epochUsage, counted))
@@ -258,26 +274,28 @@ export const codebookState = (o: CodebookStateOptions, encoder: { readonly apply
         const next = emaCodebookUpdate(stats, flat, indices, o.decay)
         stats.counts.assign(next.counts); stats.sums.assign(next.sums); codebook.assign(next.codebook)
       }
-      if ((totalSteps + 1) % every === 0) {
+      if ((done + 1) % every === 0) {
         const dead = rarelyUsed(Array.from(windowUsage.dataSync()), o.restartBelow ?? 0.3)
-        if (dead.includes(true)) restartDead(stats, flat, dead, seedAt(totalSteps + 1))
+        if (dead.includes(true)) restartDead(stats, flat, dead, seedAt(done + 1))
         windowUsage.assign(tf.zerosLike(windowUsage))
       }
+      steps.assign(tf.scalar(done + 1, 'int32'))
+      epochSteps.assign(tf.add(epochSteps, tf.scalar(1, 'int32')))
     })
-    epochSteps += 1
-    totalSteps += 1
   }
   const beforeEpoch = (epoch: number): void => {
-    // Resumed: a loss-mode codebook is a param and was restored; an EMA one is not in checkpoints, so it is set afresh.
-    if (epoch > 1 && totalSteps === 0 && !o.ema) initialised = true
-    if (epochSteps === 0) return
-    last = Array.from(epochUsage.dataSync())
-    epochSteps = 0
-    tf.tidy(() => { epochUsage.assign(tf.zerosLike(epochUsage)) })
+    if (epoch > 1 && !o.ema && count(steps) === 0) keepCodebook = true
+    if (count(epochSteps) === 0) return
+    tf.tidy(() => {
+      lastUsage.assign(tf.clone(epochUsage))
+      epochUsage.assign(tf.zerosLike(epochUsage))
+      epochSteps.assign(tf.scalar(0, 'int32'))
+    })
   }
   return {
-    codebook, afterStep, beforeEpoch,
-    usage: () => last ?? Array.from(epochUsage.dataSync()),
-    dispose: () => { for (const v of [codebook, stats.counts, stats.sums, epochUsage, windowUsage]) v.dispose() },
+    codebook, buffers, afterStep, beforeEpoch,
+    // An epoch has closed once some counted steps lie before the current epoch.
+    usage: () => Array.from((count(steps) > count(epochSteps) ? lastUsage : epochUsage).dataSync()),
+    dispose: () => { for (const v of new Set([codebook, stats.counts, stats.sums, ...Object.values(buffers)])) v.dispose() },
   }
 }

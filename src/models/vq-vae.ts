@@ -16,9 +16,9 @@ import { subSeed } from '../backend/seed.js'
 import { conv2dTranspose } from '../backend/conv-grad.js'
 import * as constraints from '../distributions/constraints.js'
 import { delta } from '../distributions/delta.js'
-import type { Network } from '../dsl/messages.js'
 import { factor, module, observe, param, plate, sample } from '../dsl/primitives.js'
 import { gen } from '../dsl/program.js'
+import type { NetworkWithBuffers } from '../inference/params.js'
 import { pixelLikelihood, pixelMean } from './heads.js'
 import type { Likelihood } from './heads.js'
 import type { Extra, ImageModel } from './image-model.js'
@@ -63,6 +63,14 @@ export interface VqVae extends ImageModel {
   readonly encode: (x: tf.Tensor) => tf.Tensor
   /** Mean images of p(x | z_q) for quantised latents [B, 7, 7, D]. */
   readonly decode: (zq: tf.Tensor) => tf.Tensor4D
+  /**
+   * What the hooks keep between steps, by name (see `CodebookState.buffers`): usage windows and step
+   * counts, and in 'ema' mode the codebook with its EMA statistics. They are the buffers of the
+   * `codebook` module, so checkpoints save and restore them and a resumed run trains exactly like an
+   * uninterrupted one. Checkpoints written before they were saved still load: the buffers then keep
+   * their initial values (an EMA codebook is re-initialised from the first batch, as in a new run).
+   */
+  readonly buffers: Readonly<Record<string, tf.Variable>>
   /** Code assignments counted over the last full epoch (the current one before the first ends). */
   readonly usage: () => number[]
   /** exp(H(usage)), in [1, K]. */
@@ -116,7 +124,7 @@ export const vqDecoder = (o: { readonly channels: number; readonly codeDim: numb
 }
 
 type Resolved = Required<Omit<VqVaeOptions, 'seed'>> & { readonly seed: number | undefined }
-interface Nets { readonly encoder: OwnedNetwork; readonly decoder: OwnedNetwork; readonly book: Network<undefined, tf.Tensor> }
+interface Nets { readonly encoder: OwnedNetwork; readonly decoder: OwnedNetwork; readonly book: NetworkWithBuffers<undefined, tf.Tensor> }
 
 /**
  * The model: p(codes) p(x | codes). `codes` are code *vectors* (z_q), not indices, so the guide's
@@ -208,6 +216,8 @@ const pictures = (o: Resolved, nets: Nets, state: CodebookState) => {
  * `afterStep` counts code usage (and applies the EMA update in 'ema' mode), sets every code to a
  * random encoder output after the first step, and every `restartEvery` steps restarts the codes used
  * less than `restartBelow` of a uniform share in that window from encoder outputs; `beforeEpoch` closes the epoch's usage.
+ * That state is kept in `buffers`, registered with the `codebook` module, so checkpoints (`fit`'s, `tfppl train`'s)
+ * include it and a run resumed after any epoch trains bit for bit like an uninterrupted one.
  * `extras()` returns the codebook heat maps [K, s, s, 1] (the caller disposes them) and the usage counts.
  *
  * @example
@@ -221,11 +231,12 @@ export const vqVae = (opts: VqVaeOptions): VqVae => {
   const decoder = vqDecoder({ channels: o.imageShape[2], codeDim: o.codeDim, seed: subSeed(o.seed, 1) })
   const ema = o.codebookUpdate === 'ema'
   const state = codebookState({ numCodes: o.numCodes, codeDim: o.codeDim, ema, decay: o.decay, restartEvery: o.restartEvery, restartBelow: o.restartBelow, seed: subSeed(o.seed, 2) }, encoder)
-  // The EMA codebook reaches the programs through this closure only: no optimizer ever sees it.
-  const nets: Nets = { encoder, decoder, book: { apply: () => state.codebook, variables: ema ? [] : [state.codebook] } }
+  // The EMA codebook reaches the programs through this closure only: no optimizer ever sees it. It and the
+  // rest of the hooks' state are the module's buffers, which checkpoints save and restore.
+  const nets: Nets = { encoder, decoder, book: { apply: () => state.codebook, variables: ema ? [] : [state.codebook], buffers: state.buffers } }
   return {
     kind: 'vqvae', imageShape: o.imageShape, numCodes: o.numCodes, codeDim: o.codeDim,
-    model: vqModel(o, nets), guide: vqGuide(nets), networks: { encoder, decoder }, codebook: state.codebook,
+    model: vqModel(o, nets), guide: vqGuide(nets), networks: { encoder, decoder }, codebook: state.codebook, buffers: state.buffers,
     inputs: (x) => [tf.clone(x)],
     encode: (x) => tf.tidy(() => encoder.apply(x)),
     ...pictures(o, nets, state), afterStep: state.afterStep, beforeEpoch: state.beforeEpoch,

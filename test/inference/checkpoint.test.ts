@@ -11,8 +11,8 @@ import { gen } from '../../src/dsl/program.js'
 import { CheckpointError, loadCheckpoint, loadParams, saveCheckpoint, saveParams } from '../../src/inference/checkpoint.js'
 import type { SaveStage } from '../../src/inference/checkpoint.js'
 import { elbo } from '../../src/inference/elbo.js'
-import { paramStore } from '../../src/inference/params.js'
-import type { ParamStore } from '../../src/inference/params.js'
+import { moduleBuffers, paramStore } from '../../src/inference/params.js'
+import type { NetworkWithBuffers, ParamStore } from '../../src/inference/params.js'
 import { svi } from '../../src/inference/svi.js'
 import type { SviState } from '../../src/inference/svi.js'
 import { traceProgram } from '../../src/inference/trace.js'
@@ -131,6 +131,67 @@ describe('saveCheckpoint / loadCheckpoint', () => {
     for (const s of [a, b]) s.dispose()
     for (const o of [opt, opt2]) o.dispose()
     for (const n of [net, net2]) n.dispose()
+  })
+})
+
+describe('module buffers', () => {
+  /** A network with one weight and two buffers (float32 [2] and an int32 scalar), registered as module 'stats' of a new store. */
+  const withBuffers = (w: number[], mean: number[], count: number, extra: Record<string, tf.Variable> = {}) => {
+    const net: NetworkWithBuffers = {
+      apply: (x) => x, variables: [tf.variable(tf.tensor1d(w))],
+      buffers: { mean: tf.variable(tf.tensor1d(mean), false), count: tf.variable(tf.scalar(count, 'int32'), false), ...extra },
+    }
+    const store = paramStore()
+    tf.tidy(() => { traceProgram(gen(function* () { yield* module('stats', net) }), [store.handler]) })
+    const dispose = () => { store.dispose(); tf.dispose([...net.variables, ...Object.values(net.buffers)]) }
+    return { net, store, dispose }
+  }
+  const values = (net: NetworkWithBuffers) => ({ w: read(net.variables[0]!), ...Object.fromEntries(Object.entries(net.buffers).map(([n, v]) => [n, read(v)])) })
+
+  it('are saved and restored by name with the module, and are never among the trainable variables', async () => {
+    const a = withBuffers([1, 2], [0.5, -0.25], 7), b = withBuffers([0, 0], [0, 0], 0)
+    expect(a.store.variables()).toEqual([a.net.variables[0]])
+    const dir = path.join(root, 'ckpt')
+    await saveParams(dir, a.store)
+    const manifest = JSON.parse(await fs.readFile(path.join(dir, 'manifest.json'), 'utf8')) as { entries: Array<{ buffers?: Array<{ name: string; dtype: string; shape: number[] }> }> }
+    expect(manifest.entries[0]!.buffers!.map(({ name, dtype, shape }) => ({ name, dtype, shape }))).toEqual([
+      { name: 'mean', dtype: 'float32', shape: [2] }, { name: 'count', dtype: 'int32', shape: [] },
+    ])
+    await loadParams(dir, b.store)
+    expect(values(b.net)).toEqual({ w: [1, 2], mean: [0.5, -0.25], count: [7] })
+    const entry = b.store.entries()[0]!
+    expect(entry.kind === 'module' && moduleBuffers(entry.network)).toBe(b.net.buffers)
+    a.dispose(); b.dispose()
+  })
+
+  it('a buffer the module lacks or of another shape is an error naming it; one missing from the checkpoint is left as it is', async () => {
+    const dir = path.join(root, 'ckpt')
+    const a = withBuffers([1, 2], [0.5, -0.25], 7, { extra: tf.variable(tf.zeros([3]), false) })
+    await saveParams(dir, a.store)
+    const b = withBuffers([0, 0], [0, 0], 0)
+    expect((await checkpointErrorOf(loadParams(dir, b.store))).message).toMatch(/module 'stats' has no buffer 'extra' in the store but one of shape \[3\] in the checkpoint \(its buffers: 'mean', 'count'\)/)
+    const c = withBuffers([0, 0], [0, 0, 0], 0, { extra: tf.variable(tf.zeros([3]), false) })
+    expect((await checkpointErrorOf(loadParams(dir, c.store))).message).toMatch(/module 'stats' buffer 'mean' has shape \[3\] in the store but \[2\] in the checkpoint/)
+    for (const s of [b, c]) expect(values(s.net).w).toEqual([0, 0])   // checked before anything changed
+    // Saved before the module had 'extra' (or any buffers): the rest loads, 'extra' keeps its value.
+    const d = withBuffers([0, 0], [0, 0], 0, { extra: tf.variable(tf.tensor1d([4, 5, 6]), false) })
+    const e = withBuffers([1, 2], [0.5, -0.25], 7)
+    await saveParams(dir, e.store)
+    await loadParams(dir, d.store)
+    expect(values(d.net)).toEqual({ w: [1, 2], mean: [0.5, -0.25], count: [7], extra: [4, 5, 6] })
+    for (const s of [a, b, c, d, e]) s.dispose()
+  })
+
+  it('their blobs are checked against weights.bin like every other', async () => {
+    const a = withBuffers([1, 2], [0.5, -0.25], 7)
+    const dir = path.join(root, 'ckpt')
+    await saveParams(dir, a.store)
+    const file = path.join(dir, 'manifest.json')
+    const manifest = JSON.parse(await fs.readFile(file, 'utf8')) as { entries: Array<{ buffers: Array<{ byteLength: number }> }> }
+    manifest.entries[0]!.buffers[0]!.byteLength = 4
+    await fs.writeFile(file, JSON.stringify(manifest))
+    expect((await checkpointErrorOf(loadParams(dir, a.store))).message).toMatch(/entries\[0\]\.buffers\[0\]\.byteLength: expected 8 \(4 bytes × 2 elements of shape \[2\]\), got 4/)
+    a.dispose()
   })
 })
 
