@@ -14,7 +14,7 @@ import { InvalidArgumentError } from '../errors.js'
 import type { Constraint } from '../distributions/constraints.js'
 import { unconstrainedFor } from '../distributions/unconstrained.js'
 import { checkParam } from '../distributions/validation.js'
-import type { Network, ParamMsg } from '../dsl/messages.js'
+import type { Network, ParamMsg, SampleMsg } from '../dsl/messages.js'
 import type { Handler } from './interpreter.js'
 
 /** A learnable param: its unconstrained variable and its constraint. */
@@ -137,7 +137,17 @@ export const paramStore = (): ParamStore => {
       else if (entry.kind !== 'module') throw new InvalidArgumentError(`module '${msg.name}': the name is already used by a param`)
       return next(msg)
     }
+    if (msg._tag === 'Sample') registerBaselineNet(msg)
     return next(msg)
+  }
+  /** A score-function site's baseline network is trained with the rest: registered as module '<site>.baseline' unless some module already holds it. */
+  const registerBaselineNet = (msg: SampleMsg): void => {
+    const b = msg.options.baseline
+    if (b === undefined || !('net' in b)) return
+    if ([...byName.values()].some((e) => e.kind === 'module' && e.network === b.net)) return
+    const name = `${msg.name}.baseline`
+    if (byName.has(name)) throw new InvalidArgumentError(`sample '${msg.name}': its baseline network would be registered as module '${name}', but the store holds another entry of that name; register the network yourself with module(name, net)`)
+    byName.set(name, { kind: 'module', name, network: b.net })
   }
   const entries = () => [...byName.values()]
   const insert = (name: string, unconstrained: tf.Tensor, constraint: Constraint): ParamEntry => {

@@ -29,7 +29,7 @@ const model = () => plate('data', 4, {}, () => gen(function* () {
   const z = yield* sample('z', normal(0, 1))
   yield* observe('x', normal(z, 1), x())
 }))
-/** q(z_i) = N(loc_i, 1), not reparameterised, with a network baseline (registered as a module, as Pyro's pyro.module). */
+/** q(z_i) = N(loc_i, 1), not reparameterised, with a network baseline (registered as a module, as with Pyro's pyro.module). */
 const guideWith = (loc: tf.Tensor, net: Network<tf.Tensor, tf.Tensor>) => () => gen(function* () {
   yield* module('baseline', net)
   yield* plate('data', 4, {}, () => gen(function* () {
@@ -64,6 +64,18 @@ describe('network baselines', () => {
     // The cost's sd per point is ≈ 1.3; averaged over 64 particles and Adam's last steps, ±0.25 holds (measured spread ≈ 0.1).
     read(v).forEach((b, i) => expect(Math.abs(b - expected[i]!)).toBeLessThan(0.25))
     s.params.dispose(); loc.dispose(); v.dispose()
+  })
+
+  it('a network the guide does not register is registered by the store as module \'<site>.baseline\' and trained', () => {
+    const { net, v } = perPoint(0)
+    const unregistered = () => plate('data', 4, {}, () => gen(function* () {
+      yield* sample('z', nonReparameterized(normal(tf.zeros([4]), 1)), { baseline: { net, input: x() } })
+    }))
+    const s = svi({ optimizer: tf.train.adam(0.1), loss: elbo(), seed: 1 })
+    for (let i = 0; i < 5; i++) s.step(model, unregistered)
+    expect(s.params.entries().map((e) => e.name)).toEqual(['z.baseline'])
+    expect(read(v).every((b) => b < -0.2)).toBe(true)   // moved towards the (negative) expected costs
+    s.params.dispose(); v.dispose()
   })
 
   it('a network output that does not broadcast to the site\'s plates is a SiteError naming the site and both shapes', () => tf.tidy(() => {
