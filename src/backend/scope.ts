@@ -6,6 +6,7 @@
  * `scoped` functions and never `tidy`/`dispose` themselves.
  */
 import * as tf from '@tensorflow/tfjs-core'
+import { ShapeError, showShape } from '../errors.js'
 import './gradients.js' // registers tfjs's gradients, plus zero gradients for comparisons
 
 /**
@@ -36,25 +37,47 @@ export const untaped = <R>(f: () => R): R => {
   try { return f() } finally { state.kernelDepth-- }
 }
 
+/** Frees what a forward pass saved for a backward pass that will not run, and drops the tape. */
+const releaseTape = (): void => {
+  const state = tf.engine().state
+  if (state.gradientDepth === 0 && state.activeTape != null) {
+    for (const node of state.activeTape) for (const t of node.saved ?? []) t.dispose()
+    state.activeTape = null as unknown as typeof state.activeTape
+  }
+}
+
 /**
- * `tf.variableGrads` that also cleans up when `f` throws. tfjs keeps the tensors each recorded op
- * saves for the backward pass (kept clones, which no `tidy` frees) until the backward pass has run;
- * a forward pass that throws (a bad observation, a missing site) never gets there, so those clones
- * would leak and the stale tape would linger. Here they are freed and the tape dropped before the
- * error goes on.
+ * The value of `f` and its gradient with respect to each variable of `vars` it depends on, like
+ * `tf.variableGrads`, with two differences:
+ *
+ * - A variable the loss does not reach gets no entry in `grads`, as in Pyro, where its `.grad`
+ *   stays `None` and the optimizer skips it (so an optimizer given `grads` leaves it as it is).
+ *   When no variable reaches the loss, the value is still computed and `grads` is empty;
+ *   tfjs would throw "Cannot find a connection between any variable and the result of the loss".
+ *   Non-trainable variables get no entry either.
+ * - When `f` throws, it cleans up: tfjs keeps the tensors each recorded op saves for the backward
+ *   pass (kept clones, which no `tidy` frees) until the backward pass has run; a forward pass that
+ *   throws (a bad observation, a missing site) never gets there, so those clones would leak and
+ *   the stale tape would linger. Here they are freed and the tape dropped before the error goes on.
  *
  * @example
  * const { value, grads } = variableGradsOrRelease(() => loss(), vars)   // a throwing loss leaks nothing
  */
 export const variableGradsOrRelease = (f: () => tf.Scalar, vars: tf.Variable[]): { value: tf.Scalar; grads: tf.NamedTensorMap } => {
+  const trainable = vars.filter((v) => v.trainable)
   try {
-    return tf.variableGrads(f, vars)
-  } catch (err) {
-    const state = tf.engine().state
-    if (state.gradientDepth === 0 && state.activeTape != null) {
-      for (const node of state.activeTape) for (const t of node.saved ?? []) t.dispose()
-      state.activeTape = null as unknown as typeof state.activeTape
+    if (trainable.length === 0) return { value: tf.tidy(f), grads: {} }
+    // allowNoGradients: a variable off the loss's path gets `undefined`, not an error.
+    const { value, grads } = tf.engine().gradients(f, trainable, undefined, true)
+    if (value.rank !== 0) {
+      tf.dispose([value, ...grads.filter((g) => g != null)])
+      throw new ShapeError(`variableGradsOrRelease: the loss function must return a scalar; got a tensor of shape ${showShape(value.shape)}`)
     }
+    const named: tf.NamedTensorMap = {}
+    trainable.forEach((v, i) => { const g = grads[i]; if (g != null) named[v.name] = g })
+    return { value: value as tf.Scalar, grads: named }
+  } catch (err) {
+    releaseTape()
     throw err
   }
 }

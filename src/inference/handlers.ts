@@ -3,8 +3,10 @@
  * sees each message first). None holds global state.
  */
 import * as tf from '@tensorflow/tfjs-core'
+import { InvalidArgumentError, showShape } from '../errors.js'
 import type { Message } from '../dsl/messages.js'
 import type { Handler } from './interpreter.js'
+import { SiteError } from './site-error.js'
 import type { Trace } from './trace.js'
 
 /**
@@ -63,16 +65,37 @@ export const block = (spec: BlockSpec): Handler => (msg, next, base) => {
   return hidden ? base(msg) : next(msg)
 }
 
+/** Whether shapes `a` and `b` broadcast together (NumPy rules). */
+const broadcastTogether = (a: readonly number[], b: readonly number[]): boolean => {
+  for (let i = 1; i <= Math.min(a.length, b.length); i++) {
+    const [x, y] = [a[a.length - i]!, b[b.length - i]!]
+    if (x !== y && x !== 1 && y !== 1) return false
+  }
+  return true
+}
+
 /**
  * Masks the log-probability of sample and factor sites: where `mask` is false
- * a site contributes nothing (broadcast against its batch shape).
+ * a site contributes nothing. `m` must be a bool tensor (an {@link InvalidArgumentError} here
+ * otherwise) that broadcasts to each site's batch shape (a `SiteError` naming the site, from
+ * the runner once the site is broadcast to its plates); a second mask on a site is combined
+ * with the first by logical and, so their shapes must broadcast together.
  *
  * @example traceProgram(model(x), [mask(tf.greater(lengths, t))])
  */
-export const mask = (m: tf.Tensor): Handler => (msg, next) =>
-  msg._tag === 'Sample' || msg._tag === 'Factor'
-    ? next({ ...msg, mask: msg.mask === undefined ? m : tf.logicalAnd(msg.mask, m) })
-    : next(msg)
+export const mask = (m: tf.Tensor): Handler => {
+  if (m.dtype !== 'bool') {
+    throw new InvalidArgumentError(`mask: the mask must be a bool tensor; got dtype ${m.dtype}, shape ${showShape(m.shape)}. Make one with a comparison, e.g. tf.greater(lengths, t), or tf.cast(m, 'bool')`)
+  }
+  return (msg, next) => {
+    if (msg._tag !== 'Sample' && msg._tag !== 'Factor') return next(msg)
+    if (msg.mask === undefined) return next({ ...msg, mask: m })
+    if (!broadcastTogether(msg.mask.shape, m.shape)) {
+      throw new SiteError(`site '${msg.name}': the mask of shape ${showShape(m.shape)} cannot be combined with the site's earlier mask of shape ${showShape(msg.mask.shape)} (the shapes do not broadcast together); every mask of a site must broadcast to its batch shape`)
+    }
+    return next({ ...msg, mask: tf.logicalAnd(msg.mask, m) })
+  }
+}
 
 /** FNV-1a hash of a site name, for order-free per-site seeds. */
 const hashName = (name: string): number => {

@@ -13,7 +13,7 @@
 import * as tf from '@tensorflow/tfjs-core'
 import type { FactorMsg, Message, PlateFrame, SampleMsg } from '../dsl/messages.js'
 import type { Program } from '../dsl/program.js'
-import { allocateDim, broadcastFactor, broadcastSample } from './plate-dims.js'
+import { allocateDim, broadcastFactor, broadcastSample, checkSiteWeight, siteBatchShape } from './plate-dims.js'
 import { SiteError } from './site-error.js'
 
 export { SiteError }
@@ -72,13 +72,23 @@ const plateScale = (plates: readonly PlateFrame[]): number =>
 
 /**
  * Adds the plate context and the scopes' scale to sample and factor sites, and broadcasts
- * them to their plates (a distribution's batch shape, a factor's log-weight).
+ * them to their plates (a distribution's batch shape, a factor's log-weight). Each tensor factor
+ * of the scale must broadcast to the site's batch shape (a {@link SiteError} naming the site and
+ * both shapes, checked before the factors are multiplied).
  */
 const annotate = (msg: Message, plates: readonly PlateFrame[], scales: readonly (number | tf.Tensor)[]): Message => {
   if ((msg._tag !== 'Sample' && msg._tag !== 'Factor') || (plates.length === 0 && scales.length === 0)) return msg
+  const inPlates = { ...msg, plates: [...msg.plates, ...plates] } as SampleMsg | FactorMsg
+  const broadcast = inPlates._tag === 'Sample' ? broadcastSample(inPlates) : broadcastFactor(inPlates)
+  const batch = siteBatchShape(broadcast)
+  for (const f of [msg.scale, ...scales]) if (typeof f !== 'number') checkSiteWeight(msg.name, 'scale', f.shape, batch)
   const scale = scales.reduce<number | tf.Tensor>((s, f) => mulScale(s, f), mulScale(msg.scale, plateScale(plates)))
-  const annotated = { ...msg, plates: [...msg.plates, ...plates], scale } as SampleMsg | FactorMsg
-  return annotated._tag === 'Sample' ? broadcastSample(annotated) : broadcastFactor(annotated)
+  return { ...broadcast, scale }
+}
+
+/** Checks the mask the handlers gave a sample or factor site against the site's batch shape. */
+const checkMask = (msg: Message): void => {
+  if ((msg._tag === 'Sample' || msg._tag === 'Factor') && msg.mask !== undefined) checkSiteWeight(msg.name, 'mask', msg.mask.shape, siteBatchShape(msg))
 }
 
 /** Multiplies two site scales, staying a number when both are. */
@@ -89,7 +99,8 @@ const NAMED_ONCE = new Set(['Sample', 'Factor', 'Deterministic'])
 
 /**
  * Runs a program under an interpreter and returns its result. Sample, factor
- * and deterministic names must be unique within one run.
+ * and deterministic names must be unique within one run, and the mask the handlers
+ * give a site must broadcast to its batch shape (a {@link SiteError} naming the site).
  *
  * @example const z = run(model(x), interpreter([seed(1)]))
  */
@@ -112,7 +123,9 @@ export const run = <M extends Message, A>(program: Program<M, A>, interpret: Int
     if (msg._tag === 'PlateExit') plates.pop()
     if (msg._tag === 'ScaleEnter') scales.push(msg.factor)
     if (msg._tag === 'ScaleExit') scales.pop()
-    step = it.next(interpret(annotate(msg, plates, scales)).value)
+    const r = interpret(annotate(msg, plates, scales))
+    checkMask(r.msg)   // here, not in `mask`: a handler applied inside a program sees its sites before they are broadcast to their plates
+    step = it.next(r.value)
   }
   return step.value
 }

@@ -19,6 +19,7 @@ import type { Loss, LossContext, ProgramFn } from './loss.js'
 import { checkParticleOptions, plateDepthMemo, vectorizedTraces } from './particles.js'
 import { PARTICLE_PLATE } from './plate-dims.js'
 import { traceReplayed } from './replayed.js'
+import type { PlateDraws } from './replayed.js'
 import { latents } from './trace.js'
 import type { Trace } from './trace.js'
 
@@ -75,7 +76,7 @@ export interface IwaeOptions {
   readonly maxPlateNesting?: number
 }
 
-/** The k particles' log weights, particles on axis 0, and the first model trace (for dataSize). */
+/** The k particles' log weights, particles on axis 0, and the first model trace (for dataSize); looped particles share the first one's plate subsamples. */
 const weightsOf = <Args extends readonly unknown[]>(
   model: ProgramFn<Args>, guide: ProgramFn<Args>, args: Args, ctx: LossContext,
   o: Required<Omit<IwaeOptions, 'maxPlateNesting'>>, depth: () => number,
@@ -87,10 +88,13 @@ const weightsOf = <Args extends readonly unknown[]>(
     const w: LogWeights = logWeightsOf(p, q, keep)
     return { lw: w.value, model: p }
   }
+  // The loop's particles share the first particle's plate subsamples: the log-sum-exp over particles compares weights of the same points.
+  let plates: PlateDraws | undefined
   const parts = Array.from({ length: o.numParticles }, (_, j) => {
-    const { guide: q, model: p } = traceReplayed(model, guide, args, ctx.handlers, subSeed(ctx.seed, j))
-    requireReparameterised(q)
-    return { lw: logWeightsOf(p, q, keep).value, model: p }
+    const r = traceReplayed(model, guide, args, ctx.handlers, subSeed(ctx.seed, j), plates)
+    plates ??= r.plates
+    requireReparameterised(r.guide)
+    return { lw: logWeightsOf(r.model, r.guide, keep).value, model: r.model }
   })
   return { lw: tf.stack(parts.map((r) => r.lw)), model: parts[0]!.model }
 }

@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core'
 import { showShape } from '../errors.js'
+import { broadcastsTo } from '../distributions/shape.js'
 import type { FactorMsg, PlateFrame, SampleMsg } from '../dsl/messages.js'
 import { AUTO_DIM } from '../dsl/messages.js'
 import { SiteError } from './site-error.js'
@@ -88,4 +89,38 @@ export const broadcastFactor = (msg: FactorMsg): FactorMsg => {
   if (msg.plates.length === 0) return msg
   const target = plateBatchShape(msg.name, msg.logWeight.shape, msg.plates)
   return sameShape(target, msg.logWeight.shape) ? msg : { ...msg, logWeight: tf.broadcastTo(msg.logWeight, target) }
+}
+
+/**
+ * The batch shape of a site's elementwise log-density: a factor's log-weight shape; a sample
+ * site's distribution batch shape or, for an observation whose data has more leading dims than
+ * that (a scalar distribution observing a vector of data), the data's leading dims.
+ *
+ * @example siteBatchShape(msg)   // observe('x', normal(0, 1), x) with x of shape [4] → [4]
+ */
+export const siteBatchShape = (msg: SampleMsg | FactorMsg): readonly number[] => {
+  if (msg._tag === 'Factor') return msg.logWeight.shape
+  const { batchShape, eventShape } = msg.dist
+  const obs = msg.obs
+  if (obs === undefined || obs.rank - eventShape.length <= batchShape.length) return batchShape
+  const lead = obs.shape.slice(0, obs.rank - eventShape.length)
+  return broadcastsTo(batchShape, lead) ? lead : batchShape
+}
+
+const WEIGHT_SOURCE = {
+  mask: 'a mask (from the `mask` handler)',
+  scale: 'a tensor factor of `scaled` (each one around the site, and their product)',
+} as const
+
+/**
+ * Throws a {@link SiteError} unless a site's mask or tensor scale of shape `shape` broadcasts to
+ * the site's batch shape `batch` (see {@link siteBatchShape}): the log-density is masked and scaled
+ * elementwise, so a weight with other dims would fail inside tfjs, or count the site once per
+ * extra element. Shapes only: no data is read.
+ *
+ * @example checkSiteWeight('x', 'scale', [3], [4])   // throws: site 'x': its scale has shape [3], …
+ */
+export const checkSiteWeight = (site: string, what: keyof typeof WEIGHT_SOURCE, shape: readonly number[], batch: readonly number[]): void => {
+  if (broadcastsTo(shape, batch)) return
+  throw new SiteError(`site '${site}': its ${what} has shape ${showShape(shape)}, which does not broadcast to the site's batch shape ${showShape(batch)} (its distribution's, broadcast to its plates); ${WEIGHT_SOURCE[what]} must have the batch shape of the site or broadcast to it (dims of 1, or dims missing on the left)`)
 }

@@ -179,7 +179,8 @@ export const svi = (opts: SviOptions): Svi => {
         seen = r.est.baselines.map((b) => [b, b.meanCost.dataSync()[0]!] as const)
         return tf.neg(tf.div(reportingBound(r.est), dataPoints(r.args, r.est))) as tf.Scalar
       }, vars)
-      const okValue = applyFiniteGradients(opts.optimizer, value, clip(grads, opts.clipNorm))
+      // No param reaches the loss: nothing to update (the optimizer's counters do not advance either).
+      const okValue = Object.keys(grads).length === 0 ? Number.isFinite(value.dataSync()[0]) : applyFiniteGradients(opts.optimizer, value, clip(grads, opts.clipNorm))
       return [value.dataSync()[0]!, okValue] as const
     }))
     if (!finite) throw nonFinite(pair, `the loss, a gradient or an updated parameter is ${Number.isNaN(loss) ? 'NaN' : 'not finite'} (loss ${loss})`, 'a gradient or the update (every site is finite)')

@@ -7,7 +7,14 @@ import { block, condition, mask, replay, seed, substitute } from '../../src/infe
 import { SiteError } from '../../src/inference/interpreter.js'
 import { traceProgram } from '../../src/inference/trace.js'
 import type { SampleSite } from '../../src/inference/trace.js'
+import { InvalidArgumentError } from '../../src/errors.js'
 import { read } from '../helpers.js'
+
+/** The error a thunk throws (fails the test if it throws nothing). */
+const thrown = (f: () => unknown): Error => {
+  try { f() } catch (e) { return e as Error }
+  return expect.fail('expected an error, none was thrown')
+}
 
 const model = (x: tf.Tensor) => gen(function* () {
   const loc = yield* param('loc', tf.scalar(0))
@@ -62,12 +69,48 @@ describe('handlers', () => {
   }))
 
   it('scaled scopes multiply and mask sets the weight of sample and factor sites', () => tf.tidy(() => {
-    const m = tf.tensor1d([1, 0], 'bool')
+    const m = tf.scalar(1, 'bool')   // every site of the model is scalar: a mask must broadcast to each site's batch shape
     const { trace } = traceProgram(scaled(0.5, () => scaled(0.5, () => model(tf.scalar(1)))), [mask(m)])
     expect(site(trace, 'z').scale).toBe(0.25)
     const penalty = trace.byName.get('penalty')
     expect(penalty?._tag === 'Factor' ? penalty.scale : undefined).toBe(0.25)
     expect(site(trace, 'x').mask).toBe(m)
+  }))
+
+  it('mask takes a bool tensor: a float or int mask is an InvalidArgumentError naming the handler, its dtype and shape', () => tf.tidy(() => {
+    for (const m of [tf.tensor1d([1, 0, 1]), tf.tensor1d([1, 0, 1], 'int32')]) {
+      const e = thrown(() => mask(m))
+      expect(e).toBeInstanceOf(InvalidArgumentError)
+      expect(e.message).toMatch(new RegExp(`mask: the mask must be a bool tensor; got dtype ${m.dtype}, shape \\[3\\]`))
+    }
+  }))
+
+  it('a mask that does not broadcast to a site\'s batch shape is a SiteError naming the site, the mask\'s shape and the batch shape', () => tf.tidy(() => {
+    const inPlate = plate('data', 4, {}, () => gen(function* () { yield* sample('z', normal(0, 1)) }))
+    const e = thrown(() => traceProgram(inPlate, [mask(tf.tensor1d([true, false, true], 'bool'))]))
+    expect(e).toBeInstanceOf(SiteError)
+    expect(e.message).toMatch(/site 'z': its mask has shape \[3\], which does not broadcast to the site's batch shape \[4\]/)
+    // A [4] mask on a global site would count the site once per mask element.
+    const global = gen(function* () { yield* sample('g', normal(0, 1)) })
+    expect(() => traceProgram(global, [mask(tf.tensor1d([true, false, true, true], 'bool'))])).toThrow(/site 'g': its mask has shape \[4\], which does not broadcast to the site's batch shape \[\] \(scalar\)/)
+  }))
+
+  it('masks that broadcast to the site are accepted: the plate\'s shape, [1], a scalar; an observation\'s data counts', () => tf.tidy(() => {
+    const inPlate = plate('data', 4, {}, () => gen(function* () { yield* sample('z', normal(0, 1)) }))
+    for (const m of [tf.tensor1d([true, false, true, true], 'bool'), tf.tensor1d([false], 'bool'), tf.scalar(true, 'bool')]) {
+      expect(site(traceProgram(inPlate, [mask(m)]).trace, 'z').mask).toBe(m)
+    }
+    // A scalar distribution observing 4 data points has a log-density of shape [4]: a [4] mask fits it.
+    const obs = gen(function* () { yield* observe('x', normal(0, 1), tf.zeros([4])) })
+    const m = tf.tensor1d([true, true, false, true], 'bool')
+    expect(site(traceProgram(obs, [mask(m)]).trace, 'x').mask).toBe(m)
+  }))
+
+  it('two masks on one site that do not broadcast together are a SiteError naming both', () => tf.tidy(() => {
+    const inPlate = plate('data', 4, {}, () => gen(function* () { yield* sample('z', normal(0, 1)) }))
+    const e = thrown(() => traceProgram(inPlate, [mask(tf.tensor1d([true, false, true, true], 'bool')), mask(tf.tensor1d([true, false], 'bool'))]))
+    expect(e).toBeInstanceOf(SiteError)
+    expect(e.message).toMatch(/site 'z': the mask of shape \[2\] cannot be combined with the site's earlier mask of shape \[4\]/)
   }))
 
   it('plate subsampling scales the sites inside by N / B', () => tf.tidy(() => {

@@ -13,6 +13,8 @@ import type { Handler } from '../../src/inference/interpreter.js'
 import type { Loss } from '../../src/inference/loss.js'
 import type { SampleSite, Trace } from '../../src/inference/trace.js'
 import { expectClose, logSumExp64, read } from '../helpers.js'
+import { recording } from './valid-models-cases.js'
+import type { Draws } from './valid-models-cases.js'
 import { LOG_EVIDENCE, POST_LOC, POST_SCALE, data, exactElbo, fixedGuide, model } from './conjugate.js'
 
 const ctx = (seed: number) => ({ seed, handlers: [], baselines: new Map() })
@@ -181,6 +183,56 @@ describe('iwae: weights kept apart along the plates every site shares (Pyro\'s R
     const est = iwae(2).estimate(sub, subGuide, [tf.zeros([10])] as const, ctx(0))
     expect(est.dataSize).toBe(10)
     expect(est.baselines).toEqual([])
+  }))
+})
+
+describe('iwae: looped particles and subsampled plates', () => {
+  const N = 10, B = 3, K = 4
+  const XS = Array.from({ length: N }, (_, i) => -1 + (2.5 * i) / (N - 1))
+  const MS = Array.from({ length: N }, (_, i) => 0.1 * i)
+  const local = (x: tf.Tensor) => plate('data', N, { subsampleSize: B }, (idx) => gen(function* () {
+    const z = yield* sample('z', normal(0, 1))
+    yield* observe('x', normal(z, 1), tf.gather(x, idx))
+  }))
+  const localGuide = (_x: tf.Tensor) => plate('data', N, { subsampleSize: B }, (idx) => gen(function* () {
+    yield* sample('z', normal(tf.gather(tf.tensor1d(MS), idx), 1))
+  }))
+  /** A global mu ~ N(0, 2) and a data plate in the model only (its subsample is the model's own draw). */
+  const global = (x: tf.Tensor) => gen(function* () {
+    const mu = yield* sample('mu', normal(0, 2))
+    yield* plate('data', N, { subsampleSize: B }, (idx) => gen(function* () { yield* observe('x', normal(mu, 1), tf.gather(x, idx)) }))
+  })
+  const globalGuide = (_x: tf.Tensor) => gen(function* () { yield* sample('mu', normal(0.3, 0.5)) })
+
+  it('vectorizeParticles: false — the k particles see the first one\'s subsample, and the bound is Σ_i logsumexp_j w_j[i] − log k in float64', () => tf.tidy(() => {
+    const qs: Draws[] = [], ps: Draws[] = []
+    const model = (x: tf.Tensor) => recording(ps, local(x))
+    const guide = (x: tf.Tensor) => recording(qs, localGuide(x))
+    for (const seed of [0, 5]) {
+      qs.length = 0; ps.length = 0
+      const b = read(iwae({ numParticles: K, vectorizeParticles: false }).estimate(model, guide, [tf.tensor1d(XS)] as const, ctx(seed)).bound)[0]!
+      expect(qs).toHaveLength(K)
+      const idx = qs[0]!.idx('data')
+      for (const run of [...qs, ...ps]) expect(run.idx('data')).toEqual(idx)
+      // log w_j[i] = (N / B) · (log N(z; 0, 1) + log N(x_i; z, 1) − log N(z; m_i, 1)) for the j-th particle's z of point i
+      const w = qs.map((q) => q.v('z').map((z, e) => (N / B) * (lnorm(z, 0, 1) + lnorm(XS[idx[e]!]!, z, 1) - lnorm(z, MS[idx[e]!]!, 1))))
+      const ref = idx.reduce((a, _i, e) => a + logSumExp64(w.map((wj) => wj[e]!)) - Math.log(K), 0)
+      expectClose([b], [ref], 1e-5, 1e-4)
+    }
+  }))
+
+  it('a plate in the model only: the looped particles share its subsample too (one weight per batch)', () => tf.tidy(() => {
+    const ps: Draws[] = [], qs: Draws[] = []
+    const model = (x: tf.Tensor) => recording(ps, global(x))
+    const guide = (x: tf.Tensor) => recording(qs, globalGuide(x))
+    const b = read(iwae({ numParticles: K, vectorizeParticles: false }).estimate(model, guide, [tf.tensor1d(XS)] as const, ctx(2)).bound)[0]!
+    const idx = ps[0]!.idx('data')
+    for (const run of ps) expect(run.idx('data')).toEqual(idx)
+    const w = qs.map((q) => {
+      const mu = q.s('mu')
+      return lnorm(mu, 0, 2) - lnorm(mu, 0.3, 0.5) + (N / B) * idx.reduce((a, i) => a + lnorm(XS[i]!, mu, 1), 0)
+    })
+    expectClose([b], [logSumExp64(w) - Math.log(K)], 1e-5, 1e-4)
   }))
 })
 

@@ -4,7 +4,7 @@ import { InvalidArgumentError } from '../../src/errors.js'
 import { normal } from '../../src/distributions/normal.js'
 import type { PlateFrame } from '../../src/dsl/messages.js'
 import { AUTO_DIM } from '../../src/dsl/messages.js'
-import { factor, observe, plate, sample } from '../../src/dsl/primitives.js'
+import { factor, observe, plate, sample, scaled } from '../../src/dsl/primitives.js'
 import { gen } from '../../src/dsl/program.js'
 import type { Program } from '../../src/dsl/program.js'
 import type { Message } from '../../src/dsl/messages.js'
@@ -113,6 +113,30 @@ describe('plate dims: errors', () => {
       expect(e.message).toMatch(/plate 'x': dim must be a negative integer/)
       expect(e.message).toContain(`got ${dim}`)
     }
+  }))
+
+  it('a tensor scale that does not broadcast to a site\'s batch shape is a SiteError naming the site, the scale\'s shape and the batch shape', () => tf.tidy(() => {
+    const onSample = plate('data', 4, {}, () => scaled(tf.tensor1d([1, 2, 3]), () => gen(function* () { yield* sample('z', normal(0, 1)) })))
+    const e = thrown(() => traceOf(onSample))
+    expect(e).toBeInstanceOf(SiteError)
+    expect(e.message).toMatch(/site 'z': its scale has shape \[3\], which does not broadcast to the site's batch shape \[4\]/)
+    const onFactor = plate('data', 4, {}, () => scaled(tf.ones([2, 1]), () => gen(function* () { yield* factor('f', tf.scalar(-1)) })))
+    expect(() => traceOf(onFactor)).toThrow(/site 'f': its scale has shape \[2, 1\], which does not broadcast to the site's batch shape \[4\]/)
+    // A global site in a scope scaled per element would be counted once per element.
+    const global = scaled(tf.tensor1d([1, 2]), () => gen(function* () { yield* sample('g', normal(0, 1)) }))
+    expect(() => traceOf(global)).toThrow(/site 'g': its scale has shape \[2\], which does not broadcast to the site's batch shape \[\] \(scalar\)/)
+    // Nested scaled scopes whose tensors clash are named at the site too, before tfjs multiplies them.
+    const nested = plate('data', 4, {}, () => scaled(tf.ones([4]), () => scaled(tf.ones([3]), () => gen(function* () { yield* sample('z', normal(0, 1)) }))))
+    expect(() => traceOf(nested)).toThrow(/site 'z': its scale has shape \[3\]/)
+  }))
+
+  it('tensor scales that broadcast to the site are accepted: the plate\'s shape, [1], a scalar, an observation\'s data', () => tf.tidy(() => {
+    for (const f of [tf.tensor1d([1, 2, 3, 4]), tf.tensor1d([2]), tf.scalar(2)]) {
+      const p = plate('data', 4, {}, () => scaled(f, () => gen(function* () { yield* sample('z', normal(0, 1)) })))
+      expect(sampleSite(traceOf(p), 'z').dist.batchShape).toEqual([4])
+    }
+    const obs = scaled(tf.tensor1d([1, 2, 3, 4]), () => gen(function* () { yield* observe('x', normal(0, 1), tf.zeros([4])) }))
+    expect((sampleSite(traceOf(obs), 'x').scale as tf.Tensor).shape).toEqual([4])
   }))
 
   it('a site whose batch shape does not fit its plate names the site, plate, dim and shapes', () => tf.tidy(() => {

@@ -104,7 +104,7 @@ describe('bad arguments to svi.step and svi.evaluate', () => {
   })
 
   it('B21 iwae(0), elbo({ numParticles: 0 }) and svi({ clipNorm: 0 }) name the option and the expected range', async () => {
-    await expectNamed(() => iwae(0), InvalidArgumentError, ['iwae', 'k (the number of particles)', 'positive integer', 'got 0'])
+    await expectNamed(() => iwae(0), InvalidArgumentError, ['iwae', 'numParticles', 'positive integer', 'got 0'])
     await expectNamed(() => elbo({ numParticles: 0 }), InvalidArgumentError, ['elbo', 'numParticles', 'positive integer', 'got 0'])
     const optimizer = tf.train.sgd(0.1)
     await expectNamed(() => svi({ optimizer, loss: elbo(), clipNorm: 0 }), InvalidArgumentError, ['svi', 'clipNorm', '> 0', 'got 0'])

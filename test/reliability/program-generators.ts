@@ -182,9 +182,9 @@ const dataOf = (shape: readonly number[]): tf.Tensor => {
 const dataShape = (spec: ProgramSpec): number[] =>
   spec.plate === undefined ? [...spec.obsShape] : [spec.plate.size, ...spec.obsShape]
 
-/** The estimator a spec trains with. */
+/** The estimator a spec trains with (iwae's particles one at a time: the programs reshape to their own plate shapes). */
 const lossOf = (spec: ProgramSpec): Loss =>
-  spec.loss === 'iwae' ? iwae(2) : elbo({ numParticles: 1, ...(spec.loss === 'elbo-kl' ? { kl: 'auto' as const } : {}) })
+  spec.loss === 'iwae' ? iwae({ numParticles: 2, vectorizeParticles: false }) : elbo({ numParticles: 1, ...(spec.loss === 'elbo-kl' ? { kl: 'auto' as const } : {}) })
 
 /**
  * Builds the model, guide and data of a spec (with `defect` applied).
