@@ -98,6 +98,23 @@ export const mulScale = (a: number | tf.Tensor, b: number | tf.Tensor): number |
 const NAMED_ONCE = new Set(['Sample', 'Factor', 'Deterministic'])
 
 /**
+ * Site names are unique within one run, and no site shares its name with a param (a param may be
+ * read several times): Pyro's "already in the trace" check.
+ */
+const checkNameOf = (msg: Message, names: { readonly sites: Set<string>; readonly params: Set<string> }): void => {
+  if (msg._tag === 'Param') {
+    if (names.sites.has(msg.name)) throw new SiteError(`param '${msg.name}' has the name of a site that already ran in this program; a param and a sample, factor or deterministic site must have different names`)
+    names.params.add(msg.name)
+    return
+  }
+  if (!NAMED_ONCE.has(msg._tag) || !('name' in msg)) return
+  const kind = msg._tag.toLowerCase()
+  if (names.sites.has(msg.name)) throw new SiteError(`duplicate site name '${msg.name}': a ${kind} site of that name already ran in this program; site names must be unique within one run`)
+  if (names.params.has(msg.name)) throw new SiteError(`${kind} site '${msg.name}' has the name of a param of this program; a param and a site must have different names`)
+  names.sites.add(msg.name)
+}
+
+/**
  * Runs a program under an interpreter and returns its result. Sample, factor
  * and deterministic names must be unique within one run, and the mask the handlers
  * give a site must broadcast to its batch shape (a {@link SiteError} naming the site).
@@ -108,14 +125,11 @@ export const run = <M extends Message, A>(program: Program<M, A>, interpret: Int
   const it = program.run()
   const plates: PlateFrame[] = []
   const scales: Array<number | tf.Tensor> = []
-  const seen = new Set<string>()
+  const names = { sites: new Set<string>(), params: new Set<string>() }
   let step = it.next()
   while (step.done !== true) {
     let msg: Message = step.value
-    if (NAMED_ONCE.has(msg._tag) && 'name' in msg) {
-      if (seen.has(msg.name)) throw new SiteError(`duplicate site name '${msg.name}': a ${msg._tag.toLowerCase()} site of that name already ran in this program; site names must be unique within one run`)
-      seen.add(msg.name)
-    }
+    checkNameOf(msg, names)
     if (msg._tag === 'PlateEnter') {
       msg = { ...msg, frame: allocateDim(msg.frame, plates) }
       plates.push(msg.frame)

@@ -142,4 +142,13 @@ describe('handlers', () => {
     expect(() => traceProgram(dup)).toThrow(SiteError)
     expect(() => traceProgram(dup)).toThrow(/duplicate site name 'z'/)
   }))
+
+  it('a param and a site sharing a name is a SiteError, either order; a param read twice is fine', () => tf.tidy(() => {
+    const paramFirst = gen(function* () { yield* param('loc', () => tf.scalar(0)); yield* sample('loc', normal(0, 1)) })
+    const siteFirst = gen(function* () { yield* sample('loc', normal(0, 1)); yield* param('loc', () => tf.scalar(0)) })
+    expect(() => traceProgram(paramFirst)).toThrow(/sample site 'loc' has the name of a param of this program/)
+    expect(() => traceProgram(siteFirst)).toThrow(/param 'loc' has the name of a site that already ran/)
+    const twice = gen(function* () { const a = yield* param('loc', () => tf.scalar(1)); const b = yield* param('loc', () => tf.scalar(1)); return yield* sample('z', normal(tf.add(a, b), 1)) })
+    expect(() => traceProgram(twice)).not.toThrow()
+  }))
 })
