@@ -6,10 +6,11 @@
 import * as tf from '@tensorflow/tfjs-core'
 import { subSeed } from '../backend/seed.js'
 import { InvalidArgumentError, showShape } from '../errors.js'
-import { replay, seed } from './handlers.js'
+import { seed } from './handlers.js'
 import { SiteError } from './interpreter.js'
 import type { Handler } from './interpreter.js'
 import type { ProgramFn } from './loss.js'
+import { traceReplayed } from './replayed.js'
 import { recordNames, warnUnknownNames } from './run-checks.js'
 import { traceProgram } from './trace.js'
 import { warningSink } from './warnings.js'
@@ -61,16 +62,17 @@ interface RunCheck {
   readonly freshModelParam: (name: string) => void
 }
 
-/** One run: guide (if any), then the model replayed on it with observations unconditioned. */
+/**
+ * One run: the guide (if any) traced and the model replayed on it (`traceReplayed`, as every
+ * estimator; latents the guide lacks are drawn from the model), observations unconditioned.
+ */
 const runOnce = <Args extends readonly unknown[]>(model: ProgramFn<Args>, opts: PredictiveOptions<Args>, args: Args, s: number | undefined, check: RunCheck): Values => {
   const handlers = opts.handlers ?? []
-  const seeded = (i: number): Handler[] => {
-    const si = subSeed(s, i)
-    return si === undefined ? [] : [seed(si)]
-  }
-  const q = opts.guide === undefined ? undefined
-    : traceProgram(opts.guide(...args), [recordNames(check.seen), ...handlers, ...seeded(0), freshParams(freshGuideParam)]).trace
-  const p = traceProgram(model(...args), [recordNames(check.seen), ...(q === undefined ? [] : [replay(q)]), uncondition(), ...handlers, ...seeded(1), freshParams(check.freshModelParam)]).trace
+  const modelSide = { first: [recordNames(check.seen), uncondition()], last: [freshParams(check.freshModelParam)] }
+  const modelSeed = subSeed(s, 1)
+  const p = opts.guide === undefined
+    ? traceProgram(model(...args), [...modelSide.first, ...handlers, ...(modelSeed === undefined ? [] : [seed(modelSeed)]), ...modelSide.last]).trace
+    : traceReplayed(model, opts.guide, args, handlers, s, undefined, { coverage: false, model: modelSide, guide: { first: [recordNames(check.seen)], last: [freshParams(freshGuideParam)] } }).model
   return Object.fromEntries(p.sites.flatMap((site) => site._tag === 'Factor' ? [] : [[site.name, site.value] as const]))
 }
 

@@ -107,6 +107,17 @@ const checkReplayed = (q: Trace): Handler => (msg, next) => {
   return next(msg)
 }
 
+/** Extra handlers around one side's run: `first` before every other handler, `last` after the seed. */
+export interface SideHandlers { readonly first?: readonly Handler[]; readonly last?: readonly Handler[] }
+
+/** What a caller of {@link traceReplayed} adds: handlers per side, and whether the guide must cover every model latent (default true). */
+export interface ReplayOptions {
+  readonly guide?: SideHandlers
+  readonly model?: SideHandlers
+  /** false: model latents the guide does not sample are drawn from the model (predictive). */
+  readonly coverage?: boolean
+}
+
 const SHARED_WHY = 'the particles of one estimate would weigh different data points'
 const FIRST_INTO_GUIDE: ReplayRoles = { from: "the first particle's plate", into: "the guide's plate", why: SHARED_WHY }
 const FIRST_INTO_MODEL: ReplayRoles = { from: "the first particle's plate", into: "the model's plate", why: SHARED_WHY }
@@ -125,17 +136,18 @@ const FIRST_INTO_MODEL: ReplayRoles = { from: "the first particle's plate", into
  */
 export const traceReplayed = <Args extends readonly unknown[]>(
   model: ProgramFn<Args>, guide: ProgramFn<Args>, args: Args, handlers: readonly Handler[], particleSeed: number | undefined,
-  plates?: PlateDraws,
+  plates?: PlateDraws, options: ReplayOptions = {},
 ): { readonly guide: Trace; readonly model: Trace; readonly plates: PlateDraws } => {
   const seeded = (i: number): Handler[] => {
     const s = subSeed(particleSeed, i)
     return s === undefined ? [] : [seed(s)]
   }
   const shared = (roles: ReplayRoles): Handler[] => plates === undefined ? [] : [replayPlates(plates, roles)]
+  const [g, m] = [options.guide ?? {}, options.model ?? {}]
   const guidePlates = new Map<string, PlateDraw>()
   const modelPlates = new Map<string, PlateDraw>()
-  const q = traceProgram(guide(...args), [recordPlates(guidePlates), ...shared(FIRST_INTO_GUIDE), ...handlers, ...seeded(0)]).trace
-  const p = traceProgram(model(...args), [replay(q), checkReplayed(q), recordPlates(modelPlates), replayPlates(guidePlates), ...shared(FIRST_INTO_MODEL), ...handlers, ...seeded(1)]).trace
-  checkCoverage(p, q)
+  const q = traceProgram(guide(...args), [...(g.first ?? []), recordPlates(guidePlates), ...shared(FIRST_INTO_GUIDE), ...handlers, ...seeded(0), ...(g.last ?? [])]).trace
+  const p = traceProgram(model(...args), [...(m.first ?? []), replay(q), checkReplayed(q), recordPlates(modelPlates), replayPlates(guidePlates), ...shared(FIRST_INTO_MODEL), ...handlers, ...seeded(1), ...(m.last ?? [])]).trace
+  if (options.coverage !== false) checkCoverage(p, q)
   return { guide: q, model: p, plates: new Map([...modelPlates, ...guidePlates]) }
 }
