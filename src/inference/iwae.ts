@@ -29,6 +29,8 @@ export interface ParticleWeights {
   readonly logWeights: tf.Tensor
   readonly guide: Trace
   readonly model: Trace
+  /** Every plate's subsample in this particle (pass it as `plates` so that later particles reuse them). */
+  readonly plates: PlateDraws
 }
 
 /**
@@ -37,16 +39,17 @@ export interface ParticleWeights {
  * log w = Σ_sites scale · mask · (log p − log q), kept apart along the plates every site shares
  * (as Pyro's RenyiELBO) and summed over everything else: one weight per data point when every
  * site is in the data plate; one for the whole batch when a site is global. With `particleSeed`
- * undefined the draws are unseeded.
+ * undefined the draws are unseeded. Given `plates` (an earlier particle's), its plates reuse
+ * those subsamples, so that the particles weigh the same data points.
  *
  * @example
  * const { logWeights } = particleLogWeights(model, guide, [x], [], subSeed(seed, j))   // shape [N]
  */
 export const particleLogWeights = <Args extends readonly unknown[]>(
-  model: ProgramFn<Args>, guide: ProgramFn<Args>, args: Args, handlers: readonly Handler[], particleSeed: number | undefined,
+  model: ProgramFn<Args>, guide: ProgramFn<Args>, args: Args, handlers: readonly Handler[], particleSeed: number | undefined, plates?: PlateDraws,
 ): ParticleWeights => {
-  const { guide: q, model: p } = traceReplayed(model, guide, args, handlers, particleSeed)
-  return { logWeights: logWeightsOf(p, q, () => true).value, guide: q, model: p }
+  const { guide: q, model: p, plates: drawn } = traceReplayed(model, guide, args, handlers, particleSeed, plates)
+  return { logWeights: logWeightsOf(p, q, () => true).value, guide: q, model: p, plates: drawn }
 }
 
 /**

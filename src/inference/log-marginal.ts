@@ -9,6 +9,7 @@ import { InvalidArgumentError } from '../errors.js'
 import type { Handler } from './interpreter.js'
 import { particleLogWeights } from './iwae.js'
 import type { ProgramFn } from './loss.js'
+import type { PlateDraws } from './replayed.js'
 
 /** Options of {@link logMarginal}: give `numParticles` (or its old name `samples`). */
 export type LogMarginalOptions = LogMarginalCommon & ({ readonly numParticles: number } | {
@@ -33,12 +34,19 @@ const checkCount = (name: string, v: number): void => {
   if (!Number.isInteger(v) || v < 1) throw new InvalidArgumentError(`logMarginal: ${name} must be a positive integer; got ${v}`)
 }
 
+/** The subsamples every draw shares: the first draw's (copies of their indices, kept past its chunk's `tidy`). */
+interface SharedPlates { draws: PlateDraws | undefined }
+
 /** logSumExp over draws [start, end) of the log weights, folded into `acc` with logAddExp. */
 const chunk = <Args extends readonly unknown[]>(
-  model: ProgramFn<Args>, guide: ProgramFn<Args>, args: Args, opts: LogMarginalOptions, start: number, end: number, acc: tf.Tensor | undefined,
+  model: ProgramFn<Args>, guide: ProgramFn<Args>, args: Args, opts: LogMarginalOptions, start: number, end: number, acc: tf.Tensor | undefined, shared: SharedPlates,
 ): tf.Tensor => tf.tidy(() => {
-  const lw = Array.from({ length: end - start }, (_, j) =>
-    particleLogWeights(model, guide, args, opts.handlers ?? [], subSeed(opts.seed, start + j)).logWeights)
+  const lw = Array.from({ length: end - start }, (_, j) => {
+    const draw = particleLogWeights(model, guide, args, opts.handlers ?? [], subSeed(opts.seed, start + j), shared.draws)
+    // Our own copies (buffer-sharing clones), kept past the tidy: a plate's indices may be the user's tensor.
+    if (shared.draws === undefined) shared.draws = new Map([...draw.plates].map(([name, p]) => [name, { ...p, indices: tf.keep(tf.clone(p.indices)) }]))
+    return draw.logWeights
+  })
   const lse = logSumExp(tf.stack(lw), 0)
   return acc === undefined ? lse : logAddExp(acc, lse)
 })
@@ -68,9 +76,10 @@ export const logMarginal = <Args extends readonly unknown[]>(
   checkCount('numParticles', samples)
   checkCount('batch', batch)
   let acc: tf.Tensor | undefined
+  const shared: SharedPlates = { draws: undefined }   // every draw weighs the same data points (a subsampled plate's)
   try {
     for (let start = 0; start < samples; start += batch) {
-      const next = chunk(model, guide, args, opts, start, Math.min(samples, start + batch), acc)
+      const next = chunk(model, guide, args, opts, start, Math.min(samples, start + batch), acc, shared)
       acc?.dispose()
       acc = next
     }
@@ -78,5 +87,6 @@ export const logMarginal = <Args extends readonly unknown[]>(
     return tf.tidy(() => tf.sub(total, Math.log(samples)))
   } finally {
     acc?.dispose()
+    for (const p of shared.draws?.values() ?? []) p.indices.dispose()
   }
 }

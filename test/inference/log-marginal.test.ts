@@ -6,6 +6,7 @@ import { InvalidArgumentError } from '../../src/errors.js'
 import { observe, plate, sample } from '../../src/dsl/primitives.js'
 import { gen } from '../../src/dsl/program.js'
 import { SiteError } from '../../src/inference/interpreter.js'
+import type { Handler } from '../../src/inference/interpreter.js'
 import { particleLogWeights } from '../../src/inference/iwae.js'
 import { logMarginal } from '../../src/inference/log-marginal.js'
 import { expectClose, expectNoLeak, logSumExp64, read } from '../helpers.js'
@@ -67,6 +68,21 @@ describe('logMarginal per data point', () => {
     const est = take(logMarginal(local, exactGuide, [tf.tensor1d(X)] as const, { numParticles: 20, batch: 8, seed: 4 }))
     expectClose(est, X.map((x) => -0.5 * Math.log(2 * Math.PI * 2) - (x * x) / 4), 1e-5, 1e-4)
   }))
+
+  it('a subsampled plate: every draw weighs the same points (the first draw\'s subsample), across chunks, leaking nothing', () => {
+    const x = tf.tensor1d([0.8, -1.1, 2.3, 0.4, -0.2, 1.7])
+    const seen: string[] = []
+    const spy: Handler = (msg, next) => { const r = next(msg); if (r.msg._tag === 'PlateEnter') seen.push(Array.from((r.value as tf.Tensor).dataSync()).join(',')); return r }
+    const sub = (xs: tf.Tensor) => plate('data', 6, { subsampleSize: 2 }, (idx) => gen(function* () {
+      const z = yield* sample('z', normal(0, 1))
+      yield* observe('x', normal(z, 1), tf.gather(xs, idx))
+    }))
+    const subGuide = (xs: tf.Tensor) => plate('data', 6, { subsampleSize: 2 }, (idx) => gen(function* () { yield* sample('z', normal(tf.div(tf.gather(xs, idx), 2), Math.SQRT1_2)) }))
+    expectNoLeak(() => logMarginal(sub, subGuide, [x] as const, { numParticles: 7, batch: 3, seed: 2, handlers: [spy] }))
+    expect(seen.length).toBe(14)   // guide and model of each of the 7 draws
+    expect(new Set(seen).size).toBe(1)
+    x.dispose()
+  })
 
   it('rejects non-positive or fractional numParticles (or samples, its old name) and batch', () => tf.tidy(() => {
     const run = (numParticles: number, batch?: number) => () => logMarginal(local, exactGuide, [tf.tensor1d(X)] as const, { numParticles, batch })
