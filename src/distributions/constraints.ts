@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core'
 /** A set of values, testable on tensors. */
 export interface Constraint {
   readonly _tag: 'real' | 'nonZero' | 'positive' | 'unitInterval' | 'boolean' | 'interval' | 'integerInterval' | 'simplex' | 'oneHot' | 'independent'
+    | 'nonNegativeInteger' | 'integerRange' | 'lowerCholesky' | 'positiveDefinite'
   /** Human-readable description used in error messages, e.g. `x > 0`. */
   readonly describe: string
   /** How many rightmost dims one element of the set spans (simplex: 1). */
@@ -119,3 +120,55 @@ export const independent = (base: Constraint, n: number): Constraint =>
       return tf.all(ok, Array.from({ length: n }, (_, i) => ok.rank - 1 - i))
     },
   }
+
+/** x ∈ {0, 1, 2, …} (float32 values, as Pyro's counts): Poisson, geometric, negative binomial. */
+export const nonNegativeInteger: Constraint = {
+  _tag: 'nonNegativeInteger', describe: 'integer x ≥ 0', eventDims: 0,
+  check: (x) => {
+    const f = tf.cast(x, 'float32')
+    return tf.logicalAnd(tf.logicalAnd(tf.equal(f, tf.round(f)), tf.greaterEqual(f, 0)), isFinite(f))
+  },
+  holds: (v) => Number.isInteger(v) && v >= 0,
+}
+
+/**
+ * Integers in {low, …, high} with tensor or number bounds (broadcast against x): a binomial's
+ * {0, …, totalCount}.
+ *
+ * @example integerRange(0, totalCount)
+ */
+export const integerRange = (low: tf.Tensor | number, high: tf.Tensor | number): Constraint => ({
+  _tag: 'integerRange', describe: 'integer low ≤ x ≤ high', eventDims: 0,
+  check: (x) => {
+    const f = tf.cast(x, 'float32')
+    return tf.logicalAnd(tf.equal(f, tf.round(f)), tf.logicalAnd(tf.greaterEqual(f, low), tf.lessEqual(f, high)))
+  },
+})
+
+/** The lower triangle of a square matrix (last two dims), strictly above the diagonal zeroed, as 0/1 floats. */
+const lowerMask = (n: number): tf.Tensor => tf.linalg.bandPart(tf.ones([n, n]), -1, 0)
+
+/** Lower-triangular matrices with a positive diagonal over the last two dims (a Cholesky factor). */
+export const lowerCholesky: Constraint = {
+  _tag: 'lowerCholesky', describe: 'lower-triangular with a positive diagonal', eventDims: 2,
+  check: (x) => {
+    const n = x.shape[x.rank - 1]!
+    const upperZero = tf.all(tf.equal(tf.mul(x, tf.sub(1, lowerMask(n))), 0), [-2, -1])
+    const diagonal = tf.all(tf.greater(tf.linalg.bandPart(x, 0, 0).sum(-1), 0), -1)
+    return tf.logicalAnd(tf.logicalAnd(upperZero, diagonal), tf.all(isFinite(x), [-2, -1]))
+  },
+}
+
+/**
+ * Symmetric matrices with a positive diagonal over the last two dims (finite). A necessary test of
+ * positive definiteness; the multivariate normal's Cholesky factorisation settles the rest.
+ */
+export const positiveDefinite: Constraint = {
+  _tag: 'positiveDefinite', describe: 'symmetric positive-definite', eventDims: 2,
+  check: (x) => {
+    const t = tf.transpose(x, [...Array.from({ length: x.rank - 2 }, (_, i) => i), x.rank - 1, x.rank - 2])
+    const symmetric = tf.all(tf.lessEqual(tf.abs(tf.sub(x, t)), tf.add(1e-5, tf.mul(1e-5, tf.abs(x)))), [-2, -1])
+    const diagonal = tf.all(tf.greater(tf.linalg.bandPart(x, 0, 0).sum(-1), 0), -1)
+    return tf.logicalAnd(tf.logicalAnd(symmetric, diagonal), tf.all(isFinite(x), [-2, -1]))
+  },
+}
