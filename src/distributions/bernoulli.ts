@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core'
 import { InvalidArgumentError } from '../errors.js'
-import { clampProbs, probsToLogits, softplus } from '../backend/numerics.js'
+import { broadcastTo, clampProbs, probsToLogits, softplus } from '../backend/numerics.js'
 import { bernoulliLogDensity } from '../backend/log-densities.js'
 import { scoped } from '../backend/scope.js'
 import * as constraints from './constraints.js'
@@ -65,7 +65,7 @@ export interface Bernoulli extends Distribution<tf.Tensor, false> {
 /** Converts, optionally broadcasts, validates and completes the parameter (intermediates freed). */
 const bernoulliParams = scoped('bernoulli', (kind: 'logits' | 'probs', value: TensorLike, to: number[] | undefined) => {
   const given = asTensor(value, kind, 'bernoulli')
-  const raw = to === undefined ? given : tf.broadcastTo(given, to)
+  const raw = to === undefined ? given : broadcastTo(given, to)
   if (kind === 'logits') {
     checkParam('bernoulli', 'logits', raw, constraints.real)
     return { logits: raw, given: raw }

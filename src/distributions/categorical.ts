@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core'
 import { ShapeError, showShape } from '../errors.js'
-import { clampProbs, logSumExp } from '../backend/numerics.js'
+import { broadcastTo, clampProbs, logSumExp } from '../backend/numerics.js'
 import { scoped } from '../backend/scope.js'
 import { pickParam } from './bernoulli.js'
 import type { LogitsOrProbs } from './bernoulli.js'
@@ -52,7 +52,7 @@ const normalise = scoped('categorical', (dist: string, kind: 'logits' | 'probs',
   if (given.rank < 1 || given.shape[given.rank - 1] === 0) {
     throw new ShapeError(`${dist}: argument '${kind}' must have rank ≥ 1 with a non-empty last dim (the K categories); got shape ${showShape(given.shape)}`)
   }
-  const raw = to === undefined ? given : tf.broadcastTo(given, to)
+  const raw = to === undefined ? given : broadcastTo(given, to)
   if (kind === 'logits') {
     checkParam(dist, 'logits', raw, constraints.real)
     const logits = tf.sub(raw, logSumExp(raw, -1, true))

@@ -5,7 +5,7 @@
  * log p(x) = log C(l) + x l − softplus(l),  C(l) = l / tanh(l/2)  (C(0) = 2)
  */
 import * as tf from '@tensorflow/tfjs-core'
-import { clampProbs, log1p, softplus } from '../backend/numerics.js'
+import { broadcastTo, clampProbs, log1p, softplus } from '../backend/numerics.js'
 import * as constraints from './constraints.js'
 import type { Distribution, Independent } from './distribution.js'
 import { makeDistribution } from './make.js'
@@ -114,7 +114,7 @@ export const continuousBernoulli = (params: LogitsOrProbs): ContinuousBernoulli 
     variance: () => varianceOf(l),
     entropy: () => tf.add(tf.sub(softplus(l), logNormalizer(l)), tf.mul(tf.neg(l), meanOf(l))),
     expand: (b) => continuousBernoulli(p.given === 'logits'
-      ? { logits: tf.broadcastTo(l, [...b]) }
-      : { probs: tf.broadcastTo(p.probs, [...b]) }),
+      ? { logits: broadcastTo(l, [...b]) }
+      : { probs: broadcastTo(p.probs, [...b]) }),
   })
 }

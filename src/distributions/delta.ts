@@ -4,6 +4,7 @@
  * log p(x) = 0 if x = value (every event element equal), −∞ otherwise
  */
 import * as tf from '@tensorflow/tfjs-core'
+import { broadcastTo } from '../backend/numerics.js'
 import { ShapeError, showShape } from '../errors.js'
 import * as constraints from './constraints.js'
 import type { Distribution, Independent } from './distribution.js'
@@ -55,7 +56,7 @@ export const delta = (value: TensorLike, options: DeltaOptions = {}): Delta => {
   return makeDistribution<Delta>({
     tag: 'Delta', name: 'delta', fields: { value: $value, eventDims },
     batchShape, eventShape, reparameterized: true, support: constraints.independent(constraints.real, eventDims),
-    draw: (s) => tf.broadcastTo($value, [...s, ...$value.shape]),
+    draw: (s) => broadcastTo($value, [...s, ...$value.shape]),
     logProb: (x) => {
       // max |x − value| ≤ 0 over the event, via ops that all have tfjs gradients (Equal/All have none).
       const gap = tf.abs(tf.sub(x, $value))
@@ -64,6 +65,6 @@ export const delta = (value: TensorLike, options: DeltaOptions = {}): Delta => {
     },
     mean: () => tf.clone($value),
     variance: () => tf.zerosLike($value),
-    expand: (b) => delta(tf.broadcastTo($value, [...b, ...eventShape]), { eventDims }),
+    expand: (b) => delta(broadcastTo($value, [...b, ...eventShape]), { eventDims }),
   })
 }

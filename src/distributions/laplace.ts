@@ -4,7 +4,7 @@
  * log p(x) = −|x − loc|/scale − log(2 scale)
  */
 import * as tf from '@tensorflow/tfjs-core'
-import { FLOAT32_EPS } from '../backend/numerics.js'
+import { broadcastTo, FLOAT32_EPS } from '../backend/numerics.js'
 import * as constraints from './constraints.js'
 import type { Distribution, Independent } from './distribution.js'
 import { makeDistribution } from './make.js'
@@ -54,10 +54,10 @@ export const laplace = (loc: TensorLike, scale: TensorLike): Laplace => {
     logProb: (x) => tf.sub(
       tf.neg(tf.div(tf.abs(tf.sub(x, $loc)), $scale)),
       tf.log(tf.mul(2, $scale))),
-    mean: () => tf.broadcastTo($loc, batchShape),
-    variance: () => tf.broadcastTo(tf.mul(2, tf.square($scale)), batchShape),
-    entropy: () => tf.broadcastTo(tf.add(1, tf.log(tf.mul(2, $scale))), batchShape),
-    expand: (b) => laplace(tf.broadcastTo($loc, [...b]), tf.broadcastTo($scale, [...b])),
+    mean: () => broadcastTo($loc, batchShape),
+    variance: () => broadcastTo(tf.mul(2, tf.square($scale)), batchShape),
+    entropy: () => broadcastTo(tf.add(1, tf.log(tf.mul(2, $scale))), batchShape),
+    expand: (b) => laplace(broadcastTo($loc, [...b]), broadcastTo($scale, [...b])),
   })
 }
 

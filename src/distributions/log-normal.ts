@@ -4,6 +4,7 @@
  * log p(x) = −½((log x − loc)/scale)² − log scale − ½ log 2π − log x
  */
 import * as tf from '@tensorflow/tfjs-core'
+import { broadcastTo } from '../backend/numerics.js'
 import * as constraints from './constraints.js'
 import { exp } from './bijectors.js'
 import type { Distribution, Independent } from './distribution.js'
@@ -56,9 +57,9 @@ export const logNormal = (loc: TensorLike, scale: TensorLike): LogNormal => {
     batchShape, eventShape: [], reparameterized: true, support: constraints.positive,
     draw: (s, seed) => transformedDraw(base, bijector, s, seed),
     logProb: (x) => transformedLogProb(base, bijector, x),
-    mean: () => tf.broadcastTo(tf.exp(tf.add($loc, tf.mul(0.5, s2()))), batchShape),
-    variance: () => tf.broadcastTo(tf.mul(tf.expm1(s2()), tf.exp(tf.add(tf.mul(2, $loc), s2()))), batchShape),
-    entropy: () => tf.broadcastTo(tf.add(tf.add($loc, tf.log($scale)), 0.5 + HALF_LOG_2PI), batchShape),
-    expand: (b) => logNormal(tf.broadcastTo($loc, [...b]), tf.broadcastTo($scale, [...b])),
+    mean: () => broadcastTo(tf.exp(tf.add($loc, tf.mul(0.5, s2()))), batchShape),
+    variance: () => broadcastTo(tf.mul(tf.expm1(s2()), tf.exp(tf.add(tf.mul(2, $loc), s2()))), batchShape),
+    entropy: () => broadcastTo(tf.add(tf.add($loc, tf.log($scale)), 0.5 + HALF_LOG_2PI), batchShape),
+    expand: (b) => logNormal(broadcastTo($loc, [...b]), broadcastTo($scale, [...b])),
   })
 }

@@ -4,6 +4,7 @@
  * log p(x) = −½((x − loc)/scale)² − log scale − ½ log 2π
  */
 import * as tf from '@tensorflow/tfjs-core'
+import { broadcastTo } from '../backend/numerics.js'
 import * as constraints from './constraints.js'
 import type { Distribution, Independent } from './distribution.js'
 import { makeDistribution } from './make.js'
@@ -47,10 +48,10 @@ export const normal = (loc: TensorLike, scale: TensorLike): Normal => {
     draw: (s, seed) => tf.add($loc, tf.mul($scale, standardNormal([...s, ...batchShape], seed))),
     logProb: (x) => normalLogDensity(x, $loc, $scale),
     logProbSummed: (x, n) => normalLogDensity(x, $loc, $scale, n),
-    mean: () => tf.broadcastTo($loc, batchShape),
-    variance: () => tf.broadcastTo(tf.square($scale), batchShape),
-    entropy: () => tf.broadcastTo(tf.add(tf.log($scale), 0.5 + HALF_LOG_2PI), batchShape),
-    expand: (b) => normal(tf.broadcastTo($loc, [...b]), tf.broadcastTo($scale, [...b])),
+    mean: () => broadcastTo($loc, batchShape),
+    variance: () => broadcastTo(tf.square($scale), batchShape),
+    entropy: () => broadcastTo(tf.add(tf.log($scale), 0.5 + HALF_LOG_2PI), batchShape),
+    expand: (b) => normal(broadcastTo($loc, [...b]), broadcastTo($scale, [...b])),
   })
 }
 

@@ -5,7 +5,7 @@
  * log p(y) = log T + l − (T + 1)(log y + log(1 − y)) − 2 logaddexp(l − T log y, −T log(1 − y))
  */
 import * as tf from '@tensorflow/tfjs-core'
-import { clampProbs, logAddExp, probsToLogits } from '../backend/numerics.js'
+import { broadcastTo, clampProbs, logAddExp, probsToLogits } from '../backend/numerics.js'
 import { pickParam } from './bernoulli.js'
 import type { LogitsOrProbs } from './bernoulli.js'
 import * as constraints from './constraints.js'
@@ -112,8 +112,8 @@ export const relaxedBernoulli = (temperature: TensorLike, params: LogitsOrProbs)
     batchShape, eventShape: [], reparameterized: true, support: openUnitInterval,
     draw: (s, seed) => clampProbs(tf.sigmoid(tf.div(tf.add(p.logits, logistic([...s, ...batchShape], seed)), $t))),
     logProb: (y) => logDensity(y, p.logits, $t),
-    expand: (b) => relaxedBernoulli(tf.broadcastTo($t, [...b]), p.given === 'logits'
-      ? { logits: tf.broadcastTo(p.logits, [...b]) }
-      : { probs: tf.broadcastTo(p.probs, [...b]) }),
+    expand: (b) => relaxedBernoulli(broadcastTo($t, [...b]), p.given === 'logits'
+      ? { logits: broadcastTo(p.logits, [...b]) }
+      : { probs: broadcastTo(p.probs, [...b]) }),
   })
 }

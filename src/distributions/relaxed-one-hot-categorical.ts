@@ -6,7 +6,7 @@
  * log p(y) = log Γ(K) + (K − 1) log T + Σ_k (l_k − (T + 1) log y_k) − K logΣexp_k(l_k − T log y_k)
  */
 import * as tf from '@tensorflow/tfjs-core'
-import { clampProbs, logSumExp } from '../backend/numerics.js'
+import { broadcastTo, clampProbs, logSumExp } from '../backend/numerics.js'
 import { pickParam } from './bernoulli.js'
 import type { LogitsOrProbs } from './bernoulli.js'
 import { categoricalParams } from './categorical.js'
@@ -87,6 +87,6 @@ const build = (temperature: TensorLike, kind: 'logits' | 'probs', value: TensorL
       return tf.maximum(tf.softmax(z, -1), FLOAT32_TINY)
     },
     logProb: (y) => logDensity(y, logits, tEvent(), k),
-    expand: (b) => build(tf.broadcastTo($t, [...b]), kind, kind === 'logits' ? logits : probs, [...b, k]),
+    expand: (b) => build(broadcastTo($t, [...b]), kind, kind === 'logits' ? logits : probs, [...b, k]),
   })
 }

@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core'
 import { InvalidArgumentError } from '../errors.js'
 import { stopGradient, straightThroughGrad } from '../backend/gradient.js'
-import { logSumExp, softplus } from '../backend/numerics.js'
+import { broadcastTo, logSumExp, softplus } from '../backend/numerics.js'
 import type { Bernoulli } from './bernoulli.js'
 import { indicesToOneHot } from './categorical.js'
 import * as constraints from './constraints.js'
@@ -47,7 +47,7 @@ const hardOf = (d: StraightThroughBase, y: tf.Tensor): tf.Tensor =>
 const drawFor = (d: StraightThroughBase, shape: readonly number[]) =>
   (s: readonly number[], seed: number | undefined): tf.Tensor => {
     if (d._tag === 'Bernoulli' || d._tag === 'OneHotCategorical') {
-      return straightThroughGrad(stopGradient(d.sample(s, seed)), tf.broadcastTo(d.probs, [...s, ...shape]))
+      return straightThroughGrad(stopGradient(d.sample(s, seed)), broadcastTo(d.probs, [...s, ...shape]))
     }
     const y = d.rsample(s, seed)
     return straightThroughGrad(stopGradient(hardOf(d, y)), y)

@@ -4,6 +4,7 @@
  * log p(x) = −log(high − low) for low ≤ x ≤ high
  */
 import * as tf from '@tensorflow/tfjs-core'
+import { broadcastTo } from '../backend/numerics.js'
 import { InvalidArgumentError, showShape } from '../errors.js'
 import { scoped } from '../backend/scope.js'
 import * as constraints from './constraints.js'
@@ -27,7 +28,7 @@ export interface Uniform extends Distribution<tf.Tensor, true> {
 
 /** Reads low and high broadcast to the batch shape (the temporaries are freed). */
 const readBounds = scoped('uniform.check', (low: tf.Tensor, high: tf.Tensor, b: readonly number[]) =>
-  [tf.broadcastTo(low, [...b]).dataSync(), tf.broadcastTo(high, [...b]).dataSync()] as Float32Array[])
+  [broadcastTo(low, [...b]).dataSync(), broadcastTo(high, [...b]).dataSync()] as Float32Array[])
 
 /** Throws an {@link InvalidArgumentError} naming both bounds where low ≥ high (when validating). */
 const checkOrdered = (low: tf.Tensor, high: tf.Tensor, b: readonly number[]): void => {
@@ -66,10 +67,10 @@ export const uniform = (low: TensorLike, high: TensorLike): Uniform => {
       const out = tf.fill(lp.shape, -Infinity)
       return tf.where(tf.greaterEqual(x, $low), tf.where(tf.greaterEqual($high, x), lp, out), out)
     },
-    mean: () => tf.broadcastTo(tf.mul(0.5, tf.add($low, $high)), batchShape),
-    variance: () => tf.broadcastTo(tf.div(tf.square(tf.sub($high, $low)), 12), batchShape),
-    entropy: () => tf.broadcastTo(tf.log(tf.sub($high, $low)), batchShape),
-    expand: (b) => uniform(tf.broadcastTo($low, [...b]), tf.broadcastTo($high, [...b])),
+    mean: () => broadcastTo(tf.mul(0.5, tf.add($low, $high)), batchShape),
+    variance: () => broadcastTo(tf.div(tf.square(tf.sub($high, $low)), 12), batchShape),
+    entropy: () => broadcastTo(tf.log(tf.sub($high, $low)), batchShape),
+    expand: (b) => uniform(broadcastTo($low, [...b]), broadcastTo($high, [...b])),
   })
 }
 
@@ -81,5 +82,5 @@ export const uniform = (low: TensorLike, high: TensorLike): Uniform => {
 export const klUniformUniform = (p: Uniform, q: Uniform): tf.Tensor => {
   const kl = tf.sub(tf.log(tf.sub(q.high, q.low)), tf.log(tf.sub(p.high, p.low)))
   const inside = tf.logicalAnd(tf.lessEqual(q.low, p.low), tf.lessEqual(p.high, q.high))
-  return tf.where(inside, tf.broadcastTo(kl, inside.shape), tf.fill(inside.shape, Infinity))
+  return tf.where(inside, broadcastTo(kl, inside.shape), tf.fill(inside.shape, Infinity))
 }

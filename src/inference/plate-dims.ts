@@ -6,6 +6,7 @@
  * sees the broadcast distribution.
  */
 import * as tf from '@tensorflow/tfjs-core'
+import { broadcastTo } from '../backend/numerics.js'
 import { showShape } from '../errors.js'
 import { broadcastsTo } from '../distributions/shape.js'
 import type { FactorMsg, PlateFrame, SampleMsg } from '../dsl/messages.js'
@@ -88,7 +89,7 @@ export const broadcastSample = (msg: SampleMsg): SampleMsg => {
 export const broadcastFactor = (msg: FactorMsg): FactorMsg => {
   if (msg.plates.length === 0) return msg
   const target = plateBatchShape(msg.name, msg.logWeight.shape, msg.plates)
-  return sameShape(target, msg.logWeight.shape) ? msg : { ...msg, logWeight: tf.broadcastTo(msg.logWeight, target) }
+  return sameShape(target, msg.logWeight.shape) ? msg : { ...msg, logWeight: broadcastTo(msg.logWeight, target) }
 }
 
 /**

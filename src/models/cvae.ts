@@ -4,6 +4,7 @@
  * `prior: 'conditional'` learns p(z | c) = N(μ(c), σ(c)) with a prior network.
  */
 import * as tf from '@tensorflow/tfjs-core'
+import { broadcastTo } from '../backend/numerics.js'
 import { InvalidArgumentError } from '../errors.js'
 import { subSeed } from '../backend/seed.js'
 import { normal } from '../distributions/normal.js'
@@ -52,7 +53,7 @@ const makeNets = (o: CvaeOptions, xDim: number): Nets => {
 
 /** [z, c] on the last axis, c broadcast over z's leading (particle) dims: the decoder's input. */
 const withClass = (z: tf.Tensor, c: tf.Tensor): tf.Tensor =>
-  tf.concat([z, z.rank === c.rank ? c : tf.broadcastTo(c, [...z.shape.slice(0, -1), c.shape[c.rank - 1]!])], -1)
+  tf.concat([z, z.rank === c.rank ? c : broadcastTo(c, [...z.shape.slice(0, -1), c.shape[c.rank - 1]!])], -1)
 
 /** p(z | c): N(0, I), or the prior network's Gaussian. */
 const priorOf = (nets: Nets, zDim: number) => (c: tf.Tensor) => gen(function* () {
