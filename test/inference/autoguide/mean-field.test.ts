@@ -12,7 +12,7 @@ import { observe, plate, sample } from '../../../src/dsl/primitives.js'
 import { gen } from '../../../src/dsl/program.js'
 import { InvalidArgumentError } from '../../../src/errors.js'
 import { initToMean, initToValue } from '../../../src/inference/autoguide/init.js'
-import { autoDelta, autoNormal } from '../../../src/inference/autoguide/mean-field.js'
+import { autoDelta, autoNormal, guideList, probit } from '../../../src/inference/autoguide/mean-field.js'
 import { elbo } from '../../../src/inference/elbo.js'
 import { svi } from '../../../src/inference/svi.js'
 import { read } from '../../helpers.js'
@@ -110,5 +110,63 @@ describe('autoDelta', () => {
     const s = fitted(guide as never, 1500, 0.05, 1)
     expect(Math.abs(read(guide.median(s.params).mu!)[0]! - POST_MEAN)).toBeLessThan(0.01)
     s.params.dispose()
+  })
+})
+
+describe('quantiles, site selection and guide lists', () => {
+  it('probit matches float64 reference quantiles of the standard normal', () => {
+    // Φ⁻¹ at 0.5, 0.975, 0.001, 0.9 (float64 values).
+    expect(probit(0.5)).toBeCloseTo(0, 12)
+    expect(probit(0.975)).toBeCloseTo(1.959963984540054, 8)
+    expect(probit(0.001)).toBeCloseTo(-3.090232306167813, 8)
+    expect(probit(0.9)).toBeCloseTo(1.2815515655446004, 8)
+    expect(() => probit(1)).toThrow(/each q must lie in \(0, 1\)/)
+  })
+
+  it('quantiles are T(loc + scale·Φ⁻¹(q)) in constrained space, stacked over q; autoDelta gives its point for every q', () => {
+    const m = (x: tf.Tensor) => gen(function* () {
+      const sigma = yield* sample('sigma', logNormal(0, 1))
+      yield* plate('data', N, {}, () => gen(function* () { yield* observe('x', normal(0, sigma), x) }))
+    })
+    const x = tf.tensor1d(X)
+    const guide = autoNormal(m)
+    const s = svi({ optimizer: tf.train.adam(0.05), loss: elbo(), seed: 1 })
+    for (let i = 0; i < 20; i++) s.step(m, guide, x)
+    const loc = read(s.params.value('auto.sigma.loc')!)[0]!, scale = read(s.params.value('auto.sigma.scale')!)[0]!
+    const q = read(guide.quantiles(s.params, [0.1, 0.5, 0.9]).sigma!)
+    expect(q).toHaveLength(3)
+    ;[0.1, 0.5, 0.9].forEach((p, i) => expect(q[i]).toBeCloseTo(Math.exp(loc + scale * probit(p)), 4))
+    const d = autoDelta(m)
+    const t = svi({ optimizer: tf.train.adam(0.05), loss: elbo(), seed: 1 })
+    t.step(m, d, x)
+    const point = read(d.median(t.params).sigma!)[0]!
+    expect(read(d.quantiles(t.params, [0.1, 0.9]).sigma!)).toEqual([point, point])
+    s.params.dispose(); t.params.dispose(); x.dispose()
+  })
+
+  it('a hand-written guide for some sites and autoNormal for the rest, as one guide (Pyro\'s AutoGuideList + block)', () => {
+    // mu ~ N(0, 10), z_i ~ N(mu, 1), x_i ~ N(z_i, 0.5): z by hand (one param per point), mu by autoNormal.
+    const m = (x: tf.Tensor) => gen(function* () {
+      const mu = yield* sample('mu', normal(0, 10))
+      yield* plate('data', N, {}, () => gen(function* () {
+        const z = yield* sample('z', normal(mu, 1))
+        yield* observe('x', normal(z, 0.5), x)
+      }))
+    })
+    const local = (x: tf.Tensor) => plate('data', N, {}, () => gen(function* () {
+      yield* sample('z', normal(tf.mul(x, 0.8), 0.45))
+    }))
+    const guide = guideList(local, autoNormal(m, { sites: { hide: ['z'] } }))
+    const x = tf.tensor1d(X)
+    const s = svi({ optimizer: tf.train.adam(0.05), loss: elbo({ numParticles: 8 }), seed: 1 })
+    for (let i = 0; i < 300; i++) s.step(m, guide, x)
+    const fine = svi({ optimizer: tf.train.adam(0.005), loss: elbo({ numParticles: 32 }), seed: 2, params: s.params })
+    for (let i = 0; i < 200; i++) fine.step(m, guide, x)
+    expect(s.params.entries().map((e) => e.name).sort()).toEqual(['auto.mu.loc', 'auto.mu.scale'])
+    // Given q(z_i) = N(0.8 x_i, ·), the ELBO's optimum for mu's location is Σ E[z_i] / (N + 1/100) = 0.8 Σ x_i / (N + 0.01);
+    // q(mu)'s sd is then 1/√(N + 0.01) ≈ 0.35; after a fine phase (32 particles, lr 0.005) the location is within ±0.1.
+    const mu = read(s.params.value('auto.mu.loc')!)[0]!
+    expect(Math.abs(mu - 0.8 * X.reduce((a, b) => a + b, 0) / (N + 0.01))).toBeLessThan(0.1)
+    s.params.dispose(); x.dispose()
   })
 })

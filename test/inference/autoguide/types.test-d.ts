@@ -5,7 +5,7 @@ import { normal } from '../../../src/distributions/normal.js'
 import { observe, sample } from '../../../src/dsl/primitives.js'
 import { gen } from '../../../src/dsl/program.js'
 import type { LatentSites, MissingSites } from '../../../src/dsl/sites.js'
-import { autoDelta, autoNormal } from '../../../src/inference/autoguide/mean-field.js'
+import { autoDelta, autoNormal, guideList } from '../../../src/inference/autoguide/mean-field.js'
 import { elbo } from '../../../src/inference/elbo.js'
 import { svi } from '../../../src/inference/svi.js'
 
@@ -35,5 +35,17 @@ describe('autoguide types', () => {
     void s.fit(model, autoDelta(model), x)
     // @ts-expect-error the guide of `other` samples 'w', not the model's 'mu' and 'z'
     void s.fit(model, autoNormal(other), x)
+  })
+})
+
+describe('autoguide site selection', () => {
+  it('hide removes sites from the guide\'s type, expose keeps only those; a guide list has the union', () => {
+    const noZ = autoNormal(model, { sites: { hide: ['z'] } })
+    expectTypeOf<keyof LatentSites<ReturnType<typeof noZ>>>().toEqualTypeOf<'mu'>()
+    const onlyZ = autoDelta(model, { sites: { expose: ['z'] } })
+    expectTypeOf<keyof LatentSites<ReturnType<typeof onlyZ>>>().toEqualTypeOf<'z'>()
+    void s.fit(model, guideList(noZ, onlyZ), x)
+    // @ts-expect-error 'z' is hidden and nothing else samples it
+    void s.fit(model, noZ, x)
   })
 })
