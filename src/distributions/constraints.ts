@@ -145,8 +145,11 @@ export const integerRange = (low: tf.Tensor | number, high: tf.Tensor | number):
   },
 })
 
-/** The lower triangle of a square matrix (last two dims), strictly above the diagonal zeroed, as 0/1 floats. */
-const lowerMask = (n: number): tf.Tensor => tf.linalg.bandPart(tf.ones([n, n]), -1, 0)
+/** The lower triangle of an n × n matrix as 0/1 floats (one mask, broadcast over a batch; tf.linalg.bandPart loops over matrices). */
+const lowerMask = (n: number): tf.Tensor => tf.cast(tf.greaterEqual(tf.expandDims(tf.range(0, n), 1), tf.expandDims(tf.range(0, n), 0)), 'float32')
+
+/** The diagonals of a batch of square matrices (last two dims). */
+const diagonalOf = (x: tf.Tensor): tf.Tensor => tf.sum(tf.mul(x, tf.eye(x.shape[x.rank - 1]!)), -1)
 
 /** Lower-triangular matrices with a positive diagonal over the last two dims (a Cholesky factor). */
 export const lowerCholesky: Constraint = {
@@ -154,7 +157,7 @@ export const lowerCholesky: Constraint = {
   check: (x) => {
     const n = x.shape[x.rank - 1]!
     const upperZero = tf.all(tf.equal(tf.mul(x, tf.sub(1, lowerMask(n))), 0), [-2, -1])
-    const diagonal = tf.all(tf.greater(tf.linalg.bandPart(x, 0, 0).sum(-1), 0), -1)
+    const diagonal = tf.all(tf.greater(diagonalOf(x), 0), -1)
     return tf.logicalAnd(tf.logicalAnd(upperZero, diagonal), tf.all(isFinite(x), [-2, -1]))
   },
 }
@@ -168,7 +171,7 @@ export const positiveDefinite: Constraint = {
   check: (x) => {
     const t = tf.transpose(x, [...Array.from({ length: x.rank - 2 }, (_, i) => i), x.rank - 1, x.rank - 2])
     const symmetric = tf.all(tf.lessEqual(tf.abs(tf.sub(x, t)), tf.add(1e-5, tf.mul(1e-5, tf.abs(x)))), [-2, -1])
-    const diagonal = tf.all(tf.greater(tf.linalg.bandPart(x, 0, 0).sum(-1), 0), -1)
+    const diagonal = tf.all(tf.greater(diagonalOf(x), 0), -1)
     return tf.logicalAnd(tf.logicalAnd(symmetric, diagonal), tf.all(isFinite(x), [-2, -1]))
   },
 }

@@ -21,6 +21,9 @@ import { klLaplaceLaplace } from './laplace.js'
 import type { Laplace } from './laplace.js'
 import { klUniformUniform } from './uniform.js'
 import type { Uniform } from './uniform.js'
+import { klMvnMvn, klNormalMvn } from './multivariate-normal.js'
+import type { MultivariateNormal } from './multivariate-normal.js'
+import type { LowRankMultivariateNormal } from './low-rank-multivariate-normal.js'
 
 /** A closed-form KL(p ‖ q) between two families. */
 export type KlFn<P extends Distribution = Distribution, Q extends Distribution = Distribution> = (p: P, q: Q) => tf.Tensor
@@ -42,11 +45,28 @@ export const registerKl = <P extends Distribution, Q extends Distribution>(pTag:
 /** Whether a closed form is registered for the pair. @example hasKl(normal(0, 1), normal(1, 1)) // true */
 export const hasKl = (p: Distribution, q: Distribution): boolean => lookup(p, q) !== undefined
 
+/** The key of a pair whose p is an Independent of a given base and rank (e.g. Normal.toEvent(1) against an MVN). */
+const independentKey = (baseTag: string, n: number, qTag: string): string => `Independent(${baseTag},${n})‖${qTag}`
+
+/**
+ * Registers KL(p ‖ q) for p an Independent of base family `baseTag` with `n` reinterpreted dims
+ * (e.g. a diagonal Normal as a vector) and q of family `qTag`.
+ *
+ * @example registerKlIndependent<Normal, MultivariateNormal>('Normal', 1, 'MultivariateNormal', klNormalMvn)
+ */
+export const registerKlIndependent = <B extends Distribution, Q extends Distribution>(baseTag: B['_tag'], n: number, qTag: Q['_tag'], f: KlFn<Independent<B>, Q>): void => {
+  registry.set(independentKey(baseTag, n, qTag), f as unknown as KlFn)
+}
+
 const lookup = (p: Distribution, q: Distribution): KlFn | undefined => {
   if (p._tag === 'Independent' && q._tag === 'Independent') {
     const ip = p as Independent, iq = q as Independent
     if (ip.reinterpreted !== iq.reinterpreted || lookup(ip.base, iq.base) === undefined) return undefined
     return (a, b) => sumRightmost(klRaw((a as Independent).base, (b as Independent).base)!, ip.reinterpreted)
+  }
+  if (p._tag === 'Independent') {
+    const ip = p as Independent
+    return registry.get(independentKey(ip.base._tag, ip.reinterpreted, q._tag))
   }
   return registry.get(keyOf(p._tag, q._tag))
 }
@@ -75,3 +95,8 @@ registerKl<Categorical, Categorical>('Categorical', 'Categorical', klCategorical
 registerKl<OneHotCategorical, OneHotCategorical>('OneHotCategorical', 'OneHotCategorical', klOneHotOneHot)
 registerKl<Laplace, Laplace>('Laplace', 'Laplace', klLaplaceLaplace)
 registerKl<Uniform, Uniform>('Uniform', 'Uniform', klUniformUniform)
+registerKl<MultivariateNormal, MultivariateNormal>('MultivariateNormal', 'MultivariateNormal', klMvnMvn)
+registerKl<LowRankMultivariateNormal, MultivariateNormal>('LowRankMultivariateNormal', 'MultivariateNormal', klMvnMvn)
+registerKl<MultivariateNormal, LowRankMultivariateNormal>('MultivariateNormal', 'LowRankMultivariateNormal', klMvnMvn)
+registerKl<LowRankMultivariateNormal, LowRankMultivariateNormal>('LowRankMultivariateNormal', 'LowRankMultivariateNormal', klMvnMvn)
+registerKlIndependent<Normal, MultivariateNormal>('Normal', 1, 'MultivariateNormal', klNormalMvn)

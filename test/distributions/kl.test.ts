@@ -6,6 +6,7 @@ import { categorical } from '../../src/distributions/categorical.js'
 import type { Distribution } from '../../src/distributions/distribution.js'
 import { hasKl, kl, registerKl } from '../../src/distributions/kl.js'
 import { laplace } from '../../src/distributions/laplace.js'
+import { multivariateNormal } from '../../src/distributions/multivariate-normal.js'
 import { normal } from '../../src/distributions/normal.js'
 import { oneHotCategorical } from '../../src/distributions/one-hot-categorical.js'
 import { uniform } from '../../src/distributions/uniform.js'
@@ -94,5 +95,16 @@ describe('kl registry', () => {
   it('rejects mismatched event shapes with a named error', () => tf.tidy(() => {
     expect(() => kl(normal([0, 0], 1).toEvent(1), normal(0, 1))).toThrow(ShapeError)
     expect(() => kl(normal([0, 0], 1).toEvent(1), normal(0, 1))).toThrow(/event shapes differ: \[2\] vs \[\] \(scalar\)/)
+  }))
+
+  it('an Independent p dispatches on its base and rank: diagonal Normal vectors against an MVN, and nothing for other bases', () => tf.tidy(() => {
+    const q = multivariateNormal(tf.tensor1d([0.5, -1]), { covariance: tf.tensor2d([[2, 0.3], [0.3, 1]]) })
+    const p = normal(tf.tensor1d([0.1, 0.2]), tf.tensor1d([0.7, 1.3])).toEvent(1)
+    expect(hasKl(p, q)).toBe(true)
+    // The same KL through the MVN/MVN pair, with p written as a diagonal MVN.
+    const pm = multivariateNormal(tf.tensor1d([0.1, 0.2]), { scaleTril: tf.tensor2d([[0.7, 0], [0, 1.3]]) })
+    expect(read(kl(p, q)!)[0]).toBeCloseTo(read(kl(pm, q)!)[0]!, 5)
+    expect(hasKl(bernoulli({ probs: tf.tensor1d([0.2, 0.4]) }).toEvent(1), q)).toBe(false)
+    expect(hasKl(normal(tf.zeros([2, 2]), 1).toEvent(2), q)).toBe(false)
   }))
 })
