@@ -24,6 +24,12 @@ import type { Uniform } from './uniform.js'
 import { klMvnMvn, klNormalMvn } from './multivariate-normal.js'
 import type { MultivariateNormal } from './multivariate-normal.js'
 import type { LowRankMultivariateNormal } from './low-rank-multivariate-normal.js'
+import { klGammaGamma } from './gamma.js'
+import type { Gamma } from './gamma.js'
+import { klBetaBeta } from './beta.js'
+import type { Beta } from './beta.js'
+import { klDirichletDirichlet } from './dirichlet.js'
+import type { Dirichlet } from './dirichlet.js'
 
 /** A closed-form KL(p ‖ q) between two families. */
 export type KlFn<P extends Distribution = Distribution, Q extends Distribution = Distribution> = (p: P, q: Q) => tf.Tensor
@@ -53,6 +59,9 @@ const independentKey = (baseTag: string, n: number, qTag: string): string => `In
  * (e.g. a diagonal Normal as a vector) and q of family `qTag`.
  *
  * @example registerKlIndependent<Normal, MultivariateNormal>('Normal', 1, 'MultivariateNormal', klNormalMvn)
+registerKl<Gamma, Gamma>('Gamma', 'Gamma', klGammaGamma)
+registerKl<Beta, Beta>('Beta', 'Beta', klBetaBeta)
+registerKl<Dirichlet, Dirichlet>('Dirichlet', 'Dirichlet', klDirichletDirichlet)
  */
 export const registerKlIndependent = <B extends Distribution, Q extends Distribution>(baseTag: B['_tag'], n: number, qTag: Q['_tag'], f: KlFn<Independent<B>, Q>): void => {
   registry.set(independentKey(baseTag, n, qTag), f as unknown as KlFn)
@@ -100,3 +109,6 @@ registerKl<LowRankMultivariateNormal, MultivariateNormal>('LowRankMultivariateNo
 registerKl<MultivariateNormal, LowRankMultivariateNormal>('MultivariateNormal', 'LowRankMultivariateNormal', klMvnMvn)
 registerKl<LowRankMultivariateNormal, LowRankMultivariateNormal>('LowRankMultivariateNormal', 'LowRankMultivariateNormal', klMvnMvn)
 registerKlIndependent<Normal, MultivariateNormal>('Normal', 1, 'MultivariateNormal', klNormalMvn)
+registerKl<Gamma, Gamma>('Gamma', 'Gamma', klGammaGamma)
+registerKl<Beta, Beta>('Beta', 'Beta', klBetaBeta)
+registerKl<Dirichlet, Dirichlet>('Dirichlet', 'Dirichlet', klDirichletDirichlet)
