@@ -30,6 +30,16 @@ import { klBetaBeta } from './beta.js'
 import type { Beta } from './beta.js'
 import { klDirichletDirichlet } from './dirichlet.js'
 import type { Dirichlet } from './dirichlet.js'
+import { klExponentialExponential, klExponentialGamma } from './exponential.js'
+import type { Exponential } from './exponential.js'
+import { klPoissonPoisson } from './poisson.js'
+import type { Poisson } from './poisson.js'
+import { klBinomialBinomial } from './binomial.js'
+import type { Binomial } from './binomial.js'
+import { klGeometricGeometric } from './geometric.js'
+import type { Geometric } from './geometric.js'
+import { klCauchyCauchy } from './cauchy.js'
+import type { Cauchy } from './cauchy.js'
 
 /** A closed-form KL(p ‖ q) between two families. */
 export type KlFn<P extends Distribution = Distribution, Q extends Distribution = Distribution> = (p: P, q: Q) => tf.Tensor
@@ -62,6 +72,12 @@ const independentKey = (baseTag: string, n: number, qTag: string): string => `In
 registerKl<Gamma, Gamma>('Gamma', 'Gamma', klGammaGamma)
 registerKl<Beta, Beta>('Beta', 'Beta', klBetaBeta)
 registerKl<Dirichlet, Dirichlet>('Dirichlet', 'Dirichlet', klDirichletDirichlet)
+registerKl<Exponential, Exponential>('Exponential', 'Exponential', klExponentialExponential)
+registerKl<Exponential, Gamma>('Exponential', 'Gamma', klExponentialGamma)
+registerKl<Poisson, Poisson>('Poisson', 'Poisson', klPoissonPoisson)
+registerKl<Binomial, Binomial>('Binomial', 'Binomial', klBinomialBinomial)
+registerKl<Geometric, Geometric>('Geometric', 'Geometric', klGeometricGeometric)
+registerKl<Cauchy, Cauchy>('Cauchy', 'Cauchy', klCauchyCauchy)
  */
 export const registerKlIndependent = <B extends Distribution, Q extends Distribution>(baseTag: B['_tag'], n: number, qTag: Q['_tag'], f: KlFn<Independent<B>, Q>): void => {
   registry.set(independentKey(baseTag, n, qTag), f as unknown as KlFn)
@@ -112,3 +128,9 @@ registerKlIndependent<Normal, MultivariateNormal>('Normal', 1, 'MultivariateNorm
 registerKl<Gamma, Gamma>('Gamma', 'Gamma', klGammaGamma)
 registerKl<Beta, Beta>('Beta', 'Beta', klBetaBeta)
 registerKl<Dirichlet, Dirichlet>('Dirichlet', 'Dirichlet', klDirichletDirichlet)
+registerKl<Exponential, Exponential>('Exponential', 'Exponential', klExponentialExponential)
+registerKl<Exponential, Gamma>('Exponential', 'Gamma', klExponentialGamma)
+registerKl<Poisson, Poisson>('Poisson', 'Poisson', klPoissonPoisson)
+registerKl<Binomial, Binomial>('Binomial', 'Binomial', klBinomialBinomial)
+registerKl<Geometric, Geometric>('Geometric', 'Geometric', klGeometricGeometric)
+registerKl<Cauchy, Cauchy>('Cauchy', 'Cauchy', klCauchyCauchy)
