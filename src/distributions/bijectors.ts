@@ -1,56 +1,42 @@
 /**
- * Bijectors: invertible, differentiable elementwise maps y = f(x) with their
- * log |dy/dx|, used to build transformed distributions (`transformed`).
- * Every bijector here acts elementwise (event rank 0), and every method frees
- * its intermediates.
+ * Bijectors: invertible, differentiable maps y = f(x) with their log |det ∂y/∂x|, used to build
+ * transformed distributions (`transformed`) and to map unconstrained values onto supports
+ * (`bijectTo`, `transformTo`). The elementwise ones (identity, exp, softplus, affine, sigmoid) and
+ * the combinators (chain, independentTransform) live here; those acting on vectors and matrices
+ * (stickBreaking, lowerCholesky, choleskyOuter, and the softmax transform) in `bijectors-structured.ts`,
+ * re-exported here. Every method frees its intermediates.
  */
 import * as tf from '@tensorflow/tfjs-core'
 import { InvalidArgumentError } from '../errors.js'
-import { scoped } from '../backend/scope.js'
-import { clampProbs, softplus } from '../backend/numerics.js'
+import { clampProbs, softplus as softplusOp } from '../backend/numerics.js'
+import { makeTransform } from './bijector-core.js'
+import type { Bijector, Transform } from './bijector-core.js'
 import * as constraints from './constraints.js'
-import type { Constraint } from './constraints.js'
-import { convertParams } from './shape.js'
+import { convertParams, sumRightmost } from './shape.js'
 import type { TensorLike } from './shape.js'
 import { checkParam } from './validation.js'
 
-/** An invertible elementwise map y = f(x) with its log-Jacobian. */
-export interface Bijector {
-  readonly _tag: 'Exp' | 'Affine' | 'Sigmoid' | 'Chain'
-  /** Used in messages: 'exp', 'affine', … */
-  readonly name: string
-  /** y = f(x). */
-  readonly forward: (x: tf.Tensor) => tf.Tensor
-  /** x = f⁻¹(y). */
-  readonly inverse: (y: tf.Tensor) => tf.Tensor
-  /** log |dy/dx| at x, elementwise (the shape of `forward(x)`). */
-  readonly forwardLogDetJacobian: (x: tf.Tensor) => tf.Tensor
-  /** Where x lives. */
-  readonly domain: Constraint
-  /** Where y = f(x) lives. */
-  readonly codomain: Constraint
-}
+export { isBijector, makeTransform } from './bijector-core.js'
+export type { Bijector, Transform, TransformSpec } from './bijector-core.js'
+export { choleskyOuter, lowerCholesky, softmax, stickBreaking } from './bijectors-structured.js'
+export type { CholeskyOuterBijector, LowerCholeskyBijector, SoftmaxTransform, StickBreakingBijector } from './bijectors-structured.js'
 
-/** The fields of a bijector before its methods are scoped. */
-interface BijectorSpec {
-  readonly tag: Bijector['_tag']
-  readonly name: string
-  readonly forward: (x: tf.Tensor) => tf.Tensor
-  readonly inverse: (y: tf.Tensor) => tf.Tensor
-  readonly logDet: (x: tf.Tensor) => tf.Tensor
-  readonly domain: Constraint
-  readonly codomain: Constraint
-  readonly fields?: Record<string, unknown>
-}
+/** The identity map. */
+export interface IdentityBijector extends Bijector { readonly _tag: 'Identity' }
 
-/** Builds a frozen bijector whose methods free their intermediates. */
-const makeBijector = <B extends Bijector>(s: BijectorSpec): B => Object.freeze({
-  ...s.fields,
-  _tag: s.tag, name: s.name, domain: s.domain, codomain: s.codomain,
-  forward: scoped(`${s.name}.forward`, s.forward),
-  inverse: scoped(`${s.name}.inverse`, s.inverse),
-  forwardLogDetJacobian: scoped(`${s.name}.forwardLogDetJacobian`, s.logDet),
-}) as unknown as B
+/**
+ * y = x, log |dy/dx| = 0: the map onto `real` (Pyro's `identity_transform`). Both directions
+ * return a new tensor sharing x's data (tf.clone), so the caller may dispose it.
+ *
+ * @example
+ * identity().forward(tf.scalar(3))   // 3
+ */
+export const identity = (): IdentityBijector => makeTransform<IdentityBijector>({
+  tag: 'Identity', name: 'identity', domain: constraints.real, codomain: constraints.real,
+  forward: (x) => tf.clone(x),
+  inverse: (y) => tf.clone(y),
+  logDet: (x) => tf.zerosLike(x),
+})
 
 /** The exponential map. */
 export interface ExpBijector extends Bijector { readonly _tag: 'Exp' }
@@ -61,7 +47,7 @@ export interface ExpBijector extends Bijector { readonly _tag: 'Exp' }
  * @example
  * transformed(normal(0, 1), exp())   // a log-normal
  */
-export const exp = (): ExpBijector => makeBijector<ExpBijector>({
+export const exp = (): ExpBijector => makeTransform<ExpBijector>({
   tag: 'Exp', name: 'exp', domain: constraints.real, codomain: constraints.positive,
   forward: (x) => tf.exp(x),
   inverse: (y) => tf.log(y),
@@ -87,7 +73,7 @@ export const affine = (loc: TensorLike, scale: TensorLike): AffineBijector => {
     checkParam('affine', 'loc', p.loc, constraints.real)
     checkParam('affine', 'scale', p.scale, constraints.nonZero)
   })
-  return makeBijector<AffineBijector>({
+  return makeTransform<AffineBijector>({
     tag: 'Affine', name: 'affine', domain: constraints.real, codomain: constraints.real,
     fields: { loc: $loc, scale: $scale },
     forward: (x) => tf.add($loc, tf.mul($scale, x)),
@@ -108,14 +94,31 @@ export interface SigmoidBijector extends Bijector { readonly _tag: 'Sigmoid' }
  * @example
  * sigmoid().forward(tf.scalar(0))   // 0.5
  */
-export const sigmoid = (): SigmoidBijector => makeBijector<SigmoidBijector>({
+export const sigmoid = (): SigmoidBijector => makeTransform<SigmoidBijector>({
   tag: 'Sigmoid', name: 'sigmoid', domain: constraints.real, codomain: constraints.unitInterval,
   forward: (x) => tf.sigmoid(x),
   inverse: (y) => {
     const q = clampProbs(y)
     return tf.sub(tf.log(q), tf.log1p(tf.neg(q)))
   },
-  logDet: (x) => tf.neg(tf.add(softplus(tf.neg(x)), softplus(x))),
+  logDet: (x) => tf.neg(tf.add(softplusOp(tf.neg(x)), softplusOp(x))),
+})
+
+/** The softplus map. */
+export interface SoftplusBijector extends Bijector { readonly _tag: 'Softplus' }
+
+/**
+ * y = softplus(x) = log(1 + eˣ), x = y + log(−expm1(−y)), log |dy/dx| = log σ(x) = −softplus(−x).
+ * Maps ℝ onto (0, ∞); unlike exp it grows linearly, so large x do not overflow.
+ *
+ * @example
+ * softplus().forward(tf.scalar(0))   // log 2
+ */
+export const softplus = (): SoftplusBijector => makeTransform<SoftplusBijector>({
+  tag: 'Softplus', name: 'softplus', domain: constraints.real, codomain: constraints.positive,
+  forward: (x) => softplusOp(x),
+  inverse: (y) => tf.add(y, tf.log(tf.neg(tf.expm1(tf.neg(y))))),
+  logDet: (x) => tf.neg(softplusOp(tf.neg(x))),
 })
 
 /** A composition of bijectors, applied in argument order. */
@@ -124,9 +127,17 @@ export interface ChainBijector extends Bijector {
   readonly parts: readonly Bijector[]
 }
 
+/** The event dims of a chain's domain and codomain (Pyro's ComposeTransform rule: an event never shrinks below what a part needs). */
+const chainEventDims = (parts: readonly Bijector[]): { domain: number; codomain: number } => ({
+  domain: parts.reduceRight((ev, b) => Math.max(b.domain.eventDims, ev + b.domain.eventDims - b.codomain.eventDims), parts[parts.length - 1]!.codomain.eventDims),
+  codomain: parts.reduce((ev, b) => Math.max(b.codomain.eventDims, ev + b.codomain.eventDims - b.domain.eventDims), parts[0]!.domain.eventDims),
+})
+
 /**
  * chain(b₁, …, bₙ): y = bₙ(…b₂(b₁(x))) — the bijectors are applied in the order
- * given (pipeline order, unlike TFP's `Chain`), log |dy/dx| = Σᵢ log |dbᵢ/dxᵢ|(xᵢ).
+ * given (pipeline order, unlike TFP's `Chain`), log |det ∂y/∂x| = Σᵢ log |det ∂bᵢ/∂xᵢ|(xᵢ),
+ * each term summed over the chain's event dims. The chain's event is the largest any
+ * part needs: chain(lowerCholesky(), choleskyOuter()) maps vectors (1 dim) to matrices (2).
  *
  * @example
  * chain(affine(0, 2), exp()).forward(tf.scalar(1))   // e²
@@ -136,19 +147,59 @@ export const chain = (...parts: Bijector[]): ChainBijector => {
   if (first === undefined || last === undefined) {
     throw new InvalidArgumentError('chain: expected at least one bijector; got none')
   }
-  return makeBijector<ChainBijector>({
-    tag: 'Chain', name: `chain(${parts.map((b) => b.name).join(', ')})`,
-    domain: first.domain, codomain: last.codomain, fields: { parts },
+  const dims = chainEventDims(parts)
+  return makeTransform<ChainBijector>({
+    tag: 'Chain', name: `chain(${parts.map((b) => b.name).join(', ')})`, fields: { parts },
+    domain: constraints.independent(first.domain, dims.domain - first.domain.eventDims),
+    codomain: constraints.independent(last.codomain, dims.codomain - last.codomain.eventDims),
     forward: (x) => parts.reduce((v, b) => b.forward(v), x),
     inverse: (y) => parts.reduceRight((v, b) => b.inverse(v), y),
     logDet: (x) => {
-      let v = x
-      let total: tf.Tensor = tf.zerosLike(x)
+      const batchRank = x.rank - dims.domain
+      let v = x, total: tf.Tensor | undefined
       for (const b of parts) {
-        total = tf.add(total, b.forwardLogDetJacobian(v))
+        const ld = b.forwardLogDetJacobian(v)
+        const term = sumRightmost(ld, ld.rank - batchRank)
+        total = total === undefined ? term : tf.add(total, term)
         v = b.forward(v)
       }
-      return total
+      return total!
     },
+    forwardShape: (s) => parts.reduce<number[]>((sh, b) => b.forwardShape(sh), [...s]),
+    inverseShape: (s) => parts.reduceRight<number[]>((sh, b) => b.inverseShape(sh), [...s]),
+  })
+}
+
+/** A transform whose rightmost batch dims are reinterpreted as event dims. */
+export interface IndependentBijector extends Bijector {
+  readonly _tag: 'Independent'
+  readonly base: Bijector
+}
+
+/** {@link independentTransform} of a transform that is not a bijector. */
+export interface IndependentTransform extends Transform {
+  readonly _tag: 'Independent'
+  readonly base: Transform
+}
+
+/**
+ * `base` with `n` more rightmost dims in one event (Pyro's IndependentTransform): the same
+ * forward and inverse; domain and codomain become `independent(…, n)`, and log |det ∂y/∂x|
+ * is base's summed over those n dims. The map `bijectTo(independent(c, n))` is made of.
+ *
+ * @example
+ * independentTransform(exp(), 1).forwardLogDetJacobian(tf.ones([2, 3]))   // [3, 3]
+ */
+export function independentTransform(base: Bijector, n: number): IndependentBijector
+export function independentTransform(base: Transform, n: number): IndependentTransform
+export function independentTransform(base: Transform, n: number): IndependentBijector | IndependentTransform {
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`independentTransform: n must be a non-negative integer; got ${n}`)
+  const ld = (base as Partial<Bijector>).forwardLogDetJacobian
+  return makeTransform<IndependentBijector | IndependentTransform>({
+    tag: 'Independent', name: `independent(${base.name}, ${n})`, fields: { base },
+    domain: constraints.independent(base.domain, n), codomain: constraints.independent(base.codomain, n),
+    forward: (x) => base.forward(x), inverse: (y) => base.inverse(y),
+    ...(ld && { logDet: (x: tf.Tensor) => sumRightmost(ld(x), n) }),
+    forwardShape: base.forwardShape, inverseShape: base.inverseShape,
   })
 }

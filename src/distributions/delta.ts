@@ -1,7 +1,7 @@
 /**
- * The Delta (point-mass) distribution at `value`.
+ * The Delta (point-mass) distribution at `value`, with an optional log density carried at the point.
  *
- * log p(x) = 0 if x = value (every event element equal), −∞ otherwise
+ * log p(x) = logDensity if x = value (every event element equal), −∞ otherwise (logDensity default 0)
  */
 import * as tf from '@tensorflow/tfjs-core'
 import { broadcastTo } from '../backend/numerics.js'
@@ -9,7 +9,7 @@ import { ShapeError, showShape } from '../errors.js'
 import * as constraints from './constraints.js'
 import type { Distribution, Independent } from './distribution.js'
 import { makeDistribution } from './make.js'
-import { convertParams } from './shape.js'
+import { broadcastsTo, convertParams } from './shape.js'
 import type { TensorLike } from './shape.js'
 import { checkParam } from './validation.js'
 
@@ -22,6 +22,8 @@ export interface Delta extends Distribution<tf.Tensor, true> {
   readonly value: tf.Tensor
   /** How many rightmost dims of `value` form one event. */
   readonly eventDims: number
+  /** The log density at the point, broadcastable to `batchShape` (Pyro's `log_density`); absent: 0. */
+  readonly logDensity: tf.Tensor | undefined
   readonly toEvent: (n: number) => Independent<Delta>
   readonly expand: (batchShape: readonly number[]) => Delta
 }
@@ -30,41 +32,61 @@ export interface Delta extends Distribution<tf.Tensor, true> {
 export interface DeltaOptions {
   /** The number of rightmost dims of `value` that form one event (default 0). */
   readonly eventDims?: number
+  /**
+   * The log density at the point (default 0), broadcastable to the batch shape: what `logProb`
+   * returns at `value` (Pyro's `Delta(log_density=…)`). An autoguide's point at T(u) carries
+   * −log |det ∂T/∂u| here, so that log q(z) = log q(u) − log |det ∂T/∂u|.
+   */
+  readonly logDensity?: TensorLike
 }
 
+/** Converts and checks `value` and `logDensity` (real; logDensity broadcastable to the batch shape) in one memory scope. */
+const deltaParams = (value: TensorLike, eventDims: number, logDensity: TensorLike | undefined) =>
+  convertParams<string>('delta', logDensity === undefined ? { value } : { value, logDensity }, (p) => {
+    const v = p['value']!
+    if (!Number.isInteger(eventDims) || eventDims < 0 || eventDims > v.rank) {
+      throw new ShapeError(`delta: option 'eventDims' must be an integer between 0 and the rank of 'value' (${v.rank}, shape ${showShape(v.shape)}); got ${eventDims}`)
+    }
+    checkParam('delta', 'value', v, constraints.real)
+    const ld = p['logDensity']
+    if (ld === undefined) return
+    const batch = v.shape.slice(0, v.rank - eventDims)
+    if (!broadcastsTo(ld.shape, batch)) {
+      throw new ShapeError(`delta: option 'logDensity' must broadcast to the batch shape ${showShape(batch)} (value ${showShape(v.shape)} less its ${eventDims} event dim(s)); got shape ${showShape(ld.shape)}`)
+    }
+    checkParam('delta', 'logDensity', ld, constraints.real)
+  })[0] as { value: tf.Tensor; logDensity?: tf.Tensor }
+
 /**
- * Delta(value): all mass at `value`; log p(x) = 0 where x equals `value` on
+ * Delta(value): all mass at `value`; log p(x) = logDensity (default 0) where x equals `value` on
  * every event element, −∞ elsewhere. batchShape is `value.shape` minus its
  * `eventDims` rightmost dims. `rsample` broadcasts `value` to
- * `sampleShape ++ value.shape`, so gradients flow to `value`.
+ * `sampleShape ++ value.shape`, so gradients flow to `value` (and `logProb`'s to `logDensity`).
  * Mean `value`, variance 0; no entropy (it is −∞ for a point mass in ℝⁿ).
  *
  * @example
  * const d = delta(tf.tensor2d([[1, 2], [3, 4]]), { eventDims: 1 })   // batch [2], event [2]
  * d.logProb(d.value)   // [0, 0]
+ * delta(tf.scalar(2), { logDensity: -0.5 }).logProb(tf.scalar(2))   // −0.5
  */
 export const delta = (value: TensorLike, options: DeltaOptions = {}): Delta => {
   const eventDims = options.eventDims ?? 0
-  const [{ value: $value }] = convertParams('delta', { value }, ({ value: v }) => {
-    if (!Number.isInteger(eventDims) || eventDims < 0 || eventDims > v.rank) {
-      throw new ShapeError(`delta: option 'eventDims' must be an integer between 0 and the rank of 'value' (${v.rank}, shape ${showShape(v.shape)}); got ${eventDims}`)
-    }
-    checkParam('delta', 'value', v, constraints.real)
-  })
+  const { value: $value, logDensity: $ld } = deltaParams(value, eventDims, options.logDensity)
   const split = $value.rank - eventDims
   const batchShape = $value.shape.slice(0, split), eventShape = $value.shape.slice(split)
   return makeDistribution<Delta>({
-    tag: 'Delta', name: 'delta', fields: { value: $value, eventDims },
+    tag: 'Delta', name: 'delta', fields: { value: $value, eventDims, logDensity: $ld },
     batchShape, eventShape, reparameterized: true, support: constraints.independent(constraints.real, eventDims),
     draw: (s) => broadcastTo($value, [...s, ...$value.shape]),
     logProb: (x) => {
       // max |x − value| ≤ 0 over the event, via ops that all have tfjs gradients (Equal/All have none).
       const gap = tf.abs(tf.sub(x, $value))
       const worst = eventDims === 0 ? gap : tf.max(gap, Array.from({ length: eventDims }, (_, i) => gap.rank - 1 - i))
-      return tf.where(tf.greaterEqual(0, worst), tf.zeros(worst.shape), tf.fill(worst.shape, -Infinity))
+      const at = tf.where(tf.greaterEqual(0, worst), tf.zeros(worst.shape), tf.fill(worst.shape, -Infinity))
+      return $ld === undefined ? at : tf.add(at, $ld)
     },
     mean: () => tf.clone($value),
     variance: () => tf.zerosLike($value),
-    expand: (b) => delta(broadcastTo($value, [...b, ...eventShape]), { eventDims }),
+    expand: (b) => delta(broadcastTo($value, [...b, ...eventShape]), { eventDims, ...($ld !== undefined && { logDensity: broadcastTo($ld, b) }) }),
   })
 }

@@ -5,6 +5,7 @@
  * give a program its type.
  */
 import type * as tf from '@tensorflow/tfjs-core'
+import type { TransformName } from '../distributions/biject.js'
 import type { Constraint } from '../distributions/constraints.js'
 import type { Distribution } from '../distributions/distribution.js'
 
@@ -55,6 +56,12 @@ export type BaselineSpec =
 export interface SampleOptions {
   /** A baseline for this site's score-function gradient (used only where the guide's distribution is not reparameterised). */
   readonly baseline?: BaselineSpec
+  /**
+   * A guide's own latent, which the model does not have (Pyro's `infer={'is_auxiliary': True}`):
+   * its log q counts in every estimator, and no model site pairs with it (e.g. the joint vector an
+   * `autoMultivariateNormal` guide draws before mapping it onto the model's sites).
+   */
+  readonly auxiliary?: boolean
 }
 
 /** `sample(name, dist)` / `observe(name, dist, value)`. */
@@ -65,16 +72,18 @@ export interface SampleMsg<N extends string = string, T extends tf.Tensor = tf.T
   readonly dist: Distribution<T>
   /** The observed value (observations, and latents turned into observations by `condition`). */
   readonly obs: T | undefined
-  /** Per-site inference options (baselines). */
+  /** Per-site inference options (baselines, auxiliary). */
   readonly options: SampleOptions
 }
 
-/** `param(name, init, { constraint })`: a learnable tensor, stored unconstrained. */
+/** `param(name, init, { constraint, transform })`: a learnable tensor, stored unconstrained. */
 export interface ParamMsg<N extends string = string> extends Answer<tf.Tensor> {
   readonly _tag: 'Param'
   readonly name: N
   readonly init: tf.Tensor | (() => tf.Tensor)
   readonly constraint: Constraint
+  /** The map from the stored variable onto `constraint` (`transformTo(constraint, transform)`); absent: the constraint's default. */
+  readonly transform?: TransformName
 }
 
 /** Something with learnable variables that maps tensors to tensors (a tfjs-layers model, or your own). */

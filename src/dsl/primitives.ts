@@ -4,6 +4,8 @@
  */
 import type * as tf from '@tensorflow/tfjs-core'
 import { InvalidArgumentError } from '../errors.js'
+import { transformNames } from '../distributions/biject.js'
+import type { TransformName } from '../distributions/biject.js'
 import * as constraints from '../distributions/constraints.js'
 import type { Constraint } from '../distributions/constraints.js'
 import type { Distribution, ValueOf } from '../distributions/distribution.js'
@@ -25,16 +27,18 @@ const checkName = (primitive: string, name: unknown): void => {
   }
 }
 
-const SAMPLE_OPTIONS: ReadonlySet<string> = new Set(['baseline'])
+const SAMPLE_OPTIONS: ReadonlySet<string> = new Set(['baseline', 'auxiliary'])
 
 /** A baseline option for an error message (a network or tensor is named, not serialised). */
 const describeBaseline = (b: unknown): string =>
   typeof b === 'object' && b !== null ? `{ ${Object.entries(b).map(([k, v]) => `${k}: ${typeof v === 'object' && v !== null ? (v.constructor?.name ?? 'object') : JSON.stringify(v)}`).join(', ')} }` : JSON.stringify(b)
 
-/** Checks `sample`'s options: known keys, and a baseline of one of the three forms (beta in [0, 1)). */
+/** Checks `sample`'s options: known keys, a boolean `auxiliary`, and a baseline of one of the three forms (beta in [0, 1)). */
 const checkSampleOptions = (name: string, options: SampleOptions): void => {
   const unknown = Object.keys(options).filter((k) => !SAMPLE_OPTIONS.has(k))
   if (unknown.length > 0) throw new InvalidArgumentError(`sample '${name}': unknown option(s) ${unknown.map((k) => `'${k}'`).join(', ')}; the options are ${[...SAMPLE_OPTIONS].map((k) => `'${k}'`).join(', ')}`)
+  const aux: unknown = options.auxiliary
+  if (aux !== undefined && typeof aux !== 'boolean') throw new InvalidArgumentError(`sample '${name}': auxiliary must be true or false; got ${JSON.stringify(aux)}`)
   const b: unknown = options.baseline
   if (b === undefined) return
   const ok = typeof b === 'object' && b !== null && (
@@ -46,11 +50,13 @@ const checkSampleOptions = (name: string, options: SampleOptions): void => {
 
 /**
  * A latent random variable: the interpreter draws it (or replays, conditions…). The
- * options are per-site inference settings, e.g. a score-function baseline.
+ * options are per-site inference settings: a score-function baseline, or `auxiliary: true`
+ * for a guide's own latent that the model does not have.
  *
  * @example
  * const z = yield* sample('z', normal(0, 1))
  * const k = yield* sample('k', categorical({ logits }), { baseline: { useDecayingAverage: true, beta: 0.95 } })
+ * const u = yield* sample('u', multivariateNormal(loc, { scaleTril }), { auxiliary: true })   // in a guide
  */
 export const sample = <N extends string, D extends Distribution>(name: N, dist: D, options: SampleOptions = {}): Effect<SampleMsg<N, ValueOf<D>, 'latent'>, ValueOf<D>> => {
   checkName('sample', name)
@@ -68,15 +74,37 @@ export const observe = <N extends string, D extends Distribution>(name: N, dist:
   return new Effect({ _tag: 'Sample', name, kind: 'observed', dist: dist as unknown as Distribution<ValueOf<D>>, obs: value, options: NO_OPTIONS, ...NO_CONTEXT })
 }
 
+/** Options of {@link param}. */
+export interface ParamOptions {
+  /** The set the param lives in (default `constraints.real`). */
+  readonly constraint?: Constraint
+  /**
+   * The map from the stored unconstrained variable onto `constraint` (see `transformTo`): for
+   * `positive`, 'exp' (the default, as Pyro) or 'softplus' (tfppl's default before); for `simplex`,
+   * 'softmax' (default) or 'stickBreaking'. It shapes the optimisation, not the model: the same
+   * learning rate moves exp(u) and softplus(u) differently. Checkpoints record it.
+   */
+  readonly transform?: TransformName
+}
+
 /**
  * A learnable tensor, created from `init` on first use (a thunk is called only
- * then) and stored unconstrained; the program receives the constrained value.
+ * then) and stored unconstrained, u = f⁻¹(init) with f = `transformTo(constraint, transform)`;
+ * the program receives the constrained value f(u). A param already in the store keeps the
+ * constraint and transform it was created (or loaded) with.
  *
- * @example const scale = yield* param('scale', () => tf.ones([2]), { constraint: constraints.positive })
+ * @example
+ * const scale = yield* param('scale', () => tf.ones([2]), { constraint: constraints.positive })   // exp(u)
+ * const rate = yield* param('rate', () => tf.scalar(7), { constraint: constraints.positive, transform: 'softplus' })
  */
-export const param = <N extends string>(name: N, init: tf.Tensor | (() => tf.Tensor), opts: { readonly constraint?: Constraint } = {}): Effect<ParamMsg<N>, tf.Tensor> => {
+export const param = <N extends string>(name: N, init: tf.Tensor | (() => tf.Tensor), opts: ParamOptions = {}): Effect<ParamMsg<N>, tf.Tensor> => {
   checkName('param', name)
-  return new Effect({ _tag: 'Param', name, init, constraint: opts.constraint ?? constraints.real })
+  const constraint = opts.constraint ?? constraints.real
+  if (opts.transform !== undefined && !transformNames(constraint).includes(opts.transform)) {
+    const names = transformNames(constraint)
+    throw new InvalidArgumentError(`param '${name}': the transform ${JSON.stringify(opts.transform)} does not map onto the constraint '${constraint._tag}' (${constraint.describe}); ${names.length === 0 ? 'no transform does' : `choose ${names.map((k) => `'${k}'`).join(' or ')}`}`)
+  }
+  return new Effect({ _tag: 'Param', name, init, constraint, ...(opts.transform !== undefined && { transform: opts.transform }) })
 }
 
 /**

@@ -7,11 +7,13 @@
  * writes the files.
  */
 import * as tf from '@tensorflow/tfjs-core'
+import { transformNames } from '../distributions/biject.js'
+import type { TransformName } from '../distributions/biject.js'
 import * as constraints from '../distributions/constraints.js'
 import type { Constraint } from '../distributions/constraints.js'
 import { CheckpointError, FORMAT_VERSION } from './checkpoint-manifest.js'
 import type { BlobRecord, BufferRecord, EntryRecord, Manifest, OptimizerRecord, ParamRecord } from './checkpoint-manifest.js'
-import { moduleBuffers } from './params.js'
+import { moduleBuffers, paramTransform } from './params.js'
 import type { ParamStore } from './params.js'
 
 /** Data of one tensor to be written. */
@@ -62,7 +64,7 @@ export const unpack = (bytes: Uint8Array, b: BlobRecord): Float32Array | Int32Ar
  *
  * @example const store: CheckpointStore = paramStore()
  */
-export type CheckpointStore = Pick<ParamStore, 'entries' | 'variables' | 'insert'>
+export type CheckpointStore = Pick<ParamStore, 'entries' | 'variables' | 'insert' | 'setTransform'>
 
 /**
  * The counters of a run a checkpoint saves besides the weights (`svi`'s `SviState` is one).
@@ -88,7 +90,18 @@ export interface Checkpoint {
 /** The param constraints a checkpoint can hold (those with an unconstrained form), by tag. @example CONSTRAINTS.positive === constraints.positive */
 export const CONSTRAINTS: Readonly<Record<ParamRecord['constraint'], Constraint>> = {
   real: constraints.real, positive: constraints.positive, unitInterval: constraints.unitInterval, simplex: constraints.simplex,
+  lowerCholesky: constraints.lowerCholesky, positiveDefinite: constraints.positiveDefinite,
 }
+
+/**
+ * The transform a saved param was trained with: its record's, or, for a checkpoint written before
+ * params recorded one, the default of that time — softplus for positive params (exp has been the
+ * default since), the only map for the others.
+ *
+ * @example savedTransform({ kind: 'param', name: 's', constraint: 'positive', ...blob })   // 'softplus'
+ */
+export const savedTransform = (rec: ParamRecord): TransformName =>
+  rec.transform ?? (rec.constraint === 'positive' ? 'softplus' : transformNames(CONSTRAINTS[rec.constraint])[0] ?? 'identity')
 
 const isConstraintTag = (tag: string): tag is ParamRecord['constraint'] => Object.hasOwn(CONSTRAINTS, tag)
 
@@ -143,7 +156,7 @@ const encodeEntries = async (store: CheckpointStore, p: Packer): Promise<EntryRe
     if (e.kind === 'param') {
       const tag = e.constraint._tag
       if (!isConstraintTag(tag)) throw new CheckpointError(`saveCheckpoint: param '${e.name}' has the constraint '${tag}', which has no unconstrained form`)
-      out.push({ kind: 'param', name: e.name, constraint: tag, ...p.add(await chunkOf(`param '${e.name}'`, e.variable)) })
+      out.push({ kind: 'param', name: e.name, constraint: tag, transform: paramTransform(e), ...p.add(await chunkOf(`param '${e.name}'`, e.variable)) })
     } else {
       const variables: BlobRecord[] = []
       for (const [i, v] of e.network.variables.entries()) variables.push(p.add(await chunkOf(`module '${e.name}' variable ${i}`, v)))

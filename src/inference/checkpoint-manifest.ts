@@ -44,11 +44,21 @@ const Blob = t.type({
   byteLength: nonNegativeInt,
 }, 'Blob')
 
+/** The transform names a param record can hold (`TransformName` of `distributions/biject.ts`). */
+const Transform = t.keyof({ identity: null, exp: null, softplus: null, sigmoid: null, softmax: null, stickBreaking: null, lowerCholesky: null, positiveDefinite: null },
+  '"identity" | "exp" | "softplus" | "sigmoid" | "softmax" | "stickBreaking" | "lowerCholesky" | "positiveDefinite"')
+
+/**
+ * A param: its constraint and the transform its unconstrained value is read through. Checkpoints
+ * written before params recorded a transform have none: they load with the default of that time
+ * (softplus for positive params; `savedTransform` in checkpoint-codec.ts).
+ */
 const ParamRecord = t.intersection([t.type({
   kind: t.literal('param'),
   name: t.string,
-  constraint: t.union([t.literal('real'), t.literal('positive'), t.literal('unitInterval'), t.literal('simplex')], '"real" | "positive" | "unitInterval" | "simplex"'),
-}), Blob], 'ParamRecord')
+  constraint: t.keyof({ real: null, positive: null, unitInterval: null, simplex: null, lowerCholesky: null, positiveDefinite: null },
+    '"real" | "positive" | "unitInterval" | "simplex" | "lowerCholesky" | "positiveDefinite"'),
+}), t.partial({ transform: Transform }), Blob], 'ParamRecord')
 
 /** A module buffer (non-trainable state such as an EMA codebook), by name. */
 const BufferRecord = t.intersection([t.type({ name: t.string }), Blob], 'BufferRecord')

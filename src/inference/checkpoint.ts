@@ -11,9 +11,10 @@ import { promises as fs } from 'node:fs'
 import * as path from 'node:path'
 import * as tf from '@tensorflow/tfjs-core'
 import { showShape } from '../errors.js'
-import { moduleBuffers } from './params.js'
+import { transformNames } from '../distributions/biject.js'
+import { moduleBuffers, paramTransform } from './params.js'
 import type { StoreEntry } from './params.js'
-import { CONSTRAINTS, encodeCheckpoint, optimizerInternals, optimizerOrder, unpack } from './checkpoint-codec.js'
+import { CONSTRAINTS, encodeCheckpoint, optimizerInternals, optimizerOrder, savedTransform, unpack } from './checkpoint-codec.js'
 import { CheckpointError, decodeCheckpoint, errnoOf } from './checkpoint-manifest.js'
 import { MANIFEST, WEIGHTS, backupOf, checkReplaceable, ensureParent, exists, removeStaleTemps, repair, sha256, swap, writeTemp } from './checkpoint-files.js'
 import type { SaveHooks } from './checkpoint-files.js'
@@ -64,12 +65,22 @@ const checkFits = (what: string, v: tf.Tensor, b: BlobRecord): void => {
   if (v.dtype !== b.dtype) fail(`${what} has dtype ${v.dtype} in the store but ${b.dtype} in the checkpoint`)
 }
 
+/**
+ * A saved param is read through the transform it was saved with (`savedTransform`: softplus for a
+ * positive param saved before checkpoints recorded one): a param the store already holds with
+ * another transform is switched to the saved one, so a run resumes as it was trained.
+ */
 const planParam = (store: CheckpointStore, e: StoreEntry | undefined, rec: ParamRecord, bytes: Uint8Array): Apply => {
-  if (e === undefined) return () => { tf.tidy(() => { store.insert(rec.name, tensorOf(bytes, rec), CONSTRAINTS[rec.constraint]) }) }
+  const transform = savedTransform(rec)
+  if (!transformNames(CONSTRAINTS[rec.constraint]).includes(transform)) fail(`param '${rec.name}' has the transform '${transform}' in the checkpoint, which does not map onto its constraint '${rec.constraint}'`)
+  if (e === undefined) return () => { tf.tidy(() => { store.insert(rec.name, tensorOf(bytes, rec), CONSTRAINTS[rec.constraint], transform) }) }
   if (e.kind !== 'param') return fail(`'${rec.name}' is a param in the checkpoint but a module in the store`)
   if (e.constraint._tag !== rec.constraint) fail(`param '${rec.name}' has the constraint '${e.constraint._tag}' in the store but '${rec.constraint}' in the checkpoint`)
-  checkFits(`param '${rec.name}'`, e.variable, rec)
-  return () => assignFrom(e.variable, bytes, rec)
+  checkFits(`param '${rec.name}'${paramTransform(e) === transform ? '' : ` (transform '${paramTransform(e)}' in the store, '${transform}' in the checkpoint)`}`, e.variable, rec)
+  return () => {
+    if (paramTransform(e) !== transform) store.setTransform(rec.name, transform)
+    assignFrom(e.variable, bytes, rec)
+  }
 }
 
 const planModule = (e: StoreEntry | undefined, rec: ModuleRecord, bytes: Uint8Array): Apply => {

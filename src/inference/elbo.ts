@@ -100,10 +100,10 @@ const pathwiseBound = (p: Trace, q: Trace, analytic: boolean): tf.Scalar => {
       terms.push(d !== undefined ? tf.neg(scaledSum(d, site.scale, site.mask)) as tf.Scalar : tf.sub(siteTerm(site), siteTerm(g)) as tf.Scalar)
     }
   }
-  // A guide's factor or observation is part of log q (as in Pyro): it enters the bound with a minus sign.
+  // A guide's factor, observation or auxiliary latent (no model site pairs with it) is part of log q (as in Pyro): it enters with a minus sign.
   for (const g of q.sites) {
     if (g._tag === 'Factor') terms.push(tf.neg(factorTerm(g)) as tf.Scalar)
-    else if (g._tag === 'Sample' && g.kind === 'observed') terms.push(tf.neg(siteTerm(g)) as tf.Scalar)
+    else if (g._tag === 'Sample' && (g.kind === 'observed' || g.options.auxiliary === true)) terms.push(tf.neg(siteTerm(g)) as tf.Scalar)
   }
   return total(terms)
 }
@@ -172,7 +172,7 @@ const meanSeen = (parts: readonly LossEstimate[]): BaselineSeen[] =>
 /**
  * The ELBO estimator.
  *
- * ELBO = E_q[Σ_sites scale · (log p − log q)] (+ model factors, − guide factors), with −KL(q ‖ p) in place of
+ * ELBO = E_q[Σ_sites scale · (log p − log q)] (+ model factors, − guide factors and auxiliary sites' log q), with −KL(q ‖ p) in place of
  * log p − log q at a reparameterised latent site when `kl: 'auto'` and the registry has the pair.
  * Each non-reparameterised guide site s adds the score-function surrogate (Pyro's Trace_ELBO)
  * Σ_i log q_s[i] · ⟂(cost_s[i] − b_s), ⟂ = stop-gradient, where cost_s[i] is the bound's terms summed

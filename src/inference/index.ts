@@ -29,3 +29,6 @@ export { initToMedian, initToSample, initToMean, initToValue } from './autoguide
 export type { InitStrategy } from './autoguide/init.js'
 export { StrictWarningError } from './warnings.js'
 export type { TfpplWarning, WarningCause, WarningOptions } from './warnings.js'
+export { autoMultivariateNormal, autoLowRankMultivariateNormal } from './autoguide/continuous.js'
+export type { AuxiliaryName, ContinuousGuide, LowRankOptions } from './autoguide/continuous.js'
+export { paramTransform } from './params.js'

@@ -19,7 +19,7 @@ export interface LogWeights {
   readonly plates: readonly PlateFrame[]
 }
 
-/** Every site's term: model sample and factor sites (+), guide latents and factors (−), kept along their plates. */
+/** Every site's term: model sample and factor sites (+), guide latents (auxiliary ones included) and factors (−), kept along their plates. */
 const weightTerms = (p: Trace, q: Trace, depth: number): PlateTerm[] => [
   ...p.sites.flatMap((s): PlateTerm[] =>
     s._tag === 'Sample' ? [plateTerm(s.name, sampleLogProb(s), s.scale, s.mask, s.plates, depth)]

@@ -11,18 +11,41 @@
  */
 import * as tf from '@tensorflow/tfjs-core'
 import { InvalidArgumentError } from '../errors.js'
+import { NoTransformError, transformNames, transformTo } from '../distributions/biject.js'
+import type { TransformName } from '../distributions/biject.js'
+import type { Transform } from '../distributions/bijector-core.js'
 import type { Constraint } from '../distributions/constraints.js'
-import { unconstrainedFor } from '../distributions/unconstrained.js'
 import { checkParam } from '../distributions/validation.js'
 import type { Network, ParamMsg, SampleMsg } from '../dsl/messages.js'
 import type { Handler } from './interpreter.js'
 
-/** A learnable param: its unconstrained variable and its constraint. */
+/** A learnable param: its unconstrained variable, its constraint, and the transform between them. */
 export interface ParamEntry {
   readonly kind: 'param'
   readonly name: string
   readonly variable: tf.Variable
   readonly constraint: Constraint
+  /** The map from the variable onto the constraint (`transformTo(constraint, transform)`); absent: the constraint's default. */
+  readonly transform?: TransformName
+}
+
+/**
+ * The transform a param's variable is read through: its own, or its constraint's default
+ * (`transformTo`'s: exp for positive, softmax for simplex).
+ *
+ * @example paramTransform(store.entries()[0] as ParamEntry)   // 'exp'
+ */
+export const paramTransform = (e: Pick<ParamEntry, 'constraint' | 'transform'>): TransformName =>
+  e.transform ?? transformNames(e.constraint)[0] ?? 'identity'
+
+/** The map of a param entry (a named error for a constraint with none). */
+const mapOf = (e: Pick<ParamEntry, 'name' | 'constraint' | 'transform'>): Transform => {
+  try {
+    return transformTo(e.constraint, e.transform)
+  } catch (err) {
+    if (err instanceof NoTransformError) throw new NoTransformError(`param '${e.name}': ${err.message}`)
+    throw err
+  }
 }
 
 /**
@@ -84,8 +107,10 @@ export interface ParamStore {
   readonly variables: () => tf.Variable[]
   /** The constrained value of a param, as a new tensor the caller owns (disposing it leaves the param intact), or undefined. */
   readonly value: (name: string) => tf.Tensor | undefined
-  /** Adds a param from its unconstrained value (a copy), e.g. when loading a checkpoint. */
-  readonly insert: (name: string, unconstrained: tf.Tensor, constraint: Constraint) => ParamEntry
+  /** Adds a param from its unconstrained value (a copy), e.g. when loading a checkpoint; `transform` defaults to the constraint's. */
+  readonly insert: (name: string, unconstrained: tf.Tensor, constraint: Constraint, transform?: TransformName) => ParamEntry
+  /** Reads an existing param's variable through another transform from now on (a checkpoint saved with it is being loaded); the variable is kept. */
+  readonly setTransform: (name: string, transform: TransformName) => ParamEntry
   /** Frees the variables of every param (module weights belong to their networks). */
   readonly dispose: () => void
   /** Runs `f`; if it throws, the entries created meanwhile are removed (their variables freed), so the store is as it was. */
@@ -99,8 +124,9 @@ const createParam = (msg: ParamMsg): ParamEntry => {
     throw new InvalidArgumentError(`param '${msg.name}': init must be a tensor or a function returning one; got ${typeof init}`)
   }
   checkParam(`param '${msg.name}'`, 'init', init, msg.constraint)
-  const u = unconstrainedFor(msg.constraint).toUnconstrained(tf.cast(init, 'float32'))
-  return { kind: 'param', name: msg.name, variable: tf.variable(u, true), constraint: msg.constraint }
+  const spec = { name: msg.name, constraint: msg.constraint, transform: paramTransform(msg) }
+  const u = tf.tidy(() => mapOf(spec).inverse(tf.cast(init, 'float32')))
+  return { kind: 'param', ...spec, variable: tf.variable(u, true) }
 }
 
 /** Removes the entries whose names are not in `keep`, freeing their param variables. */
@@ -129,7 +155,7 @@ export const paramStore = (): ParamStore => {
       let entry = byName.get(msg.name)
       if (entry === undefined) byName.set(msg.name, entry = createParam(msg))
       if (entry.kind !== 'param') throw new InvalidArgumentError(`param '${msg.name}': the name is already used by a module`)
-      return next({ ...msg, value: unconstrainedFor(entry.constraint).toConstrained(entry.variable) })
+      return next({ ...msg, value: mapOf(entry).forward(entry.variable) })
     }
     if (msg._tag === 'Module') {
       const entry = byName.get(msg.name)
@@ -150,22 +176,33 @@ export const paramStore = (): ParamStore => {
     byName.set(name, { kind: 'module', name, network: b.net })
   }
   const entries = () => [...byName.values()]
-  const insert = (name: string, unconstrained: tf.Tensor, constraint: Constraint): ParamEntry => {
+  const insert = (name: string, unconstrained: tf.Tensor, constraint: Constraint, transform?: TransformName): ParamEntry => {
     if (byName.has(name)) throw new InvalidArgumentError(`param '${name}': the store already holds an entry of that name`)
-    const entry: ParamEntry = { kind: 'param', name, variable: tf.variable(tf.cast(unconstrained, 'float32'), true), constraint }
+    const spec = { name, constraint, transform: paramTransform({ constraint, transform }) }
+    mapOf(spec)   // a transform that does not map onto the constraint is an error before any variable exists
+    const entry: ParamEntry = { kind: 'param', ...spec, variable: tf.variable(tf.cast(unconstrained, 'float32'), true) }
     byName.set(name, entry)
+    return entry
+  }
+  const setTransform = (name: string, transform: TransformName): ParamEntry => {
+    const e = byName.get(name)
+    if (e?.kind !== 'param') throw new InvalidArgumentError(`param '${name}': the store holds no param of that name`)
+    const entry: ParamEntry = { ...e, transform }
+    mapOf(entry)
+    byName.set(name, entry)   // same key: the creation order (and the optimizer's variable order) is kept
     return entry
   }
   return {
     handler,
     insert,
+    setTransform,
     entries,
     variables: () => entries().flatMap((e) => e.kind === 'param' ? [e.variable] : [...e.network.variables]),
     value: (name) => {
       const e = byName.get(name)
       if (e?.kind !== 'param') return undefined
       // Always a new tensor (for a real param the constrained value is the variable itself): disposing it leaves the param intact.
-      return tf.tidy(() => { const v = unconstrainedFor(e.constraint).toConstrained(e.variable); return v === e.variable ? tf.clone(v) : v })
+      return tf.tidy(() => { const v = mapOf(e).forward(e.variable); return v === e.variable ? tf.clone(v) : v })
     },
     dispose: () => {
       for (const e of byName.values()) if (e.kind === 'param') e.variable.dispose()

@@ -40,12 +40,14 @@ export const warnUnknownNames = (where: string, handlers: readonly Handler[], se
   }
 }
 
+/** The vectorised plates of a trace's sites, the particle plate and the plates of auxiliary sites aside. */
 const plateNames = (t: Trace): Set<string> =>
-  new Set(t.sites.flatMap((s) => s._tag === 'Deterministic' ? [] : vectorised(s.plates).map((p) => p.name)).filter((n) => n !== PARTICLE_PLATE))
+  new Set(t.sites.flatMap((s) => s._tag === 'Deterministic' || (s._tag === 'Sample' && s.options.auxiliary === true) ? [] : vectorised(s.plates).map((p) => p.name)).filter((n) => n !== PARTICLE_PLATE))
 
 /**
  * Warns (cause 'guide-only-plate') for each vectorised plate the guide's sites are in and no model
- * site is (Pyro warns too): the model's sites are then not broadcast or scaled along it.
+ * site is (Pyro warns too): the model's sites are then not broadcast or scaled along it. A plate
+ * only auxiliary sites are in is the guide's own (no model site pairs with them), and passes.
  *
  * @example warnGuideOnlyPlates(p, q, warn)
  */

@@ -1,14 +1,17 @@
 import * as tf from '@tensorflow/tfjs-core'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { affine, chain, exp, sigmoid } from '../../src/distributions/bijectors.js'
+import { affine, chain, exp, identity, sigmoid, softplus } from '../../src/distributions/bijectors.js'
 import type { Bijector } from '../../src/distributions/bijectors.js'
 import { InvalidArgumentError } from '../../src/errors.js'
-import { FC, centralDiff, expectClose, expectNoLeak, read, t } from '../helpers.js'
+import { FC, centralDiff, expectClose, expectNoLeak, read, softplus64, t } from '../helpers.js'
 
 /** Each bijector beside a float64 reference of its forward map and the range of x to test on. */
 const cases: ReadonlyArray<{ name: string; make: () => Bijector; f64: (x: number) => number; lo: number; hi: number }> = [
+  { name: 'identity', make: identity, f64: (x) => x, lo: -100, hi: 100 },
   { name: 'exp', make: exp, f64: Math.exp, lo: -20, hi: 20 },
+  { name: 'softplus', make: softplus, f64: softplus64, lo: -20, hi: 40 },
+  { name: 'chain(softplus, affine(0, 3))', make: () => chain(softplus(), affine(0, 3)), f64: (x) => 3 * softplus64(x), lo: -10, hi: 10 },
   { name: 'affine(1.5, -0.3)', make: () => affine(1.5, -0.3), f64: (x) => 1.5 - 0.3 * x, lo: -100, hi: 100 },
   { name: 'affine(-2, 40)', make: () => affine(-2, 40), f64: (x) => -2 + 40 * x, lo: -100, hi: 100 },
   { name: 'sigmoid', make: sigmoid, f64: (x) => 1 / (1 + Math.exp(-x)), lo: -15, hi: 15 },
@@ -81,6 +84,13 @@ describe('bijectors', () => {
     const g = read(tf.grad((u: tf.Tensor) => tf.sum(sigmoid().forwardLogDetJacobian(u)))(t([-80, 80], [2])))
     g.forEach((v) => expect(Number.isFinite(v)).toBe(true))
     read(sigmoid().inverse(t([0, 1], [2]))).forEach((v) => expect(Number.isFinite(v)).toBe(true))
+  }))
+
+  it('softplus inverse is accurate from y = 1e-30 (x ≈ log y) to y = 1e4 (x ≈ y), and its log-det is finite at ±100', () => tf.tidy(() => {
+    const ys = [1e-30, 1e-9, 1e-3, 1, 1e4]
+    const want = ys.map((y) => y + Math.log(-Math.expm1(-y)))
+    expectClose(read(softplus().inverse(t(ys, [5]))), want, 1e-5, 1e-5)
+    expectClose(read(softplus().forwardLogDetJacobian(t([-100, 100], [2]))), [-100, 0], 1e-5, 1e-6)
   }))
 
   it('affine broadcasts its parameters and the log-det to the shape of y', () => tf.tidy(() => {

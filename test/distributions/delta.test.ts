@@ -76,12 +76,39 @@ describe('delta', () => {
     const d = delta(value, { eventDims: 1 })
     return {
       d, x, expandedOwns: (e) => e.value,
-      also: [() => { delta(value); return [] }, () => d.rsample()],
+      also: [() => { delta(value); return [] }, () => d.rsample(),
+        // a log density given as numbers becomes a tensor the distribution owns
+        () => { const w = delta(value, { eventDims: 1, logDensity: [0.5, 1] }); return [w.logDensity!, w.logProb(x)] },
+        () => { const w = delta(value, { logDensity: 0.5 }), e = w.expand([3, 2, 2]); return [w.logDensity!, e.value, e.logDensity!, e.logProb(e.value)] }],
       dispose: [value, x],
     }
   })
 
+  it('logDensity: logProb is it at value (broadcast over sample dims) and −∞ elsewhere; expand and toEvent carry it', () => tf.tidy(() => {
+    const d = delta(t([1, 2, 3, 4, 5, 6], [3, 2]), { eventDims: 1, logDensity: t([-0.5, 1.25, 0], [3]) })
+    expect(read(d.logProb(d.value))).toEqual([-0.5, 1.25, 0])
+    expect(read(d.logProb(t([1, 2, 3, 0, 5, 6], [3, 2])))).toEqual([-0.5, -Infinity, 0])
+    expect(d.logProb(d.sample([4])).shape).toEqual([4, 3])
+    expect(read(d.logProb(d.sample([2])))).toEqual([-0.5, 1.25, 0, -0.5, 1.25, 0])
+    const e = d.expand([2, 3])
+    expect(read(e.logDensity!)).toEqual([-0.5, 1.25, 0, -0.5, 1.25, 0])
+    expect(read(e.logProb(e.value))).toEqual([-0.5, 1.25, 0, -0.5, 1.25, 0])
+    expect(read(d.toEvent(1).logProb(d.value))).toEqual([0.75])
+    // a scalar log density broadcasts to the batch; without one, logProb is as before
+    expect(read(delta(t([1, 2], [2]), { logDensity: -2 }).logProb(t([1, 2], [2])))).toEqual([-2, -2])
+    expect(delta(t([1, 2], [2])).logDensity).toBeUndefined()
+  }))
+
+  it('logDensity: logProb\'s gradient reaches it (and, through it, what it was computed from)', () => tf.tidy(() => {
+    const v = t([0.3, -1], [2])
+    const g = tf.grad((ld: tf.Tensor) => tf.sum(tf.mul(delta(v, { logDensity: ld }).logProb(v), t([2, 3], [2]))))(t([0.1, 0.2], [2]))
+    expect(read(g)).toEqual([2, 3])
+  }))
+
   it('rejects bad arguments with named errors', () => {
+    expect(() => delta([1, 2], { logDensity: [1, 2, 3] })).toThrow(ShapeError)
+    expect(() => delta([[1, 2], [3, 4]], { eventDims: 1, logDensity: [[1, 2]] })).toThrow(/delta: option 'logDensity' must broadcast to the batch shape \[2\] \(value \[2, 2\] less its 1 event dim\(s\)\); got shape \[1, 2\]/)
+    expect(() => delta([1, 2], { logDensity: [0, NaN] })).toThrow(/delta: argument 'logDensity' must satisfy finite real; got NaN at index \[1\]/)
     expect(() => delta(NaN)).toThrow(InvalidArgumentError)
     expect(() => delta([0, Infinity])).toThrow(/delta: argument 'value' must satisfy finite real; got Infinity at index \[1\]/)
     expect(() => delta([1, 2], { eventDims: 2 })).toThrow(ShapeError)

@@ -70,6 +70,15 @@ const selected = (sel: SiteSelection<string> | undefined, name: string): boolean
   sel === undefined ? true : 'hide' in sel ? !sel.hide.includes(name) : sel.expose.includes(name)
 
 /**
+ * The latent sites an autoguide takes: the model's prototype (traced once with `args`, initial
+ * values from `opts.init`, default {@link initToMedian}) less those `opts.sites` leaves out.
+ *
+ * @example const sites = selectedPrototype(model, [x], { sites: { hide: ['z'] } })
+ */
+export const selectedPrototype = <Args extends readonly unknown[]>(model: ProgramFn<Args>, args: Args, opts: AutoGuideOptions): LatentProto[] =>
+  prototypeOf(model, args, opts.init ?? initToMedian()).filter((site) => selected(opts.sites, site.name))
+
+/**
  * Φ⁻¹(q), the standard normal quantile, by Acklam's rational approximation (relative error < 1.2e-9).
  *
  * @example probit(0.975)   // 1.95996…
@@ -87,8 +96,12 @@ export const probit = (q: number): number => {
   return (((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * u / (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1)
 }
 
-/** Enters the site's plates (outermost first), each plate with one subsample per run (`indices`), and runs `body` inside. */
-const inPlates = <M extends Message, A>(frames: LatentProto['plates'], indices: Map<string, tf.Tensor>, body: () => Program<M, A>): Program<Message, A> => {
+/**
+ * Enters the site's plates (outermost first), each plate with one subsample per run (`indices`), and runs `body` inside.
+ *
+ * @example yield* inPlates(site.plates, new Map(), () => gen(function* () { return yield* sample(site.name, d) }))
+ */
+export const inPlates = <M extends Message, A>(frames: LatentProto['plates'], indices: Map<string, tf.Tensor>, body: () => Program<M, A>): Program<Message, A> => {
   const [outer, ...rest] = frames
   if (outer === undefined) return body()
   const known = indices.get(outer.name)
@@ -130,7 +143,7 @@ const meanField = <Args extends readonly unknown[], MM extends Message>(
   const prefix = opts.prefix ?? 'auto'
   let protos: LatentProto[] | undefined
   const guide = (...args: Args) => gen(function* () {
-    protos ??= prototypeOf(model, args, opts.init ?? initToMedian()).filter((site) => selected(opts.sites, site.name))
+    protos ??= selectedPrototype(model, args, opts)
     const indices = new Map<string, tf.Tensor>()
     for (const site of protos) {
       yield* inPlates(site.plates, indices, () => gen(function* () {

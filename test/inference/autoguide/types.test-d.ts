@@ -5,6 +5,7 @@ import { normal } from '../../../src/distributions/normal.js'
 import { observe, sample } from '../../../src/dsl/primitives.js'
 import { gen } from '../../../src/dsl/program.js'
 import type { LatentSites, MissingSites } from '../../../src/dsl/sites.js'
+import { autoLowRankMultivariateNormal, autoMultivariateNormal } from '../../../src/inference/autoguide/continuous.js'
 import { autoDelta, autoNormal, guideList } from '../../../src/inference/autoguide/mean-field.js'
 import { elbo } from '../../../src/inference/elbo.js'
 import { svi } from '../../../src/inference/svi.js'
@@ -47,5 +48,32 @@ describe('autoguide site selection', () => {
     void s.fit(model, guideList(noZ, onlyZ), x)
     // @ts-expect-error 'z' is hidden and nothing else samples it
     void s.fit(model, noZ, x)
+  })
+})
+
+describe('continuous autoguide types', () => {
+  it('sample the model\'s latent sites and their auxiliary site <prefix>.latent', () => {
+    const guide = autoMultivariateNormal(model)
+    expectTypeOf<keyof LatentSites<ReturnType<typeof guide>>>().toEqualTypeOf<'mu' | 'z' | 'auto.latent'>()
+    expectTypeOf<MissingSites<ReturnType<typeof model>, ReturnType<typeof guide>>>().toEqualTypeOf<never>()
+    const named = autoLowRankMultivariateNormal(model, { rank: 1, prefix: 'q' })
+    expectTypeOf<keyof LatentSites<ReturnType<typeof named>>>().toEqualTypeOf<'mu' | 'z' | 'q.latent'>()
+  })
+
+  it('pass svi\'s model/guide check for their own model, and fail it for another model', () => {
+    void s.fit(model, autoMultivariateNormal(model), x)
+    void s.fit(model, autoLowRankMultivariateNormal(model, { rank: 2 }), x)
+    // @ts-expect-error the guide of `other` samples 'w' (and its auxiliary site), not the model's 'mu' and 'z'
+    void s.fit(model, autoMultivariateNormal(other), x)
+  })
+
+  it('site selection and guide lists, as for the mean-field guides', () => {
+    const noZ = autoMultivariateNormal(model, { sites: { hide: ['z'] } })
+    expectTypeOf<keyof LatentSites<ReturnType<typeof noZ>>>().toEqualTypeOf<'mu' | 'auto.latent'>()
+    void s.fit(model, guideList(noZ, autoNormal(model, { sites: { expose: ['z'] } })), x)
+    // @ts-expect-error 'z' is hidden and nothing else samples it
+    void s.fit(model, noZ, x)
+    // @ts-expect-error rank is a number
+    autoLowRankMultivariateNormal(model, { rank: 'full' })
   })
 })
