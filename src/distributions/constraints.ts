@@ -23,6 +23,9 @@ export interface Constraint {
   readonly holds?: (v: number) => boolean
   /** For `independent`: the elementwise constraint it applies (every element of x must pass it). */
   readonly base?: Constraint
+  /** For `interval`: its bounds (the map onto it, `bijectTo`, needs them). */
+  readonly low?: tf.Tensor | number
+  readonly high?: tf.Tensor | number
 }
 
 const isFinite = (x: tf.Tensor): tf.Tensor => tf.logicalNot(tf.logicalOr(tf.isNaN(x), tf.isInf(x)))
@@ -88,7 +91,7 @@ export const oneHot: Constraint = {
  * @example interval(0, 1)
  */
 export const interval = (low: tf.Tensor | number, high: tf.Tensor | number): Constraint => ({
-  _tag: 'interval', describe: `low ≤ x ≤ high`, eventDims: 0,
+  _tag: 'interval', describe: `low ≤ x ≤ high`, eventDims: 0, low, high,
   check: (x) => tf.logicalAnd(tf.greaterEqual(x, low), tf.lessEqual(x, high)),
 })
 

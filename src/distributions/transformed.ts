@@ -9,6 +9,7 @@ import type { Bijector } from './bijectors.js'
 import type { Distribution, Independent, RepOf, SampleFn } from './distribution.js'
 import { makeDistribution } from './make.js'
 import { sumRightmost } from './shape.js'
+import { ShapeError, showShape } from '../errors.js'
 
 /** f(X) for X ~ `base`; reparameterised exactly when `base` is. */
 export interface Transformed<D extends Distribution<tf.Tensor> = Distribution<tf.Tensor>> extends Distribution<tf.Tensor, RepOf<D>> {
@@ -36,7 +37,20 @@ export const transformedDraw = (base: Distribution<tf.Tensor>, bijector: Bijecto
  */
 export const transformedLogProb = (base: Distribution<tf.Tensor>, bijector: Bijector, y: tf.Tensor): tf.Tensor => {
   const x = bijector.inverse(y)
-  return tf.sub(base.logProb(x), sumRightmost(bijector.forwardLogDetJacobian(x), base.eventShape.length))
+  // forwardLogDetJacobian already sums over the bijector's own event dims (a simplex's last dim…).
+  return tf.sub(base.logProb(x), sumRightmost(bijector.forwardLogDetJacobian(x), base.eventShape.length - bijector.domain.eventDims))
+}
+
+/**
+ * The event shape of f(X): the base's, its rightmost dims mapped by the bijector (a stick-breaking
+ * map turns K − 1 into K). The base must have at least the bijector's event dims.
+ */
+const eventShapeOf = (base: Distribution<tf.Tensor>, bijector: Bijector): number[] => {
+  const d = bijector.domain.eventDims
+  if (base.eventShape.length < d) {
+    throw new ShapeError(`transformed(${base.name}, ${bijector.name}): the bijector maps ${d} event dim(s) but the base has eventShape ${showShape(base.eventShape)}; make them events first (base.toEvent(${d - base.eventShape.length}))`)
+  }
+  return [...base.eventShape.slice(0, base.eventShape.length - d), ...bijector.forwardShape(base.eventShape.slice(base.eventShape.length - d))]
 }
 
 /**
@@ -54,9 +68,9 @@ export const transformed = <D extends Distribution<tf.Tensor>>(base: D, bijector
   makeDistribution<Transformed<D>>({
     tag: 'Transformed', name: `transformed(${base.name}, ${bijector.name})`,
     fields: { base, bijector } as Omit<Transformed<D>, keyof Distribution>,
-    batchShape: base.batchShape, eventShape: base.eventShape,
+    batchShape: base.batchShape, eventShape: eventShapeOf(base, bijector),
     reparameterized: base.reparameterized as RepOf<Transformed<D>>,
-    support: constraints.independent(bijector.codomain, base.eventShape.length),
+    support: constraints.independent(bijector.codomain, base.eventShape.length - bijector.domain.eventDims),
     draw: (s, seed) => transformedDraw(base, bijector, s, seed),
     logProb: (y) => transformedLogProb(base, bijector, y),
     expand: (b) => transformed(base.expand(b) as D, bijector),

@@ -92,9 +92,11 @@ describe('bijectTo', () => {
     expect(() => bijectTo(constraints.positive, 'sigmoid')).toThrow(/bijectTo: the transform 'sigmoid' does not map onto the support 'positive' \(x > 0\); choose 'exp' or 'softplus'/)
   })
 
-  it('an interval without its bounds is a NoTransformError that says so', () => {
-    expect(() => bijectTo(constraints.interval(0, 1))).toThrow(/does not carry its bounds/)
-  })
+  it('an interval maps through sigmoid then affine onto its own bounds', () => tf.tidy(() => {
+    const f = bijectTo(constraints.interval(-1, 3))
+    expect(read(f.forward(tf.tensor1d([0, -40, 40])))).toEqual([1, -1, 3])
+    expect(read(f.inverse(tf.tensor1d([1])))[0]).toBeCloseTo(0, 5)
+  }))
 })
 
 describe('bijectTo over the supports of the families', () => {
@@ -119,8 +121,10 @@ describe('bijectTo over the supports of the families', () => {
     }
   }))
 
-  it('uniform: its interval support does not carry its bounds yet (constraints.interval), so bijectTo names the gap', () => tf.tidy(() => {
-    expect(() => bijectTo(uniform(0, 2).support)).toThrow(/does not carry its bounds/)
+  it('uniform: its interval support carries its bounds, so bijectTo maps onto (low, high)', () => tf.tidy(() => {
+    const y = read(bijectTo(uniform(0, 2).support).forward(tf.tensor1d([-3, 0, 3])))
+    y.forEach((v) => { expect(v).toBeGreaterThan(0); expect(v).toBeLessThan(2) })
+    expect(y[1]).toBeCloseTo(1, 6)
   }))
 })
 

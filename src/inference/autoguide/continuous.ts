@@ -9,7 +9,6 @@
  */
 import * as tf from '@tensorflow/tfjs-core'
 import { standardNormal } from '../../backend/random.js'
-import { NoTransformError, bijectTo } from '../../distributions/biject.js'
 import type { Bijector } from '../../distributions/bijector-core.js'
 import * as constraints from '../../distributions/constraints.js'
 import { delta } from '../../distributions/delta.js'
@@ -28,6 +27,7 @@ import { SiteError } from '../site-error.js'
 import { inPlates, probit, selectedPrototype } from './mean-field.js'
 import type { AutoGuide, AutoGuideOptions, Selected } from './mean-field.js'
 import type { LatentProto } from './prototype.js'
+import { supportBijector } from './support.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -73,15 +73,6 @@ interface Family {
 
 const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1)
 
-/** The bijection onto a site's support (Pyro's biject_to), a discrete support named with the fix. */
-const bijectorOf = (who: string, site: LatentProto): Bijector => {
-  try {
-    return bijectTo(site.support)
-  } catch (err) {
-    if (!(err instanceof NoTransformError)) throw err
-    throw new InvalidArgumentError(`${who}: site '${site.name}': ${err.message}. The continuous autoguides take continuous latents only: leave it out (sites: { hide: ['${site.name}'] }) and guide it by hand, with guideList`)
-  }
-}
 
 /** The blocks of u for the selected sites: full plates only, at least one site. */
 const layoutOf = (who: string, sites: readonly LatentProto[]): Layout => {
@@ -91,7 +82,7 @@ const layoutOf = (who: string, sites: readonly LatentProto[]): Layout => {
     if (sub !== undefined) {
       throw new InvalidArgumentError(`${who}: site '${site.name}' is in plate '${sub.name}', subsampled (${sub.subsampleSize} of ${sub.size} elements a run); the continuous autoguides put every latent in one vector of fixed size, so they need full plates (as Pyro's AutoContinuous). Guide the local latents with autoNormal: guideList(autoNormal(model, { sites: { expose: ['${site.name}'] } }), ${who}(model, { sites: { hide: ['${site.name}'] } }))`)
     }
-    const bijector = bijectorOf(who, site)
+    const bijector = supportBijector(who, site)
     const shape = bijector.inverseShape(site.shape)
     const block = { site, bijector, shape, eventDims: site.eventDims + shape.length - site.shape.length, offset, size: sizeOf(shape) }
     offset += block.size

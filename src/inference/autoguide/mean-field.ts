@@ -6,6 +6,7 @@
  * plate's subsample, as Pyro's do.
  */
 import * as tf from '@tensorflow/tfjs-core'
+import type { Bijector } from '../../distributions/bijectors.js'
 import * as constraints from '../../distributions/constraints.js'
 import { delta } from '../../distributions/delta.js'
 import type { Distribution } from '../../distributions/distribution.js'
@@ -22,7 +23,7 @@ import { initToMedian } from './init.js'
 import type { InitStrategy } from './init.js'
 import { prototypeOf } from './prototype.js'
 import type { LatentProto } from './prototype.js'
-import { supportBijector, supportMap } from './support.js'
+import { supportBijector } from './support.js'
 
 /** The latent sample messages of a model's message type: what an autoguide samples. */
 export type LatentMsgs<MM extends Message> = Extract<MM, SampleMsg<string, tf.Tensor, 'latent'>>
@@ -118,22 +119,25 @@ const atSubsample = (value: tf.Tensor, site: LatentProto, indices: ReadonlyMap<s
 }
 
 /** The unconstrained initial location of a site: the support's inverse map at its init value. */
-const initLoc = (site: LatentProto) => (): tf.Tensor => tf.tidy(() => supportBijector(site).inverse(tf.tensor(site.init.data, [...site.init.shape])))
+const initLoc = (site: LatentProto, bijector: Bijector) => (): tf.Tensor => tf.tidy(() => bijector.inverse(tf.tensor(site.init.data, [...site.init.shape])))
 
 /** One site of the guide: its params, and the distribution it samples from. */
 type SiteGuide = (site: LatentProto, prefix: string, indices: ReadonlyMap<string, tf.Tensor>) => Program<Message, Distribution>
 
 const normalSite = (initScale: number): SiteGuide => (site, prefix, indices) => gen(function* () {
-  const loc = yield* param(`${prefix}.${site.name}.loc`, initLoc(site))
-  const scale = yield* param(`${prefix}.${site.name}.scale`, () => tf.fill([...site.init.shape], initScale), { constraint: constraints.positive })
-  const base = normal(atSubsample(loc, site, indices), atSubsample(scale, site, indices))
-  const bijector = supportMap(site)
-  return (bijector === undefined ? base : transformed(base, bijector)).toEvent(site.eventDims) as Distribution
+  const bijector = supportBijector('autoNormal', site)
+  const loc = yield* param(`${prefix}.${site.name}.loc`, initLoc(site, bijector))
+  const scale = yield* param(`${prefix}.${site.name}.scale`, () => tf.fill(bijector.inverseShape(site.init.shape), initScale), { constraint: constraints.positive })
+  // The Normal lives in unconstrained space: its events are the bijector's domain (a simplex's K − 1 …), mapped onto the site's.
+  const base = normal(atSubsample(loc, site, indices), atSubsample(scale, site, indices)).toEvent(bijector.domain.eventDims)
+  const onSupport = bijector._tag === 'Identity' ? base : transformed(base, bijector)
+  return onSupport.toEvent(site.eventDims - bijector.codomain.eventDims) as Distribution
 })
 
 const deltaSite: SiteGuide = (site, prefix, indices) => gen(function* () {
-  const loc = yield* param(`${prefix}.${site.name}.loc`, initLoc(site))
-  return delta(supportBijector(site).forward(atSubsample(loc, site, indices)), { eventDims: site.eventDims }) as Distribution
+  const bijector = supportBijector('autoDelta', site)
+  const loc = yield* param(`${prefix}.${site.name}.loc`, initLoc(site, bijector))
+  return delta(bijector.forward(atSubsample(loc, site, indices)), { eventDims: site.eventDims }) as Distribution
 })
 
 /** An autoguide whose sites are built by `siteGuide`; the prototype is traced on the first call. */
@@ -158,7 +162,7 @@ const meanField = <Args extends readonly unknown[], MM extends Message>(
     const scale = withScale ? params.value(`${prefix}.${site.name}.scale`) : undefined
     if (loc === undefined) return []
     const value = tf.tidy(() => {
-      const points = zs.map((z) => tf.clone(supportBijector(site).forward(scale === undefined || z === 0 ? loc : tf.add(loc, tf.mul(scale, z)))))
+      const points = zs.map((z) => tf.clone(supportBijector('autoguide', site).forward(scale === undefined || z === 0 ? loc : tf.add(loc, tf.mul(scale, z)))))
       return stack ? tf.stack(points) : points[0]!
     })
     tf.dispose([loc, ...(scale === undefined ? [] : [scale])])

@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core'
 import type { Constraint } from '../../distributions/constraints.js'
+import * as constraints from '../../distributions/constraints.js'
 import type { PlateFrame } from '../../dsl/messages.js'
 import { InvalidArgumentError } from '../../errors.js'
 import { seed } from '../handlers.js'
@@ -31,10 +32,17 @@ export interface LatentProto {
   readonly init: Values
 }
 
-/** Tensor-free supports: interval bounds read back to numbers (a tensor bound would not outlive its trace). */
+/** A bound as a number: a tensor bound would not outlive the prototype's trace. */
+const plainBound = (name: string, b: tf.Tensor | number | undefined): number => {
+  if (typeof b === 'number') return b
+  if (b !== undefined && b.size === 1) return b.dataSync()[0]!
+  throw new InvalidArgumentError(`autoguide: site '${name}' has an interval support whose bounds are tensors of more than one element (${b === undefined ? 'none' : `shape [${b.shape.join(', ')}]`}); the autoguides take intervals with one low and one high bound`)
+}
+
+/** Tensor-free supports: interval bounds read back to numbers, through independent wrappers. */
 const plainSupport = (name: string, c: Constraint): Constraint => {
-  if (c._tag !== 'interval') return c
-  throw new InvalidArgumentError(`autoguide: site '${name}' has an interval support with tensor bounds (${c.describe}); the autoguides take real, positive, unit-interval and simplex sites, and their independent forms, today`)
+  if (c._tag === 'independent' && c.base !== undefined) return constraints.independent(plainSupport(name, c.base), c.eventDims - c.base.eventDims)
+  return c._tag === 'interval' ? constraints.interval(plainBound(name, c.low), plainBound(name, c.high)) : c
 }
 
 /** `v` repeated periodically along `axis` from its length to `size` (Pyro's periodic_repeat). */
