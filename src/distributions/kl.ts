@@ -69,15 +69,6 @@ const independentKey = (baseTag: string, n: number, qTag: string): string => `In
  * (e.g. a diagonal Normal as a vector) and q of family `qTag`.
  *
  * @example registerKlIndependent<Normal, MultivariateNormal>('Normal', 1, 'MultivariateNormal', klNormalMvn)
-registerKl<Gamma, Gamma>('Gamma', 'Gamma', klGammaGamma)
-registerKl<Beta, Beta>('Beta', 'Beta', klBetaBeta)
-registerKl<Dirichlet, Dirichlet>('Dirichlet', 'Dirichlet', klDirichletDirichlet)
-registerKl<Exponential, Exponential>('Exponential', 'Exponential', klExponentialExponential)
-registerKl<Exponential, Gamma>('Exponential', 'Gamma', klExponentialGamma)
-registerKl<Poisson, Poisson>('Poisson', 'Poisson', klPoissonPoisson)
-registerKl<Binomial, Binomial>('Binomial', 'Binomial', klBinomialBinomial)
-registerKl<Geometric, Geometric>('Geometric', 'Geometric', klGeometricGeometric)
-registerKl<Cauchy, Cauchy>('Cauchy', 'Cauchy', klCauchyCauchy)
  */
 export const registerKlIndependent = <B extends Distribution, Q extends Distribution>(baseTag: B['_tag'], n: number, qTag: Q['_tag'], f: KlFn<Independent<B>, Q>): void => {
   registry.set(independentKey(baseTag, n, qTag), f as unknown as KlFn)

@@ -8,45 +8,11 @@ import { normal } from '../../src/distributions/normal.js'
 import { InvalidArgumentError, NonFiniteArgumentError, ShapeError, SupportError } from '../../src/errors.js'
 import { FC, expectClose, expectMomentsMatch, expectNoLeak, read, sizeOf, smallShape, t } from '../helpers.js'
 import { doubles, noLeakLaw, shapeLaws } from './laws.js'
+import { zeros, mul64, tr64, eye64, f32, chol64, solve64, inv64, logDet64, logDensity64, kl64 } from './linalg64.js'
+import type { M } from './linalg64.js'
 
 // ---------------------------------------------------------------------------------------------
 // float64 references
-
-type M = number[][]
-const zeros = (n: number, m = n): M => Array.from({ length: n }, () => new Array<number>(m).fill(0))
-const mul64 = (a: M, b: M): M => a.map((row) => b[0]!.map((_, j) => row.reduce((s, v, k) => s + v * b[k]![j]!, 0)))
-const tr64 = (a: M): M => a[0]!.map((_, j) => a.map((row) => row[j]!))
-const eye64 = (n: number): M => zeros(n).map((r, i) => r.map((_, j) => (i === j ? 1 : 0)))
-const f32 = (a: M): M => a.map((row) => row.map(Math.fround))
-
-const chol64 = (a: M): M => {
-  const n = a.length, l = zeros(n)
-  for (let j = 0; j < n; j++) {
-    l[j]![j] = Math.sqrt(a[j]![j]! - l[j]!.slice(0, j).reduce((s, v) => s + v * v, 0))
-    for (let i = j + 1; i < n; i++) l[i]![j] = (a[i]![j]! - l[i]!.slice(0, j).reduce((s, v, k) => s + v * l[j]![k]!, 0)) / l[j]![j]!
-  }
-  return l
-}
-/** L⁻¹ b for lower-triangular L and a vector b. */
-const solve64 = (l: M, b: readonly number[]): number[] => {
-  const z: number[] = []
-  b.forEach((v, i) => { z.push((v - z.reduce((s, u, k) => s + l[i]![k]! * u, 0)) / l[i]![i]!) })
-  return z
-}
-const inv64 = (a: M): M => { const li = tr64(eye64(a.length).map((e) => solve64(chol64(a), e))); return mul64(tr64(li), li) }
-const logDet64 = (a: M): number => 2 * chol64(a).reduce((s, row, i) => s + Math.log(row[i]!), 0)
-/** log N(x; μ, Σ) in doubles. */
-const logDensity64 = (x: readonly number[], mu: readonly number[], sigma: M): number => {
-  const z = solve64(chol64(sigma), x.map((v, i) => v - mu[i]!))
-  return -0.5 * z.reduce((s, v) => s + v * v, 0) - 0.5 * logDet64(sigma) - 0.5 * x.length * Math.log(2 * Math.PI)
-}
-/** KL(N(μp, Σp) ‖ N(μq, Σq)) in doubles. */
-const kl64 = (mp: readonly number[], sp: M, mq: readonly number[], sq: M): number => {
-  const qi = inv64(sq), d = mq.map((v, i) => v - mp[i]!)
-  const trace = mul64(qi, sp).reduce((s, row, i) => s + row[i]!, 0)
-  const maha = d.reduce((s, di, i) => s + di * d.reduce((u, dj, j) => u + qi[i]![j]! * dj, 0), 0)
-  return 0.5 * (trace + maha - mp.length + logDet64(sq) - logDet64(sp))
-}
 
 // ---------------------------------------------------------------------------------------------
 // cases
