@@ -41,6 +41,7 @@ export class NoTransformError extends InvalidArgumentError {}
 const TABLE: Partial<Record<Constraint['_tag'], { readonly names: readonly TransformName[]; readonly biject: TransformName }>> = {
   real: { names: ['identity'], biject: 'identity' },
   positive: { names: ['exp', 'softplus'], biject: 'exp' },
+  nonNegative: { names: ['exp', 'softplus'], biject: 'exp' },
   unitInterval: { names: ['sigmoid'], biject: 'sigmoid' },
   interval: { names: ['sigmoid'], biject: 'sigmoid' },
   simplex: { names: ['softmax', 'stickBreaking'], biject: 'stickBreaking' },

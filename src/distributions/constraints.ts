@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core'
 /** A set of values, testable on tensors. */
 export interface Constraint {
   readonly _tag: 'real' | 'nonZero' | 'positive' | 'unitInterval' | 'boolean' | 'interval' | 'integerInterval' | 'simplex' | 'oneHot' | 'independent'
-    | 'nonNegativeInteger' | 'integerRange' | 'lowerCholesky' | 'positiveDefinite'
+    | 'nonNegativeInteger' | 'integerRange' | 'lowerCholesky' | 'positiveDefinite' | 'nonNegative'
   /** Human-readable description used in error messages, e.g. `x > 0`. */
   readonly describe: string
   /** How many rightmost dims one element of the set spans (simplex: 1). */
@@ -52,6 +52,14 @@ export const positive: Constraint = {
   check: (x) => tf.logicalAnd(tf.greater(x, 0), isFinite(x)),
   quick: (x) => tf.logicalAnd(tf.greater(tf.min(x), 0), sumFinite(x)),
   holds: (v) => v > 0 && Number.isFinite(v),
+}
+
+/** x ≥ 0 (finite): the support of the exponential and the half-normal and half-Cauchy, as Pyro's `nonnegative`. */
+export const nonNegative: Constraint = {
+  _tag: 'nonNegative', describe: 'x ≥ 0', eventDims: 0,
+  check: (x) => tf.logicalAnd(tf.greaterEqual(x, 0), isFinite(x)),
+  quick: (x) => tf.logicalAnd(tf.greaterEqual(tf.min(x), 0), sumFinite(x)),
+  holds: (v) => v >= 0 && Number.isFinite(v),
 }
 
 /** 0 ≤ x ≤ 1. */

@@ -54,7 +54,7 @@ export const exponential = (rate: TensorLike): Exponential => {
   })
   return makeDistribution<Exponential>({
     tag: 'Exponential', name: 'exponential', fields: { rate: $rate },
-    batchShape, eventShape: [], reparameterized: true, support: constraints.positive,
+    batchShape, eventShape: [], reparameterized: true, support: constraints.nonNegative,
     draw: (s, seed) => tf.div(standardExponential([...s, ...batchShape], seed), $rate),
     logProb: (x) => tf.sub(tf.log($rate), tf.mul($rate, x)),
     mean: () => tf.reciprocal($rate),

@@ -44,7 +44,7 @@ export const halfCauchy = (scale: TensorLike): HalfCauchy => {
   })
   return makeDistribution<HalfCauchy>({
     tag: 'HalfCauchy', name: 'halfCauchy', fields: { scale: $scale },
-    batchShape, eventShape: [], reparameterized: true, support: constraints.positive,
+    batchShape, eventShape: [], reparameterized: true, support: constraints.nonNegative,
     draw: (s, seed) => {
       const u = tf.clipByValue(tf.randomUniform([...s, ...batchShape], 0, 1, 'float32', seed), FLOAT32_EPS, 1 - FLOAT32_EPS)
       return tf.mul($scale, tf.tan(tf.mul(Math.PI / 2, u)))

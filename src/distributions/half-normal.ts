@@ -43,7 +43,7 @@ export const halfNormal = (scale: TensorLike): HalfNormal => {
   })
   return makeDistribution<HalfNormal>({
     tag: 'HalfNormal', name: 'halfNormal', fields: { scale: $scale },
-    batchShape, eventShape: [], reparameterized: true, support: constraints.positive,
+    batchShape, eventShape: [], reparameterized: true, support: constraints.nonNegative,
     draw: (s, seed) => tf.mul($scale, tf.abs(standardNormal([...s, ...batchShape], seed))),
     logProb: (x) => tf.sub(tf.mul(-0.5, tf.square(tf.div(x, $scale))), tf.sub(tf.log($scale), HALF_LOG_2_OVER_PI)),
     mean: () => tf.mul($scale, Math.sqrt(2 / Math.PI)),

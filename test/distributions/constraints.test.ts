@@ -3,6 +3,9 @@ import * as tf from '@tensorflow/tfjs-core'
 import { describe, expect, it } from 'vitest'
 import * as constraints from '../../src/distributions/constraints.js'
 import { read } from '../helpers.js'
+import { bijectTo } from '../../src/distributions/biject.js'
+import { exponential } from '../../src/distributions/exponential.js'
+import { halfNormal } from '../../src/distributions/half-normal.js'
 
 const bools = (t: tf.Tensor): boolean[] => read(t).map((v) => v === 1)
 
@@ -26,5 +29,12 @@ describe('constraints', () => {
   it('positiveDefinite (necessary test): symmetric with a positive diagonal', () => tf.tidy(() => {
     const good = [[2, 0.5], [0.5, 1]], asym = [[2, 0.5], [0.1, 1]], neg = [[-1, 0], [0, 1]]
     expect(bools(constraints.positiveDefinite.check(tf.tensor3d([good, asym, neg])))).toEqual([true, false, false])
+  }))
+
+  it('nonNegative: 0 is in (the exponential and half families put mass up to it), −0.1, NaN, ∞ are not; bijectTo maps onto it by exp', () => tf.tidy(() => {
+    expect(bools(constraints.nonNegative.check(tf.tensor1d([0, 2, -0.1, Number.NaN, Infinity])))).toEqual([true, true, false, false, false])
+    expect(read(exponential(2).logProb(tf.scalar(0)))[0]).toBeCloseTo(Math.log(2), 6)
+    expect(halfNormal(1).support._tag).toBe('nonNegative')
+    expect(read(bijectTo(constraints.nonNegative).forward(tf.scalar(0)))[0]).toBe(1)
   }))
 })

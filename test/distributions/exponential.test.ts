@@ -110,7 +110,7 @@ describe('exponential', () => {
     expect(() => exponential(NaN)).toThrow(NonFiniteArgumentError)
     const d = exponential([1, 2])
     expect(() => d.logProb(t([1, -1], [2]))).toThrow(SupportError)
-    expect(() => d.logProb(t([1, -1], [2]))).toThrow(/exponential.logProb: value outside the support \(x > 0\); got -1/)
+    expect(() => d.logProb(t([1, -1], [2]))).toThrow(/exponential.logProb: value outside the support \(x ≥ 0\); got -1/)
     expect(() => d.logProb(t([1, 1, 1], [3]))).toThrow(ShapeError)
     expect(() => klExponentialExponential(d, exponential([1, 2, 3]))).toThrow(/klExponentialExponential: .*p \[2\], q \[3\]/)
   })

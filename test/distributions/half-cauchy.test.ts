@@ -68,7 +68,7 @@ describe('halfCauchy', () => {
     expect(() => halfCauchy([1, -3])).toThrow(/halfCauchy: argument 'scale' must satisfy x > 0; got -3 at index \[1\]/)
     const d = halfCauchy([1, 2])
     expect(() => d.logProb(t([1, -0.5], [2]))).toThrow(SupportError)
-    expect(() => d.logProb(t([1, 0], [2]))).toThrow(/halfCauchy.logProb: value outside the support \(x > 0\); got 0/)
+    expect(() => d.logProb(t([1, -0.5], [2]))).toThrow(/halfCauchy.logProb: value outside the support \(x ≥ 0\); got -0.5/)
     expect(() => d.logProb(t([1, 1, 1], [3]))).toThrow(ShapeError)
   })
 })

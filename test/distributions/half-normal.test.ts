@@ -59,7 +59,7 @@ describe('halfNormal', () => {
     expect(() => halfNormal([1, 0])).toThrow(/halfNormal: argument 'scale' must satisfy x > 0; got 0 at index \[1\]/)
     const d = halfNormal([1, 2])
     expect(() => d.logProb(t([1, -0.5], [2]))).toThrow(SupportError)
-    expect(() => d.logProb(t([1, -0.5], [2]))).toThrow(/halfNormal.logProb: value outside the support \(x > 0\); got -0.5/)
+    expect(() => d.logProb(t([1, -0.5], [2]))).toThrow(/halfNormal.logProb: value outside the support \(x ≥ 0\); got -0.5/)
     expect(() => d.logProb(t([1, 1, 1], [3]))).toThrow(ShapeError)
     expect(() => d.expand([3])).toThrow(ShapeError)
   })
