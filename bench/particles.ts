@@ -14,9 +14,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core'
 import { cpus, loadavg } from 'node:os'
-import { backendInfo, binarize, elbo, fashionMnist, flatten, initBackend, mnistDigits, setNative, svi, vae } from 'tfppl'
+import { backendInfo, elbo, initBackend, setNative, svi, vae } from 'tfppl'
 import type { Loss } from 'tfppl'
 import { handwrittenVae } from './handwritten-vae.js'
+import { loadImages, quantile } from './images.js'
 
 const arg = (name: string, fallback: number): number => {
   const i = process.argv.indexOf(`--${name}`)
@@ -24,22 +25,6 @@ const arg = (name: string, fallback: number): number => {
 }
 const ROUNDS = arg('rounds', 9), THREADS = arg('threads', 1)
 const BATCH = 128, Z = 50
-
-const quantile = (xs: readonly number[], q: number): number => {
-  const s = [...xs].sort((a, b) => a - b)
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!
-}
-
-/** Training images (binarised at 0.5, flat) and where they came from. */
-const loadImages = (): { x: tf.Tensor2D; source: string } => {
-  try {
-    const { train } = fashionMnist()
-    return { x: tf.tidy(() => binarize.fixed(0.5)(flatten(train)) as tf.Tensor2D), source: 'Fashion-MNIST' }
-  } catch {
-    const { train } = mnistDigits()
-    return { x: tf.tidy(() => binarize.fixed(0.5)(flatten(train)) as tf.Tensor2D), source: 'the bundled MNIST digits (Fashion-MNIST not installed)' }
-  }
-}
 
 await initBackend({ backend: 'wasm' })
 if (!setNative(true, THREADS).native) throw new Error(`bench: the native accelerator is required: ${backendInfo().nativeStatus}`)

@@ -9,8 +9,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus } from 'node:os'
 import * as tf from '@tensorflow/tfjs-core'
-import { backendInfo, binarize, elbo, fashionMnist, flatten, initBackend, mnistDigits, setNative, setValidation, svi, vae } from 'tfppl'
+import { backendInfo, elbo, initBackend, setNative, setValidation, svi, vae } from 'tfppl'
 import { handwrittenVae } from './handwritten-vae.js'
+import { loadImages, quantile } from './images.js'
 import { startPytorch } from './pytorch-reference.js'
 import type { PytorchReference } from './pytorch-reference.js'
 
@@ -22,22 +23,6 @@ const [CPU_ROUNDS, CPU_STEPS] = [6, 4]
 
 interface Config { readonly backend: 'wasm' | 'cpu'; readonly native: boolean; readonly threads: number }
 interface Row { variant: 'dsl' | 'handwritten'; backend: string; native: boolean; threads: number; medianMs: number; p10Ms: number; p90Ms: number; epochSeconds?: number; validation?: boolean; optimizer?: 'tf.train.adam' | 'svi' }
-
-const quantile = (xs: readonly number[], q: number): number => {
-  const s = [...xs].sort((a, b) => a - b)
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!
-}
-
-/** Training images (binarised at 0.5, flat) and where they came from. */
-const loadImages = (): { x: tf.Tensor2D; source: string } => {
-  try {
-    const { train } = fashionMnist()
-    return { x: tf.tidy(() => binarize.fixed(0.5)(flatten(train)) as tf.Tensor2D), source: 'Fashion-MNIST (60,000 training images)' }
-  } catch {
-    const { train } = mnistDigits()
-    return { x: tf.tidy(() => binarize.fixed(0.5)(flatten(train)) as tf.Tensor2D), source: 'the bundled MNIST digits (Fashion-MNIST is not installed: apt-get install -y dataset-fashion-mnist)' }
-  }
-}
 
 const configure = async (c: Config): Promise<void> => {
   await initBackend({ backend: c.backend })
