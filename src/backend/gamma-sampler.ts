@@ -13,32 +13,16 @@
  * by {@link logGammaGradient}; a rate enters by scaling. Seeded draws repeat on the same backend.
  */
 import * as tf from '@tensorflow/tfjs-core'
-import { nextWord, standardNormal, xoshiro128 } from './random.js'
+import { standardNormal, standardUniform } from './random.js'
 import { scoped, untaped } from './scope.js'
 import { subSeed } from './seed.js'
-import { customGradSaved, digamma, logGammaCorrection } from './special.js'
+import { customGradSaved } from './gradient.js'
+import { digamma, logGammaCorrection } from './special.js'
 
 /** Accept/reject rounds before the fallback (P(an element still rejected) < 0.05¹² ≈ 2e-16). */
 export const MAX_ROUNDS = 12
 /** The smallest positive normal float32: where standard Gamma draws are clamped (Pyro/PyTorch do the same). */
 export const FLOAT32_TINY = 1.1754943508222875e-38
-
-/** `n` float32 uniforms in (0, 1) from `seed`: (w + ½)/2³² for xoshiro128** words w, never 0. */
-const uniformValues = (n: number, seed: number = Math.floor(Math.random() * 2 ** 32)): Float32Array => {
-  const out = new Float32Array(n)
-  const st = xoshiro128(seed)
-  for (let i = 0; i < n; i++) out[i] = (nextWord(st) + 0.5) / 2 ** 32
-  return out
-}
-
-/**
- * A float32 tensor of U(0, 1) draws, never exactly 0; seeded draws repeat, unseeded ones are fresh.
- *
- * @example
- * standardUniform([3], 7)   // the same three values for seed 7 on every backend
- */
-export const standardUniform = (shape: readonly number[], seed?: number): tf.Tensor =>
-  tf.tensor(uniformValues(tf.util.sizeFromShape([...shape]), seed), [...shape], 'float32')
 
 /** One Marsaglia–Tsang proposal for each (d, c): log(d v) and whether it is accepted. */
 const propose = (d: tf.Tensor, c: tf.Tensor, seed: number | undefined): { logValue: tf.Tensor; accepted: tf.Tensor } => {

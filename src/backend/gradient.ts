@@ -37,3 +37,16 @@ const passThrough = (hard: tf.Tensor): ((soft: tf.Tensor) => tf.Tensor) =>
  */
 export const straightThroughGrad = <T extends tf.Tensor>(hard: T, soft: T): T =>
   passThrough(hard)(soft) as T
+
+/** A custom-gradient op's value and gradient, the gradient reading the tensors it saved. */
+type Saved = { value: tf.Tensor; gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor | tf.Tensor[] }
+/**
+ * `tf.customGrad` typed for tensor inputs followed by tfjs's `save` (tfjs types the inputs as
+ * `Tensor | GradSaveFunc`). Tensors the gradient needs must go through `save`: a closure-captured
+ * intermediate may be freed by its scope before the backward pass runs.
+ *
+ * @example
+ * const square = customGradSaved<[tf.Tensor]>((x, save) => { save([x]); return { value: tf.square(x), gradFunc: (dy, [s]) => tf.mul(dy, tf.mul(2, s!)) } })
+ */
+export const customGradSaved = <A extends tf.Tensor[]>(f: (...args: [...A, tf.GradSaveFunc]) => Saved): ((...inputs: A) => tf.Tensor) =>
+  tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (...inputs: A) => tf.Tensor

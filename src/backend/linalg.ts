@@ -6,14 +6,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core'
 import { ShapeError, showShape } from '../errors.js'
+import { customGradSaved } from './gradient.js'
 import { broadcastTo } from './numerics.js'
 import { scoped } from './scope.js'
 
-type Save = (tensors: tf.Tensor[]) => void
-type GradOf = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[]
-/** `tf.customGrad` typed for tensor inputs followed by tfjs's save function. */
-const customGrad = <A extends tf.Tensor[]>(f: (...args: [...A, Save]) => { value: tf.Tensor; gradFunc: GradOf }) =>
-  tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (...inputs: A) => tf.Tensor
 
 /** x with its last two dims swapped. */
 const transposeLast = (x: tf.Tensor): tf.Tensor =>
@@ -111,7 +107,7 @@ const choleskyGrad = (l: tf.Tensor, dl: tf.Tensor): tf.Tensor => {
   return tf.mul(0.5, tf.add(s, transposeLast(s)))
 }
 
-const choleskyOp = customGrad<[tf.Tensor]>((a, save) => {
+const choleskyOp = customGradSaved<[tf.Tensor]>((a, save) => {
   const l = choleskyRaw(a)
   save([l])
   return { value: l, gradFunc: (dl, [saved]) => [choleskyGrad(saved!, dl)] }
@@ -158,7 +154,7 @@ const batchOf = (op: string, l: tf.Tensor, b: tf.Tensor): number[] => {
   }
 }
 
-const solveOp = (lower: boolean, adjoint: boolean) => customGrad<[tf.Tensor, tf.Tensor]>((l, b, save) => {
+const solveOp = (lower: boolean, adjoint: boolean) => customGradSaved<[tf.Tensor, tf.Tensor]>((l, b, save) => {
   const x = solveRaw(l, b, lower, adjoint)
   save([l, x])
   return {

@@ -9,16 +9,13 @@
  * `toEvent` asks for): its gradient broadcasts dy into the density's gradient directly.
  */
 import * as tf from '@tensorflow/tfjs-core'
+import { customGradSaved } from './gradient.js'
 import { nativeKernelsInstalled } from './native-kernels.js'
 import { BERNOULLI_KERNEL, NORMAL_KERNEL } from './native-densities.js'
 import { expandRightmost, sumRightmost } from './rightmost.js'
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI)
 
-// tfjs types custom-gradient inputs as `Tensor | GradSaveFunc`; ours are tensors, then `save`.
-type Saved = { value: tf.Tensor; gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[] }
-const customGrad = <A extends tf.Tensor[]>(f: (...args: [...A, tf.GradSaveFunc]) => Saved): ((...inputs: A) => tf.Tensor) =>
-  tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (...inputs: A) => tf.Tensor
 
 /** `g` summed over the axes along which `shape` was broadcast to g's shape, reshaped to `shape`. */
 const unbroadcast = (g: tf.Tensor, shape: readonly number[]): tf.Tensor => {
@@ -54,7 +51,7 @@ export const normalLogDensity = (x: tf.Tensor, loc: tf.Tensor, scale: tf.Tensor,
  * composedNormalLogDensity(tf.scalar(0), tf.scalar(0), tf.scalar(1))   // −0.9189
  */
 export const composedNormalLogDensity = (x: tf.Tensor, loc: tf.Tensor, scale: tf.Tensor, sumLast = 0): tf.Tensor =>
-  customGrad<[tf.Tensor, tf.Tensor, tf.Tensor]>((xv, lv, sv, save) => {
+  customGradSaved<[tf.Tensor, tf.Tensor, tf.Tensor]>((xv, lv, sv, save) => {
     const w = tf.div(tf.sub(xv, lv), sv)
     save([w, sv])
     return {
@@ -91,7 +88,7 @@ export const bernoulliLogDensity = (x: tf.Tensor, logits: tf.Tensor, sumLast = 0
  * composedBernoulliLogDensity(tf.scalar(1), tf.scalar(0))   // −log 2
  */
 export const composedBernoulliLogDensity = (x: tf.Tensor, logits: tf.Tensor, sumLast = 0): tf.Tensor =>
-  customGrad<[tf.Tensor, tf.Tensor]>((xv, lv, save) => {
+  customGradSaved<[tf.Tensor, tf.Tensor]>((xv, lv, save) => {
     save([xv, lv])
     const terms = tf.sub(tf.mul(xv, lv), tf.softplus(lv))
     return {

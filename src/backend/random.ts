@@ -94,3 +94,20 @@ export const standardNormalValues = (n: number, seed: number = freshSeed()): Flo
  */
 export const standardNormal = (shape: readonly number[], seed?: number): tf.Tensor =>
   tf.tensor(standardNormalValues(tf.util.sizeFromShape([...shape]), seed), [...shape], 'float32')
+
+/** `n` float32 uniforms in (0, 1) from `seed`: (w + ½)/2³² for xoshiro128** words w, never 0. */
+const uniformValues = (n: number, seed: number = freshSeed()): Float32Array => {
+  const out = new Float32Array(n)
+  const st = xoshiro128(seed)
+  for (let i = 0; i < n; i++) out[i] = (nextWord(st) + 0.5) / TWO_POW_32
+  return out
+}
+
+/**
+ * A float32 tensor of U(0, 1) draws, never exactly 0; seeded draws repeat, unseeded ones are fresh.
+ *
+ * @example
+ * standardUniform([3], 7)   // the same three values for seed 7 on every backend
+ */
+export const standardUniform = (shape: readonly number[], seed?: number): tf.Tensor =>
+  tf.tensor(uniformValues(tf.util.sizeFromShape([...shape]), seed), [...shape], 'float32')

@@ -17,6 +17,7 @@
 import * as tf from '@tensorflow/tfjs-core'
 import { InvalidArgumentError } from '../errors.js'
 import { log1p } from './numerics.js'
+import { customGradSaved } from './gradient.js'
 import { scoped } from './scope.js'
 import './gradients.js' // registers tfjs's gradients, plus zero gradients for comparisons
 
@@ -123,18 +124,6 @@ const logGammaDerivative = (d: number, x: tf.Tensor): tf.Tensor => {
   const reflected = tf.add(reflection(d, x), tf.mul(d % 2 === 0 ? -1 : 1, positive))
   return tf.where(negative, reflected, positive)
 }
-
-type Saved = { value: tf.Tensor; gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor | tf.Tensor[] }
-/**
- * `tf.customGrad` typed for tensor inputs followed by tfjs's `save` (tfjs types the inputs as
- * `Tensor | GradSaveFunc`). Tensors the gradient needs must go through `save`: a closure-captured
- * intermediate may be freed by its scope before the backward pass runs.
- *
- * @example
- * const square = customGradSaved<[tf.Tensor]>((x, save) => { save([x]); return { value: tf.square(x), gradFunc: (dy, [s]) => tf.mul(dy, tf.mul(2, s!)) } })
- */
-export const customGradSaved = <A extends tf.Tensor[]>(f: (...args: [...A, tf.GradSaveFunc]) => Saved): ((...inputs: A) => tf.Tensor) =>
-  tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (...inputs: A) => tf.Tensor
 
 /** One custom-gradient op per order d, built on first use: value log Γ⁽ᵈ⁾, gradient dy · log Γ⁽ᵈ⁺¹⁾. */
 const ops: Array<(x: tf.Tensor) => tf.Tensor> = []
