@@ -40,6 +40,13 @@ export const showShape = (shape: readonly number[]): string =>
   shape.length === 0 ? '[] (scalar)' : `[${shape.join(', ')}]`
 
 /**
+ * Whether two shapes are the same, dim for dim.
+ *
+ * @example sameShape([2, 3], [2, 3])   // true
+ */
+export const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i])
+
+/**
  * The multi-index of row-major flat position `flat` in `shape`, for naming an element in messages.
  *
  * @example indexIn(5, [2, 3])   // [1, 2]

@@ -3,6 +3,7 @@
  * None of them create module-level tensors; constants are plain numbers.
  */
 import * as tf from '@tensorflow/tfjs-core'
+import { sameShape } from '../errors.js'
 import './gradients.js' // registers tfjs's gradients, plus zero gradients for comparisons
 import { scoped } from './scope.js'
 
@@ -103,6 +104,6 @@ export const logAddExp = scoped('logAddExp', (a: tf.Tensor, b: tf.Tensor): tf.Te
  * @example broadcastTo(loc, [16, ...loc.shape])   // loc repeated along a particle dim
  */
 export const broadcastTo = scoped('broadcastTo', (x: tf.Tensor, shape: readonly number[]): tf.Tensor =>
-  x.dtype === 'float32' && !(x.rank === shape.length && x.shape.every((d, i) => d === shape[i]))
+  x.dtype === 'float32' && !sameShape(x.shape, shape)
     ? tf.add(x, tf.zeros([...shape]))
     : tf.broadcastTo(x, [...shape]))

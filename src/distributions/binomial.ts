@@ -6,15 +6,15 @@
  * log p(k) = log C(n, k) + k log p + (n − k) log(1 − p)
  */
 import * as tf from '@tensorflow/tfjs-core'
-import { InvalidArgumentError, showShape } from '../errors.js'
-import { log1p, probsToLogits, softplus } from '../backend/numerics.js'
+import { InvalidArgumentError, sameShape, showShape } from '../errors.js'
+import { broadcastTo, log1p, probsToLogits, softplus } from '../backend/numerics.js'
 import { scoped } from '../backend/scope.js'
 import { pickParam } from './bernoulli.js'
 import type { LogitsOrProbs } from './bernoulli.js'
 import * as constraints from './constraints.js'
 import type { Distribution, Independent } from './distribution.js'
 import { makeDistribution } from './make.js'
-import { acceptReject, bd0, emptyDraw, iterate, seedStream, stirlerr, uniforms } from './poisson.js'
+import { acceptReject, anyAndAll, bd0, emptyDraw, iterate, seedStream, stirlerr, uniforms } from './poisson.js'
 import type { SeedStream } from './poisson.js'
 import { asTensor, broadcastShapes } from './shape.js'
 import type { TensorLike } from './shape.js'
@@ -98,7 +98,7 @@ const binomialBtrs = (n: tf.Tensor, q: tf.Tensor, seeds: SeedStream): tf.Tensor 
  */
 export const sampleBinomial = (n: tf.Tensor, q: tf.Tensor, flip: tf.Tensor, seeds: SeedStream): tf.Tensor => {
   const small = tf.less(tf.mul(n, q), BTRS_MIN)
-  const [anySmall, allSmall] = tf.tidy(() => [tf.any(small), tf.all(small)].map((t) => t.dataSync()[0] === 1))
+  const [anySmall, allSmall] = anyAndAll(small)
   let k = anySmall ? binomialInversion(tf.where(small, n, tf.zerosLike(n)), tf.where(small, q, tf.zerosLike(q)), seeds) : undefined
   if (!allSmall) {
     const big = binomialBtrs(tf.where(small, tf.fill(n.shape, 4 * BTRS_MIN), n), tf.where(small, tf.fill(q.shape, 0.5), q), seeds)
@@ -131,7 +131,7 @@ export interface Binomial extends Distribution<tf.Tensor, false> {
  * @example broadcastIfNeeded(tf.scalar(3), [2])   // [3, 3]
  */
 export const broadcastIfNeeded = (x: tf.Tensor, shape: readonly number[]): tf.Tensor =>
-  x.rank === shape.length && x.shape.every((d, i) => d === shape[i]) ? x : tf.broadcastTo(x, [...shape])
+  sameShape(x.shape, shape) ? x : broadcastTo(x, shape)
 
 /** Converts, broadcasts (to `to` when given) and validates totalCount and the probability parameter. */
 const binomialParams = scoped('binomial', (count: TensorLike, kind: 'logits' | 'probs', value: TensorLike, to: number[] | undefined) => {

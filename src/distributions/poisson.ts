@@ -116,6 +116,15 @@ export const emptyDraw = (shape: readonly number[]): tf.Tensor | undefined => sh
 export const uniforms = (shape: readonly number[], seeds: SeedStream): tf.Tensor =>
   tf.randomUniform([...shape], 0, 1, 'float32', seeds())
 
+/**
+ * Whether any and whether all elements of a bool tensor are true (one read-back each): where the
+ * count samplers split their elements between two methods.
+ *
+ * @example const [anySmall, allSmall] = anyAndAll(tf.less(rate, 10))
+ */
+export const anyAndAll = (mask: tf.Tensor): [boolean, boolean] =>
+  tf.tidy(() => [tf.any(mask), tf.all(mask)].map((t) => t.dataSync()[0] === 1)) as [boolean, boolean]
+
 /** Whether any element of the bool tensor is true (one read-back). */
 const anyTrue = (mask: () => tf.Tensor): boolean => tf.tidy(() => tf.any(mask()).dataSync()[0] === 1)
 
@@ -217,7 +226,7 @@ const poissonPtrs = (rate: tf.Tensor, seeds: SeedStream): tf.Tensor => {
  */
 export const samplePoisson = (rate: tf.Tensor, seeds: SeedStream): tf.Tensor => {
   const small = tf.less(rate, PTRS_MIN)
-  const [anySmall, allSmall] = tf.tidy(() => [tf.any(small), tf.all(small)].map((t) => t.dataSync()[0] === 1))
+  const [anySmall, allSmall] = anyAndAll(small)
   const inv = anySmall ? poissonInversion(tf.where(small, rate, tf.zerosLike(rate)), seeds) : undefined
   if (allSmall && inv !== undefined) return inv
   const ptrs = poissonPtrs(tf.where(small, tf.fill(rate.shape, PTRS_MIN), rate), seeds)

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto'
 import { promises as fs } from 'node:fs'
 import * as path from 'node:path'
 import * as tf from '@tensorflow/tfjs-core'
-import { showShape } from '../errors.js'
+import { sameShape, showShape } from '../errors.js'
 import { transformNames } from '../distributions/biject.js'
 import { moduleBuffers, paramTransform } from './params.js'
 import type { StoreEntry } from './params.js'
@@ -57,7 +57,6 @@ type NamedTensor = Awaited<ReturnType<tf.Optimizer['getWeights']>>[number]
 
 const tensorOf = (bytes: Uint8Array, b: BlobRecord): tf.Tensor => tf.tensor(unpack(bytes, b), b.shape, b.dtype)
 const assignFrom = (v: tf.Variable, bytes: Uint8Array, b: BlobRecord): void => { tf.tidy(() => { v.assign(tensorOf(bytes, b)) }) }
-const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i])
 const fail = (message: string): never => { throw new CheckpointError(`loadCheckpoint: ${message}`) }
 
 const checkFits = (what: string, v: tf.Tensor, b: BlobRecord): void => {

@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core'
 import { subSeed } from '../backend/seed.js'
 import { kl as klRegistry } from '../distributions/kl.js'
-import { InvalidArgumentError } from '../errors.js'
+import { InvalidArgumentError, sameShape } from '../errors.js'
 import { SiteError } from './interpreter.js'
 import { factorTerm, sampleLogProb, scaledSum, siteTerm } from './log-joint.js'
 import type { Loss, LossContext, LossEstimate, ProgramFn } from './loss.js'
@@ -75,7 +75,7 @@ const total = (xs: readonly tf.Scalar[]): tf.Scalar => xs.length === 0 ? tf.scal
 const sameFactor = (a: number | tf.Tensor | undefined, b: number | tf.Tensor | undefined): boolean => {
   if (a === b) return true
   if (a === undefined || b === undefined || typeof a === 'number' || typeof b === 'number') return false
-  return a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i]) && tf.tidy(() => tf.all(tf.equal(a, b)).dataSync()[0] === 1)
+  return sameShape(a.shape, b.shape) && tf.tidy(() => tf.all(tf.equal(a, b)).dataSync()[0] === 1)
 }
 
 /** Whether two sites weigh their log-densities alike: the same scale and the same mask. */

@@ -5,6 +5,7 @@
  * sees only element i's costs) and IWAE can keep weights apart along plates.
  */
 import * as tf from '@tensorflow/tfjs-core'
+import { sameShape } from '../errors.js'
 import type { PlateFrame } from '../dsl/messages.js'
 import { applyMask } from './log-joint.js'
 import { plateDepth } from './plate-dims.js'
@@ -46,7 +47,7 @@ export const keepPlateDims = (t: tf.Tensor, plates: readonly PlateFrame[], depth
   const summed = axes.length === 0 ? t : tf.sum(t, axes, true)
   const tail = summed.shape.slice(Math.max(0, r - depth))
   const shape = [...Array<number>(depth - tail.length).fill(1), ...tail]
-  return shape.length === summed.rank && shape.every((d, i) => d === summed.shape[i]) ? summed : tf.reshape(summed, shape)
+  return sameShape(shape, summed.shape) ? summed : tf.reshape(summed, shape)
 }
 
 /**

@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core'
 import { broadcastTo } from '../backend/numerics.js'
-import { showShape } from '../errors.js'
+import { sameShape, showShape } from '../errors.js'
 import { broadcastsTo } from '../distributions/shape.js'
 import type { FactorMsg, PlateFrame, SampleMsg } from '../dsl/messages.js'
 import { AUTO_DIM } from '../dsl/messages.js'
@@ -66,7 +66,6 @@ export const plateBatchShape = (site: string, actual: readonly number[], plates:
   return target
 }
 
-const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i])
 
 /**
  * A sample site's distribution broadcast to its plates (`expand`), or the message as it is when

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core'
 import { subSeed } from '../backend/seed.js'
-import { InvalidArgumentError, showShape } from '../errors.js'
+import { InvalidArgumentError, sameShape, showShape } from '../errors.js'
 import { seed } from './handlers.js'
 import { SiteError } from './interpreter.js'
 import type { Handler } from './interpreter.js'
@@ -76,7 +76,6 @@ const runOnce = <Args extends readonly unknown[]>(model: ProgramFn<Args>, opts: 
   return Object.fromEntries(p.sites.flatMap((site) => site._tag === 'Factor' ? [] : [[site.name, site.value] as const]))
 }
 
-const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i])
 
 /** Stacks one site's values over the runs; every run must have it, with one shape. */
 const stackSite = (name: string, runs: readonly Values[]): tf.Tensor => {
