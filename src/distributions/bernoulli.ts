@@ -95,6 +95,7 @@ const build = (kind: 'logits' | 'probs', value: TensorLike, to?: number[]): Bern
     mean: () => tf.clone(probs()),
     variance: () => { const p = probs(); return tf.mul(p, tf.sub(1, p)) },
     entropy: () => tf.sub(softplus(logits), tf.mul(logits, probs())),
+    enumerateSupport: () => tf.tensor1d([0, 1], 'float32'),
     expand: (b) => build(kind, given, [...b]),
   })
 }

@@ -134,6 +134,7 @@ const build = (kind: 'logits' | 'probs', value: TensorLike, to?: number[]): Cate
       return tf.sum(tf.mul(probs, tf.square(dev)), -1)
     },
     entropy: () => categoricalEntropy(c),
+    enumerateSupport: () => tf.range(0, k, 1, 'int32'),
     expand: (b) => build(kind, ...expandArgs(c, b)),
   })
 }

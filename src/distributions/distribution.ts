@@ -45,6 +45,12 @@ export interface Distribution<T extends tf.Tensor = tf.Tensor, Rep extends boole
   readonly variance?: tf.Tensor
   /** H[p] = −E[log p(X)], shape `batchShape`, where a closed form exists. */
   readonly entropy?: () => tf.Tensor
+  /**
+   * The K values of a finite support, shape `[K, ...eventShape]`, the same for every batch element
+   * (Pyro's `enumerate_support(expand=False)` without the batch dims): what enumeration lays along a
+   * fresh dim. Present only on finite-support families (bernoulli, categorical, oneHotCategorical).
+   */
+  readonly enumerateSupport?: () => T
   /** Moves the rightmost `n` batch dims into the event (their log-probs are summed). */
   readonly toEvent: (n: number) => Distribution<T, Rep>
   /** The same distribution broadcast to a larger batch shape. */

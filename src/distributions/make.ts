@@ -38,6 +38,8 @@ export interface Spec<D extends Distribution, L extends keyof FieldsOf<D> = neve
   readonly mean?: () => tf.Tensor
   readonly variance?: () => tf.Tensor
   readonly entropy?: () => tf.Tensor
+  /** The support's K values, shape [K, ...event] (finite-support families only; see `Distribution.enumerateSupport`). */
+  readonly enumerateSupport?: () => ValueOf<D>
   /** The family at a larger batch shape (already checked to be a broadcast of the current one). */
   readonly expand: (batchShape: BatchShape) => D
   /** `false` when `logProb` delegates to distributions that check the support themselves. */
@@ -95,6 +97,7 @@ export const makeDistribution = <D extends Distribution, L extends keyof FieldsO
   // Fields after the common keys, by assignment: an object spread here cost ≈ 20 µs per distribution (V8's generic clone path).
   Object.assign(value, spec.fields)
   if (spec.entropy !== undefined) value['entropy'] = scoped(`${name}.entropy`, spec.entropy)
+  if (spec.enumerateSupport !== undefined) value['enumerateSupport'] = scoped(`${name}.enumerateSupport`, spec.enumerateSupport)
   for (const key of ['mean', 'variance'] as const) {
     const f = spec[key]
     if (f !== undefined) Object.defineProperty(value, key, { get: scoped(`${name}.${key}`, f), enumerable: false })

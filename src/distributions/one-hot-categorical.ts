@@ -43,6 +43,7 @@ const build = (kind: 'logits' | 'probs', value: TensorLike, to?: number[]): OneH
     mean: () => tf.clone(probs),
     variance: () => tf.mul(probs, tf.sub(1, probs)),
     entropy: () => categoricalEntropy(c),
+    enumerateSupport: () => indicesToOneHot(tf.range(0, k, 1, 'int32'), k),
     expand: (b) => build(kind, ...expandArgs(c, b)),
   })
 }

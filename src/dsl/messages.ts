@@ -62,6 +62,13 @@ export interface SampleOptions {
    * `autoMultivariateNormal` guide draws before mapping it onto the model's sites).
    */
   readonly auxiliary?: boolean
+  /**
+   * Sum a finite-support site out exactly under `enumElbo` (Pyro's `infer={'enumerate': …}`):
+   * 'parallel' lays the whole support along a fresh dim left of every plate (and particle) dim, so
+   * the program sees all K values at once and broadcasts over them; 'sequential' (guide only) runs
+   * the program once per value, each value of one draw's shape. Other estimators ignore it.
+   */
+  readonly enumerate?: 'parallel' | 'sequential'
 }
 
 /** `sample(name, dist)` / `observe(name, dist, value)`. */

@@ -27,7 +27,7 @@ const checkName = (primitive: string, name: unknown): void => {
   }
 }
 
-const SAMPLE_OPTIONS: ReadonlySet<string> = new Set(['baseline', 'auxiliary'])
+const SAMPLE_OPTIONS: ReadonlySet<string> = new Set(['baseline', 'auxiliary', 'enumerate'])
 
 /** A baseline option for an error message (a network or tensor is named, not serialised). */
 const describeBaseline = (b: unknown): string =>
@@ -38,6 +38,8 @@ const checkSampleOptions = (name: string, options: SampleOptions): void => {
   const unknown = Object.keys(options).filter((k) => !SAMPLE_OPTIONS.has(k))
   if (unknown.length > 0) throw new InvalidArgumentError(`sample '${name}': unknown option(s) ${unknown.map((k) => `'${k}'`).join(', ')}; the options are ${[...SAMPLE_OPTIONS].map((k) => `'${k}'`).join(', ')}`)
   const aux: unknown = options.auxiliary
+  const enumerate: unknown = options.enumerate
+  if (enumerate !== undefined && enumerate !== 'parallel' && enumerate !== 'sequential') throw new InvalidArgumentError(`sample '${name}': enumerate must be 'parallel' or 'sequential'; got ${JSON.stringify(enumerate)}`)
   if (aux !== undefined && typeof aux !== 'boolean') throw new InvalidArgumentError(`sample '${name}': auxiliary must be true or false; got ${JSON.stringify(aux)}`)
   const b: unknown = options.baseline
   if (b === undefined) return
