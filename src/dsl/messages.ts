@@ -26,6 +26,21 @@ export interface PlateFrame {
 /** The `dim` of a plate the program left to the runner: it gets the rightmost dim no enclosing plate holds. */
 export const AUTO_DIM = 0
 
+/** An enumerated variable (see `SampleOptions.enumerate`): a site whose value lays its K support values along batch dim `dim`. */
+export interface EnumVar {
+  readonly name: string
+  readonly dim: number
+  readonly size: number
+  /** Where it is enumerated: the guide (an expectation under q) or the model (summed out of p). */
+  readonly side: 'guide' | 'model'
+}
+
+/** What enumeration adds to a site: the enumerated variables its values may carry, by dim, and the site's own variable if it is one. */
+export interface EnumContext {
+  readonly visible: ReadonlyMap<number, EnumVar>
+  readonly own?: EnumVar
+}
+
 /** What handlers add to a site: its scale (plates, β), mask, plate context, seed, and an answer. */
 export interface SiteContext {
   readonly scale: number | tf.Tensor
@@ -33,6 +48,8 @@ export interface SiteContext {
   readonly plates: readonly PlateFrame[]
   /** The seed the default interpreter draws this site with (set by the `seed` handler). */
   readonly seed?: number
+  /** Set by `enumElbo`'s enumeration handler: the enumerated variables this site sees. */
+  readonly enumeration?: EnumContext
 }
 
 /** A message a handler has already answered (replay, substitute, condition). */

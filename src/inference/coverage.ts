@@ -18,7 +18,7 @@ const names = (sites: readonly SampleSite[]): string => sites.map((s) => `'${s.n
 export const checkCoverage = (model: Trace, guide: Trace): void => {
   const guideLatents = guide.sites.filter((s): s is SampleSite => s._tag === 'Sample' && s.kind === 'latent')
   for (const site of model.sites) {
-    if (site._tag !== 'Sample' || site.kind !== 'latent') continue
+    if (site._tag !== 'Sample' || site.kind !== 'latent' || site.enumeration?.own?.side === 'model') continue   // a model-enumerated site is summed out, not guided
     const g = guide.byName.get(site.name)
     if (g === undefined || g._tag !== 'Sample' || g.kind !== 'latent') {
       throw new SiteError(`the model's latent site '${site.name}' is not sampled by the guide; the guide samples ${names(guideLatents)}. Add sample('${site.name}', …) to the guide, or observe/condition it in the model`)

@@ -31,13 +31,15 @@ const particleAxis = (site: SampleSite): number => {
  * distribution's batchShape ++ eventShape: the distribution may broadcast over the data (a dim
  * of 1, or extra leading data dims), but the data may not be broadcast to fill the distribution
  * (each datum would be counted several times) — except along the particle plate's dim, where
- * every particle sees the same data.
+ * every particle sees the same data, and along enumeration dims, where every value of an
+ * enumerated variable does.
  */
 const checkObservedShape = (site: SampleSite, lp: tf.Tensor): void => {
   const v = site.value.shape, full = [...site.dist.batchShape, ...site.dist.eventShape]
   const offset = v.length - full.length, particles = particleAxis(site)
   const dataDim = (i: number): number => v[i + offset] ?? 1
-  if (full.every((d, i) => d === 1 || d === dataDim(i) || (i === particles && dataDim(i) === 1))) return
+  const enumerated = (i: number): boolean => site.enumeration?.visible.has(i - site.dist.batchShape.length) === true
+  if (full.every((d, i) => d === 1 || d === dataDim(i) || ((i === particles || enumerated(i)) && dataDim(i) === 1))) return
   lp.dispose()
   throw new SiteError(`site '${site.name}' (observed): the observed value has shape ${showShape(v)} but the distribution (${site.dist.name}) has batchShape ${showShape(site.dist.batchShape)} ++ eventShape ${showShape(site.dist.eventShape)}; expected data of (at least) that shape: a distribution may broadcast over the data, the data may not be broadcast to fill the distribution`)
 }

@@ -14,6 +14,7 @@ import type { LossContext, ProgramFn } from './loss.js'
 import { plateDepthOf } from './plate-costs.js'
 import { PARTICLE_PLATE } from './plate-dims.js'
 import { traceReplayed } from './replayed.js'
+import type { ReplayOptions } from './replayed.js'
 import { SiteError } from './site-error.js'
 import type { Trace } from './trace.js'
 
@@ -42,11 +43,11 @@ const ownError = (e: unknown): boolean => e instanceof TfpplError && !(e instanc
  */
 export const vectorizedTraces = <Args extends readonly unknown[]>(
   model: ProgramFn<Args>, guide: ProgramFn<Args>, args: Args, ctx: LossContext,
-  at: { readonly k: number; readonly depth: number; readonly estimator: string },
+  at: { readonly k: number; readonly depth: number; readonly estimator: string }, options: ReplayOptions = {},
 ): { readonly guide: Trace; readonly model: Trace } => {
   const seen: { name: string | undefined } = { name: undefined }
   try {
-    return traceReplayed(inParticlePlate(model, at.k, at.depth), inParticlePlate(guide, at.k, at.depth), args, [lastSite(seen), ...ctx.handlers], ctx.seed)
+    return traceReplayed(inParticlePlate(model, at.k, at.depth), inParticlePlate(guide, at.k, at.depth), args, [lastSite(seen), ...ctx.handlers], ctx.seed, undefined, options)
   } catch (e) {
     if (ownError(e)) throw e
     const what = e instanceof Error ? e.message : String(e)
@@ -57,17 +58,18 @@ export const vectorizedTraces = <Args extends readonly unknown[]>(
 /**
  * The plate depth (Pyro's max_plate_nesting) a particle plate must sit left of: `given`, or read
  * from one traced particle of the pair and remembered per model/guide pair (as Pyro guesses it
- * once per ELBO). Programs whose nesting changes with their arguments must give it.
+ * once per ELBO). Programs whose nesting changes with their arguments must give it. `options` are the
+ * traced run's (enumElbo's leaves model-enumerated sites unguided: `coverage: false`).
  *
  * @example const depthOf = plateDepthMemo(undefined); const depth = depthOf(model, guide, [x], ctx)
  */
-export const plateDepthMemo = (given: number | undefined) => {
+export const plateDepthMemo = (given: number | undefined, options: ReplayOptions = {}) => {
   const memo = new WeakMap<object, WeakMap<object, number>>()
   return <Args extends readonly unknown[]>(model: ProgramFn<Args>, guide: ProgramFn<Args>, args: Args, ctx: LossContext): number => {
     if (given !== undefined) return given
     const known = memo.get(model)?.get(guide)
     if (known !== undefined) return known
-    const { guide: q, model: p } = traceReplayed(model, guide, args, ctx.handlers, ctx.seed)
+    const { guide: q, model: p } = traceReplayed(model, guide, args, ctx.handlers, ctx.seed, undefined, options)
     const depth = plateDepthOf([q, p])
     memo.set(model, (memo.get(model) ?? new WeakMap()).set(guide, depth))
     return depth

@@ -81,8 +81,9 @@ const showSplit = (d: Distribution): string => `batchShape ${showShape(d.batchSh
  * The support read-back is skipped when the guide's distribution has the model's support
  * (its draws lie in it by construction; a NaN is still caught by the model's `logProb` check).
  */
-const checkReplayedValue = (name: string, dist: Distribution, value: tf.Tensor, guideDist: Distribution | undefined): void => {
+const checkReplayedValue = (name: string, dist: Distribution, value: tf.Tensor, guideDist: Distribution | undefined, enumerated = false): void => {
   const expected = [...dist.batchShape, ...dist.eventShape]
+  if (enumerated) return   // the support along an enumeration dim: enumerate.ts checks it against the model's site
   if (value.shape.length !== expected.length || value.shape.some((d, i) => d !== expected[i])) {
     throw new SiteError(`site '${name}': the guide's value has shape ${showShape(value.shape)} but the model's ${dist.name} at that site has batchShape ++ eventShape ${showShape(expected)}; the guide must sample every latent site with the model's shape`)
   }
@@ -102,7 +103,8 @@ const checkReplayedValue = (name: string, dist: Distribution, value: tf.Tensor, 
 const checkReplayed = (q: Trace): Handler => (msg, next) => {
   if (msg._tag === 'Sample' && msg.kind === 'latent' && msg.value !== undefined) {
     const g = q.byName.get(msg.name)
-    checkReplayedValue(msg.name, msg.dist, msg.value, g?._tag === 'Sample' && g.kind === 'latent' ? g.dist : undefined)
+    const guideSite = g?._tag === 'Sample' && g.kind === 'latent' ? g : undefined
+    checkReplayedValue(msg.name, msg.dist, msg.value, guideSite?.dist, guideSite?.enumeration?.own !== undefined)
   }
   return next(msg)
 }

@@ -4,7 +4,7 @@
  */
 import type * as tf from '@tensorflow/tfjs-core'
 import type { Distribution } from '../distributions/distribution.js'
-import type { Message, PlateFrame, SampleOptions, SiteKind } from '../dsl/messages.js'
+import type { EnumContext, Message, PlateFrame, SampleOptions, SiteKind } from '../dsl/messages.js'
 import type { Program } from '../dsl/program.js'
 import { interpreter, run } from './interpreter.js'
 import type { Handler, Interpret } from './interpreter.js'
@@ -20,6 +20,8 @@ export interface SampleSite {
   readonly mask: tf.Tensor | undefined
   readonly plates: readonly PlateFrame[]
   readonly options: SampleOptions
+  /** The enumerated variables the site sees, and its own if it is enumerated (under `enumElbo`). */
+  readonly enumeration?: EnumContext
 }
 
 /** A factor site in a trace. */
@@ -30,6 +32,7 @@ export interface FactorSite {
   readonly scale: number | tf.Tensor
   readonly mask: tf.Tensor | undefined
   readonly plates: readonly PlateFrame[]
+  readonly enumeration?: EnumContext
 }
 
 /** A deterministic site in a trace. */
@@ -50,8 +53,8 @@ export interface Trace {
 
 const toSite = (msg: Message, value: unknown): TraceSite | undefined => {
   switch (msg._tag) {
-    case 'Sample': return { _tag: 'Sample', name: msg.name, kind: msg.kind, dist: msg.dist, value: value as tf.Tensor, scale: msg.scale, mask: msg.mask, plates: msg.plates, options: msg.options }
-    case 'Factor': return { _tag: 'Factor', name: msg.name, logWeight: msg.logWeight, scale: msg.scale, mask: msg.mask, plates: msg.plates }
+    case 'Sample': return { _tag: 'Sample', name: msg.name, kind: msg.kind, dist: msg.dist, value: value as tf.Tensor, scale: msg.scale, mask: msg.mask, plates: msg.plates, options: msg.options, ...(msg.enumeration !== undefined && { enumeration: msg.enumeration }) }
+    case 'Factor': return { _tag: 'Factor', name: msg.name, logWeight: msg.logWeight, scale: msg.scale, mask: msg.mask, plates: msg.plates, ...(msg.enumeration !== undefined && { enumeration: msg.enumeration }) }
     case 'Deterministic': return { _tag: 'Deterministic', name: msg.name, value: msg.value }
     default: return undefined
   }

@@ -9,7 +9,7 @@
 import { TfpplError } from '../errors.js'
 
 /** What a warning is about: one tag per cause. */
-export type WarningCause = 'unknown-names' | 'guide-only-plate' | 'kl-site-order' | 'fresh-params'
+export type WarningCause = 'unknown-names' | 'guide-only-plate' | 'kl-site-order' | 'fresh-params' | 'no-enumerated-site' | 'outside-plate'
 
 /** One warning: its cause and a message that says what, where, and what to do. */
 export interface TfpplWarning {

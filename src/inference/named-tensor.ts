@@ -1,0 +1,103 @@
+/**
+ * Log-factors with named axes, for exact enumeration: each axis of a factor is
+ * either a plate ('plate:<name>') or an enumerated variable ('enum:<site>'),
+ * size-1 axes are dropped, and factors combine by name, not by position. Names
+ * matter because `markov` recycles enumeration dims: two variables may sit on one
+ * physical dim in different sites, but they are never confused by name.
+ */
+import * as tf from '@tensorflow/tfjs-core'
+import { logSumExp } from '../backend/numerics.js'
+
+/** A tensor whose axes carry names (one per axis, in order); a scalar has none. */
+export interface Named {
+  readonly value: tf.Tensor
+  readonly dims: readonly string[]
+}
+
+/** The axis name of a plate. @example plateAxis('data') // 'plate:data' */
+export const plateAxis = (plate: string): string => `plate:${plate}`
+
+/** The axis name of an enumerated variable. @example enumAxis('y') // 'enum:y' */
+export const enumAxis = (site: string): string => `enum:${site}`
+
+/** Whether an axis name is an enumerated variable's. */
+export const isEnumAxis = (dim: string): boolean => dim.startsWith('enum:')
+
+/** The size of each named axis of `t`. */
+const sizes = (t: Named): Map<string, number> => new Map(t.dims.map((d, i) => [d, t.value.shape[i]!]))
+
+/**
+ * `t` laid out along `dims` (a superset of its own): transposed into that order, with size-1 axes
+ * where `t` lacks a name. @example alignTo({ value: [3, 4], dims: ['enum:y', 'plate:data'] }, ['plate:data', 'enum:y', 'enum:z'])   // shape [4, 3, 1]
+ */
+export const alignTo = (t: Named, dims: readonly string[]): tf.Tensor => {
+  const own = t.dims.filter((d) => dims.includes(d))
+  if (own.length !== t.dims.length) throw new Error(`alignTo: ${t.dims.join(', ')} is not within ${dims.join(', ')}`)
+  const perm = own.slice().sort((a, b) => dims.indexOf(a) - dims.indexOf(b)).map((d) => t.dims.indexOf(d))
+  const moved = perm.every((p, i) => p === i) ? t.value : tf.transpose(t.value, perm)
+  const size = sizes(t)
+  const shape = dims.map((d) => size.get(d) ?? 1)
+  return shape.length === moved.rank && shape.every((s, i) => s === moved.shape[i]) ? moved : tf.reshape(moved, shape)
+}
+
+/** The union of the factors' axis names, in order of first appearance. */
+export const unionDims = (ts: readonly Named[]): string[] => [...new Set(ts.flatMap((t) => t.dims))]
+
+/**
+ * Σ of log-factors (a product of factors), broadcast over the union of their axes.
+ *
+ * @example addNamed([logPrior, logLik])   // dims: the union of both
+ */
+export const addNamed = (ts: readonly Named[]): Named => {
+  if (ts.length === 1) return ts[0]!
+  const dims = unionDims(ts)
+  if (ts.length === 0) return { value: tf.scalar(0), dims }
+  const value = ts.map((t) => alignTo(t, dims)).reduce((a, b) => tf.add(a, b))
+  return { value, dims }
+}
+
+/**
+ * log Σ exp over the named axes (a sum over variables' values); names `t` lacks are ignored.
+ *
+ * @example logSumExpOver(joint, ['enum:z'])
+ */
+export const logSumExpOver = (t: Named, names: readonly string[]): Named => {
+  const axes = names.map((n) => t.dims.indexOf(n)).filter((a) => a >= 0)
+  if (axes.length === 0) return t
+  return { value: logSumExp(t.value, axes), dims: t.dims.filter((_, i) => !axes.includes(i)) }
+}
+
+/**
+ * Σ over the named axes (a product over plate elements of log-factors, or an expectation's sum).
+ *
+ * @example sumOver(term, ['plate:data'])
+ */
+export const sumOver = (t: Named, names: readonly string[]): Named => {
+  const axes = names.map((n) => t.dims.indexOf(n)).filter((a) => a >= 0)
+  if (axes.length === 0) return t
+  return { value: tf.sum(t.value, axes), dims: t.dims.filter((_, i) => !axes.includes(i)) }
+}
+
+/**
+ * Σ over variables of log-factors by variable elimination (sum-product in log space): each
+ * variable in turn, the one whose factors span the fewest elements first, combining only the
+ * factors that hold it — a chain of T variables of K values costs O(T·K²), not K^T.
+ *
+ * @example sumProduct([p1, p12, p23], ['enum:x1', 'enum:x2'])   // a factor of x3
+ */
+export const sumProduct = (terms: readonly Named[], vars: readonly string[]): Named => {
+  let pool = [...terms]
+  const left = new Set(vars.filter((v) => pool.some((t) => t.dims.includes(v))))
+  while (left.size > 0) {
+    const span = (v: string): number => {
+      const held = pool.filter((t) => t.dims.includes(v))
+      const size = new Map(held.flatMap((t) => [...sizes(t)]))
+      return [...size.values()].reduce((a, b) => a * b, 1)
+    }
+    const v = [...left].reduce((best, u) => span(u) < span(best) ? u : best)
+    const held = pool.filter((t) => t.dims.includes(v))
+    pool = [...pool.filter((t) => !t.dims.includes(v)), logSumExpOver(addNamed(held), [v])]
+    left.delete(v)
+  }
+  return addNamed(pool)
+}
