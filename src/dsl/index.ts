@@ -2,9 +2,11 @@
 export { gen, Effect } from './program.js'
 export type { Program, MessagesOf, ResultOf } from './program.js'
 export { sample, observe, param, module, factor, deterministic, plate, sequentialPlate, scaled } from './primitives.js'
+export { markov, markovScope } from './markov.js'
+export type { MarkovOptions, MarkovMsgs } from './markov.js'
 export type { PlateOptions, SequentialPlateOptions } from './primitives.js'
 export type {
-  Message, SampleMsg, ParamMsg, ModuleMsg, FactorMsg, DeterministicMsg, PlateEnterMsg, PlateExitMsg, ScaleEnterMsg, ScaleExitMsg, PlateFrame, SiteKind, Network, SampleOptions, BaselineSpec,
+  Message, SampleMsg, ParamMsg, ModuleMsg, FactorMsg, DeterministicMsg, PlateEnterMsg, PlateExitMsg, ScaleEnterMsg, ScaleExitMsg, MarkovEnterMsg, MarkovStepMsg, MarkovExitMsg, EnumVar, EnumContext, PlateFrame, SiteKind, Network, SampleOptions, BaselineSpec,
 } from './messages.js'
 export { asNetwork } from './network.js'
 export type { NetworkLike, LayersLike } from './network.js'

@@ -163,6 +163,29 @@ export interface ScaleExitMsg {
   readonly _tag: 'ScaleExit'
 }
 
+/**
+ * Entering a markov scope (see `markov`): enumeration recycles the dims of the scope's variables
+ * `history` steps after they were made (never, with `keep`). 'scan' opens a chain whose steps are
+ * marked by {@link MarkovStepMsg}; 'context' is one step of the chain of nested context scopes.
+ */
+export interface MarkovEnterMsg {
+  readonly _tag: 'MarkovEnter'
+  readonly history: number
+  readonly keep: boolean
+  readonly form: 'scan' | 'context'
+}
+
+/** The start of step `step` of the innermost scan chain. */
+export interface MarkovStepMsg {
+  readonly _tag: 'MarkovStep'
+  readonly step: number
+}
+
+/** Leaving the innermost markov scope. */
+export interface MarkovExitMsg {
+  readonly _tag: 'MarkovExit'
+}
+
 /** Every effect a program can yield. */
 export type Message =
   | SampleMsg
@@ -174,3 +197,6 @@ export type Message =
   | PlateExitMsg
   | ScaleEnterMsg
   | ScaleExitMsg
+  | MarkovEnterMsg
+  | MarkovStepMsg
+  | MarkovExitMsg

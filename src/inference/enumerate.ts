@@ -5,13 +5,23 @@
  * broadcasts over all K values at once. One {@link EnumState} is shared by the
  * guide's run and the model's run of one estimate: the model's enumerated sites
  * take dims the guide's do not hold, and every site records which enumerated
- * variables it sees (by dim), which is what `enumElbo` contracts by.
+ * variables it sees (by dim), which is what `enumElbo` contracts by. Inside `markov`
+ * scopes a variable's dim is freed `history + 1` steps after it was made, and reused.
  */
 import * as tf from '@tensorflow/tfjs-core'
 import { showShape } from '../errors.js'
-import type { EnumContext, EnumVar, Message, SampleMsg } from '../dsl/messages.js'
+import type { EnumContext, EnumVar, MarkovEnterMsg, MarkovExitMsg, MarkovStepMsg, Message, SampleMsg } from '../dsl/messages.js'
 import type { Handler } from './interpreter.js'
 import { SiteError } from './site-error.js'
+
+/** An open markov scope: its variables per step, and (context form) the variables its entry hid. */
+interface ChainFrame {
+  readonly form: MarkovEnterMsg['form']
+  readonly history: number
+  readonly keep: boolean
+  readonly steps: EnumVar[][]
+  readonly hidden: EnumVar[]
+}
 
 /** The enumeration dims of one estimate: which variable holds each dim, and which dims are free. */
 export interface EnumState {
@@ -21,18 +31,60 @@ export interface EnumState {
   readonly vars: Map<string, EnumVar>
   /** The variable each dim holds now. */
   readonly visible: Map<number, EnumVar>
+  /** The open markov scopes, innermost last, and the open context scopes by nesting level. */
+  readonly chains: ChainFrame[]
+  readonly levels: ChainFrame[]
 }
 
 /** A fresh state whose first enumeration dim is −(plateDepth + 1). @example enumState(2).first   // −3 */
-export const enumState = (plateDepth: number): EnumState => ({ first: -(plateDepth + 1), vars: new Map(), visible: new Map() })
+export const enumState = (plateDepth: number): EnumState => ({ first: -(plateDepth + 1), vars: new Map(), visible: new Map(), chains: [], levels: [] })
+
+/** Makes `v` visible, as a variable of the innermost markov scope's current step. */
+const show = (state: EnumState, v: EnumVar): void => {
+  state.visible.set(v.dim, v)
+  state.chains.at(-1)?.steps.at(-1)?.push(v)
+}
+
+/** Hides variables (their dims become free), returning those that were visible. */
+const hide = (state: EnumState, vs: readonly EnumVar[]): EnumVar[] =>
+  vs.filter((v) => state.visible.get(v.dim) === v && state.visible.delete(v.dim))
+
+/**
+ * Follows markov scopes: a scan step hides the variables of the step `history + 1` back; a context
+ * scope hides those of the level `history + 1` up, and on exit hides its own and shows those again.
+ */
+const followMarkov = (msg: MarkovEnterMsg | MarkovStepMsg | MarkovExitMsg, state: EnumState): void => {
+  if (msg._tag === 'MarkovEnter') {
+    const level = state.levels.length - msg.history - 1
+    const hidden = msg.form === 'context' && !msg.keep && level >= 0 ? hide(state, state.levels[level]!.steps[0]!) : []
+    const frame: ChainFrame = { form: msg.form, history: msg.history, keep: msg.keep, steps: msg.form === 'context' ? [[]] : [], hidden }
+    state.chains.push(frame)
+    if (msg.form === 'context') state.levels.push(frame)
+    return
+  }
+  const top = state.chains.at(-1)
+  if (top === undefined) return
+  if (msg._tag === 'MarkovStep') {
+    top.steps.push([])
+    const old = top.steps.length - top.history - 2
+    if (!top.keep && old >= 0) hide(state, top.steps[old]!)
+    return
+  }
+  state.chains.pop()
+  if (top.form !== 'context') return
+  state.levels.pop()
+  hide(state, top.steps[0]!)
+  for (const v of top.hidden) state.visible.set(v.dim, v)
+}
 
 /** Ranks above this fail in tfjs's webgl and webgpu kernels. */
 const GPU_MAX_RANK = 6
 
-/** The rightmost dim left of the plates that no visible variable holds. */
-const freeDim = (state: EnumState): number => {
+/** The rightmost dim left of the plates that no visible variable holds (and, for the model, no guide variable ever held). */
+const freeDim = (state: EnumState, side: EnumVar['side']): number => {
+  const guideDims = side === 'model' ? new Set([...state.vars.values()].filter((v) => v.side === 'guide').map((v) => v.dim)) : new Set<number>()
   let dim = state.first
-  while (state.visible.has(dim)) dim -= 1
+  while (state.visible.has(dim) || guideDims.has(dim)) dim -= 1
   return dim
 }
 
@@ -57,7 +109,8 @@ const checkBatchDims = (msg: SampleMsg, state: EnumState): void => {
     if (size === 1) return
     const held = dim > state.first ? msg.plates.some((p) => p.iteration === undefined && p.dim === dim) : state.visible.get(dim)?.size === size
     if (held) return
-    throw new SiteError(`site '${msg.name}' is enumerated but its ${msg.dist.name} has batch shape ${showShape(b)}, whose dim ${dim} (size ${size}) ${dim > state.first ? 'no plate around the site holds' : 'no enumerated variable holds'}; put the site inside a plate of that size (plate(name, ${size}, …)), or give maxPlateNesting if a plate of the program was missed`)
+    if (dim <= state.first) throw new SiteError(`site '${msg.name}' is enumerated but its ${msg.dist.name} has batch shape ${showShape(b)}, whose dim ${dim} (size ${size}) is an enumeration dim no visible variable holds: the site reads an enumerated value beyond its markov history (an enumeration dim conflict), or reshaped one. Widen markov's history to the steps the site reads`)
+    throw new SiteError(`site '${msg.name}' is enumerated but its ${msg.dist.name} has batch shape ${showShape(b)}, whose dim ${dim} (size ${size}) no plate around the site holds; put the site inside a plate of that size (plate(name, ${size}, …)), or give maxPlateNesting if a plate of the program was missed`)
   })
 }
 
@@ -67,7 +120,7 @@ const enumerateSite = (msg: SampleMsg, side: EnumVar['side'], state: EnumState):
     throw new SiteError(`site '${msg.name}' asks for enumerate: 'parallel' but its ${msg.dist.name} has no finite support to enumerate; enumerate bernoulli, categorical or oneHotCategorical sites (or a family with enumerateSupport), and use reparameterised or score-function guides for the rest`)
   }
   checkBatchDims(msg, state)
-  const dim = freeDim(state)
+  const dim = freeDim(state, side)
   const rank = -dim + msg.dist.eventShape.length
   const backend = tf.getBackend()
   if ((backend === 'webgl' || backend === 'webgpu') && rank > GPU_MAX_RANK) {
@@ -76,7 +129,7 @@ const enumerateSite = (msg: SampleMsg, side: EnumVar['side'], state: EnumState):
   const value = supportAlong(msg, dim)
   const v: EnumVar = { name: msg.name, dim, size: value.shape[0]!, side }
   state.vars.set(msg.name, v)
-  state.visible.set(dim, v)
+  show(state, v)
   return { ...msg, value, enumeration: snapshot(state, v) }
 }
 
@@ -89,6 +142,7 @@ const enumerateSite = (msg: SampleMsg, side: EnumVar['side'], state: EnumState):
  * @example traceProgram(guide(x), [enumerateSites('guide', state)])
  */
 export const enumerateSites = (side: EnumVar['side'], state: EnumState): Handler => (msg: Message, next) => {
+  if (msg._tag === 'MarkovEnter' || msg._tag === 'MarkovStep' || msg._tag === 'MarkovExit') followMarkov(msg, state)
   if (msg._tag === 'Factor') return next({ ...msg, enumeration: snapshot(state) })
   if (msg._tag !== 'Sample') return next(msg)
   if (msg.kind === 'latent' && msg.value !== undefined && msg.obs === undefined) {
@@ -97,7 +151,7 @@ export const enumerateSites = (side: EnumVar['side'], state: EnumState): Handler
     if (msg.dist.enumerateSupport === undefined) {
       throw new SiteError(`site '${msg.name}' is enumerated in the guide, but the model's ${msg.dist.name} at that site is not discrete (no finite support); a guide may enumerate only sites the model samples from a finite-support family`)
     }
-    state.visible.set(v.dim, v)
+    show(state, v)
     return next({ ...msg, enumeration: snapshot(state, v) })
   }
   if (msg.kind === 'latent' && msg.obs === undefined && msg.options.enumerate === 'parallel') return next(enumerateSite(msg, side, state))

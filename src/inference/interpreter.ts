@@ -63,7 +63,10 @@ export const draw: Interpret = (msg) => {
     case 'Factor':
     case 'PlateExit':
     case 'ScaleEnter':
-    case 'ScaleExit': return { msg, value: undefined }
+    case 'ScaleExit':
+    case 'MarkovEnter':
+    case 'MarkovStep':
+    case 'MarkovExit': return { msg, value: undefined }
   }
 }
 

@@ -86,18 +86,23 @@ export const sumOver = (t: Named, names: readonly string[]): Named => {
  * @example sumProduct([p1, p12, p23], ['enum:x1', 'enum:x2'])   // a factor of x3
  */
 export const sumProduct = (terms: readonly Named[], vars: readonly string[]): Named => {
-  let pool = [...terms]
-  const left = new Set(vars.filter((v) => pool.some((t) => t.dims.includes(v))))
+  const pool = new Map(terms.map((t, i) => [i, t]))
+  const holders = new Map(vars.map((v) => [v, new Set([...pool].filter(([, t]) => t.dims.includes(v)).map(([i]) => i))]))
+  const left = new Set(vars.filter((v) => holders.get(v)!.size > 0))
+  const span = (v: string): number => {
+    const size = new Map([...holders.get(v)!].flatMap((i) => [...sizes(pool.get(i)!)]))
+    return [...size.values()].reduce((a, b) => a * b, 1)
+  }
+  let next = terms.length
   while (left.size > 0) {
-    const span = (v: string): number => {
-      const held = pool.filter((t) => t.dims.includes(v))
-      const size = new Map(held.flatMap((t) => [...sizes(t)]))
-      return [...size.values()].reduce((a, b) => a * b, 1)
-    }
     const v = [...left].reduce((best, u) => span(u) < span(best) ? u : best)
-    const held = pool.filter((t) => t.dims.includes(v))
-    pool = [...pool.filter((t) => !t.dims.includes(v)), logSumExpOver(addNamed(held), [v])]
+    const held = [...holders.get(v)!]
+    const combined = logSumExpOver(addNamed(held.map((i) => pool.get(i)!)), [v])
+    for (const i of held) { for (const d of pool.get(i)!.dims) holders.get(d)?.delete(i); pool.delete(i) }
+    pool.set(next, combined)
+    for (const d of combined.dims) holders.get(d)?.add(next)
+    next += 1
     left.delete(v)
   }
-  return addNamed(pool)
+  return addNamed([...pool.values()])
 }

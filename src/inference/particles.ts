@@ -25,7 +25,7 @@ const inParticlePlate = <Args extends readonly unknown[]>(fn: ProgramFn<Args>, k
 /** Records the name of the last site or plate a run met (to name it when the run fails). */
 const lastSite = (seen: { name: string | undefined }): Handler => (msg, next) => {
   if (msg._tag === 'PlateEnter') seen.name = msg.frame.name === PARTICLE_PLATE ? seen.name : `plate '${msg.frame.name}'`
-  else if (msg._tag !== 'PlateExit' && msg._tag !== 'ScaleEnter' && msg._tag !== 'ScaleExit') seen.name = `site '${msg.name}'`
+  else if ('name' in msg && msg._tag !== 'PlateExit') seen.name = `site '${msg.name}'`
   return next(msg)
 }
 
