@@ -109,8 +109,8 @@ const checkBatchDims = (msg: SampleMsg, state: EnumState): void => {
     if (size === 1) return
     const held = dim > state.first ? msg.plates.some((p) => p.iteration === undefined && p.dim === dim) : state.visible.get(dim)?.size === size
     if (held) return
-    if (dim <= state.first) throw new SiteError(`site '${msg.name}' is enumerated but its ${msg.dist.name} has batch shape ${showShape(b)}, whose dim ${dim} (size ${size}) is an enumeration dim no visible variable holds: the site reads an enumerated value beyond its markov history (an enumeration dim conflict), or reshaped one. Widen markov's history to the steps the site reads`)
-    throw new SiteError(`site '${msg.name}' is enumerated but its ${msg.dist.name} has batch shape ${showShape(b)}, whose dim ${dim} (size ${size}) no plate around the site holds; put the site inside a plate of that size (plate(name, ${size}, …)), or give maxPlateNesting if a plate of the program was missed`)
+    if (dim <= state.first && [...state.vars.values()].some((v) => v.dim === dim)) throw new SiteError(`site '${msg.name}' is enumerated but its ${msg.dist.name} has batch shape ${showShape(b)}, whose dim ${dim} (size ${size}) is an enumeration dim no visible variable holds: the site reads an enumerated value beyond its markov history (an enumeration dim conflict), or reshaped one. Widen markov's history to the steps the site reads`)
+    throw new SiteError(`site '${msg.name}' is enumerated but its ${msg.dist.name} has batch shape ${showShape(b)}, whose dim ${dim} (size ${size}) no plate around the site holds (${-state.first - 1} plate dim(s) found); put the site inside a plate of that size (plate(name, ${size}, …)), or give maxPlateNesting if a plate of the program was missed`)
   })
 }
 
