@@ -10,7 +10,7 @@ export type {
 } from './messages.js'
 export { asNetwork } from './network.js'
 export type { NetworkLike, LayersLike } from './network.js'
-export type { Site, LatentSites, ObservedSites, MissingSites, MismatchedSites } from './sites.js'
+export type { Site, LatentSites, ObservedSites, MissingSites, MismatchedSites, EnumeratedSites } from './sites.js'
 export * as P from './monad.js'
 export { Monad } from './monad.js'
 export type { ParamOptions } from './primitives.js'

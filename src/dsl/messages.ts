@@ -89,15 +89,15 @@ export interface SampleOptions {
 }
 
 /** `sample(name, dist)` / `observe(name, dist, value)`. */
-export interface SampleMsg<N extends string = string, T extends tf.Tensor = tf.Tensor, K extends SiteKind = SiteKind> extends SiteContext, Answer<T> {
+export interface SampleMsg<N extends string = string, T extends tf.Tensor = tf.Tensor, K extends SiteKind = SiteKind, O extends SampleOptions = SampleOptions> extends SiteContext, Answer<T> {
   readonly _tag: 'Sample'
   readonly name: N
   readonly kind: K
   readonly dist: Distribution<T>
   /** The observed value (observations, and latents turned into observations by `condition`). */
   readonly obs: T | undefined
-  /** Per-site inference options (baselines, auxiliary). */
-  readonly options: SampleOptions
+  /** Per-site inference options (baselines, auxiliary, enumeration); typed as given, so that an enumerated site is known at compile time. */
+  readonly options: O
 }
 
 /** `param(name, init, { constraint, transform })`: a learnable tensor, stored unconstrained. */

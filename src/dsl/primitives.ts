@@ -59,11 +59,13 @@ const checkSampleOptions = (name: string, options: SampleOptions): void => {
  * const z = yield* sample('z', normal(0, 1))
  * const k = yield* sample('k', categorical({ logits }), { baseline: { useDecayingAverage: true, beta: 0.95 } })
  * const u = yield* sample('u', multivariateNormal(loc, { scaleTril }), { auxiliary: true })   // in a guide
+ * const y = yield* sample('y', categorical({ logits }), { enumerate: 'parallel' })   // all K values at once, under enumElbo
  */
-export const sample = <N extends string, D extends Distribution>(name: N, dist: D, options: SampleOptions = {}): Effect<SampleMsg<N, ValueOf<D>, 'latent'>, ValueOf<D>> => {
+export const sample = <N extends string, D extends Distribution, O extends SampleOptions = SampleOptions>(name: N, dist: D, options?: O): Effect<SampleMsg<N, ValueOf<D>, 'latent', O>, ValueOf<D>> => {
   checkName('sample', name)
-  checkSampleOptions(name, options)
-  return new Effect({ _tag: 'Sample', name, kind: 'latent', dist: dist as unknown as Distribution<ValueOf<D>>, obs: undefined, options, ...NO_CONTEXT })
+  const opts = (options ?? NO_OPTIONS) as O
+  checkSampleOptions(name, opts)
+  return new Effect({ _tag: 'Sample', name, kind: 'latent', dist: dist as unknown as Distribution<ValueOf<D>>, obs: undefined, options: opts, ...NO_CONTEXT })
 }
 
 /**

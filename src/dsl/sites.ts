@@ -39,7 +39,15 @@ export type ObservedSites<P> = SitesOfKind<P, 'observed'>
  * @example type Missing = MissingSites<ModelProgram, GuideProgram>   // 'z2'
  */
 export type MissingSites<Model, Guide> =
-  string extends keyof LatentSites<Model> ? never : Exclude<keyof LatentSites<Model>, keyof LatentSites<Guide>>
+  string extends keyof LatentSites<Model> ? never : Exclude<keyof LatentSites<Model>, keyof LatentSites<Guide> | EnumeratedSites<Model>>
+
+/**
+ * The names of a program's sites marked `{ enumerate: … }`: a model's enumerated site is summed out
+ * by `enumElbo`, so the guide need not sample it.
+ *
+ * @example type E = EnumeratedSites<ReturnType<typeof mixture>>   // 'z'
+ */
+export type EnumeratedSites<P> = Extract<MessagesOf<P>, SampleMsg<string, tf.Tensor, 'latent', { readonly enumerate: 'parallel' | 'sequential' }>>['name']
 
 /**
  * Shared latent sites whose guide value type is not assignable to the model's.

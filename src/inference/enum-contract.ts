@@ -10,8 +10,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core'
 import type { PlateFrame } from '../dsl/messages.js'
-import { plateAxis, sumOver, sumProduct } from './named-tensor.js'
-import type { Named } from './named-tensor.js'
+import { MARGINAL, plateAxis, sumOver, sumProduct } from './named-tensor.js'
+import type { Elimination, Named } from './named-tensor.js'
 import { SiteError } from './site-error.js'
 
 /** A log-factor of one site (or a contraction of several): named axes, the plates it sits in, its scale. */
@@ -68,7 +68,7 @@ const checkGuideVars = (t: Named, plates: readonly string[], guidePlates: GuideP
 }
 
 /** One component contracted: its terms free of summed variables, each at the plates it still sits in. */
-const contractComponent = (fs: readonly LogFactor[], sumVars: ReadonlySet<string>, guidePlates: GuidePlates): LogFactor[] => {
+const contractComponent = (fs: readonly LogFactor[], sumVars: ReadonlySet<string>, guidePlates: GuidePlates, how: Elimination): LogFactor[] => {
   const scale = commonScale(fs)
   const name = fs.map((f) => f.name).join('+')
   const varsIn = (t: Named): string[] => t.dims.filter((d) => sumVars.has(d))
@@ -82,7 +82,7 @@ const contractComponent = (fs: readonly LogFactor[], sumVars: ReadonlySet<string
     tree.delete(k)
     const local = new Set([...sumVars].filter((v) => key(home.get(v)!) === k))
     for (const group of components(terms.map((named) => ({ named })), local)) {
-      const t = sumProduct(group.map((g) => g.named), [...local])
+      const t = sumProduct(group.map((g) => g.named), [...local], how)
       const pending = varsIn(t)
       if (pending.length === 0) { done.push({ name, named: t, ordinal: leaf, scale }); continue }
       const parent = new Set(pending.flatMap((v) => [...home.get(v)!]))
@@ -101,12 +101,13 @@ const contractComponent = (fs: readonly LogFactor[], sumVars: ReadonlySet<string
  * The model's log-factors with every model-enumerated variable summed out: factors that hold no
  * such variable pass through (scaled); each group sharing one is contracted along its plates.
  * The results may still hold guide-enumerated variables (the guide's expectation takes them).
+ * `how` reduces each variable: log Σ exp (the default), or max for the MAP.
  *
  * @example contractModel(factors, new Set(['enum:z']), guidePlates)   // log Σ_z p(z) p(x | z), per data point
  */
-export const contractModel = (factors: readonly LogFactor[], sumVars: ReadonlySet<string>, guidePlates: GuidePlates): LogFactor[] =>
+export const contractModel = (factors: readonly LogFactor[], sumVars: ReadonlySet<string>, guidePlates: GuidePlates, how: Elimination = MARGINAL): LogFactor[] =>
   components(factors, sumVars).flatMap((fs) => {
-    if (fs.some((f) => f.named.dims.some((d) => sumVars.has(d)))) return contractComponent(fs, sumVars, guidePlates)
+    if (fs.some((f) => f.named.dims.some((d) => sumVars.has(d)))) return contractComponent(fs, sumVars, guidePlates, how)
     return fs.map((f) => f.scale === 1 ? f : { ...f, named: { ...f.named, value: tf.mul(f.named.value, f.scale) } })
   })
 

@@ -85,7 +85,20 @@ export const sumOver = (t: Named, names: readonly string[]): Named => {
  *
  * @example sumProduct([p1, p12, p23], ['enum:x1', 'enum:x2'])   // a factor of x3
  */
-export const sumProduct = (terms: readonly Named[], vars: readonly string[]): Named => {
+/**
+ * How variable elimination reduces a variable: log Σ exp (the default; the marginal) or max (the
+ * MAP, for `inferDiscrete`), and an optional record of each variable's combined factor before the
+ * reduction (what a backward pass reads to pick the variable's value).
+ */
+export interface Elimination {
+  readonly reduce: (t: Named, names: readonly string[]) => Named
+  readonly record?: (variable: string, combined: Named) => void
+}
+
+/** The marginal: log Σ exp, nothing recorded. */
+export const MARGINAL: Elimination = { reduce: (t, names) => logSumExpOver(t, names) }
+
+export const sumProduct = (terms: readonly Named[], vars: readonly string[], how: Elimination = MARGINAL): Named => {
   const pool = new Map(terms.map((t, i) => [i, t]))
   const holders = new Map(vars.map((v) => [v, new Set([...pool].filter(([, t]) => t.dims.includes(v)).map(([i]) => i))]))
   const left = new Set(vars.filter((v) => holders.get(v)!.size > 0))
@@ -97,7 +110,9 @@ export const sumProduct = (terms: readonly Named[], vars: readonly string[]): Na
   while (left.size > 0) {
     const v = [...left].reduce((best, u) => span(u) < span(best) ? u : best)
     const held = [...holders.get(v)!]
-    const combined = logSumExpOver(addNamed(held.map((i) => pool.get(i)!)), [v])
+    const joint = addNamed(held.map((i) => pool.get(i)!))
+    how.record?.(v, joint)
+    const combined = how.reduce(joint, [v])
     for (const i of held) { for (const d of pool.get(i)!.dims) holders.get(d)?.delete(i); pool.delete(i) }
     pool.set(next, combined)
     for (const d of combined.dims) holders.get(d)?.add(next)

@@ -9,13 +9,13 @@ import { gen } from '../../src/dsl/program.js'
 import { InvalidArgumentError } from '../../src/errors.js'
 import { enumElbo } from '../../src/inference/enum-elbo.js'
 import { SiteError } from '../../src/inference/interpreter.js'
-import type { LossContext } from '../../src/inference/loss.js'
+import type { LossContext, ProgramFn } from '../../src/inference/loss.js'
 import { svi } from '../../src/inference/svi.js'
 import type { TfpplWarning } from '../../src/inference/warnings.js'
 
 const ctx = (warn?: (w: TfpplWarning) => void): LossContext => ({ seed: 0, handlers: [], baselines: new Map(), ...(warn && { warn }) })
 const empty = () => gen(function* () { /* no latents */ })
-const estimate = (model: () => ReturnType<typeof empty>, guide: () => ReturnType<typeof empty> = empty) =>
+const estimate = (model: ProgramFn<readonly []>, guide: ProgramFn<readonly []> = empty) =>
   tf.tidy(() => enumElbo().estimate(model, guide, [] as const, ctx()).bound)
 
 describe('enumElbo: errors that name the site and the fix', () => {
@@ -59,9 +59,9 @@ describe('enumElbo: errors that name the site and the fix', () => {
 
   it('a plate structure that is not a tree', () => {
     const model = () => gen(function* () {
-      const u = yield* plate('a', 2, { dim: -1 }, () => sample('u', bernoulli({ probs: 0.5 }), { enumerate: 'parallel' }))
-      const v = yield* plate('b', 3, { dim: -2 }, () => sample('v', bernoulli({ probs: 0.5 }), { enumerate: 'parallel' }))
-      yield* plate('a', 2, { dim: -1 }, () => plate('b', 3, { dim: -2 }, () => observe('x', normal(tf.add(u, v), 1), tf.zeros([3, 2]))))
+      const u = yield* plate('a', 2, { dim: -1 }, () => gen(function* () { return yield* sample('u', bernoulli({ probs: 0.5 }), { enumerate: 'parallel' }) }))
+      const v = yield* plate('b', 3, { dim: -2 }, () => gen(function* () { return yield* sample('v', bernoulli({ probs: 0.5 }), { enumerate: 'parallel' }) }))
+      yield* plate('a', 2, { dim: -1 }, () => plate('b', 3, { dim: -2 }, () => gen(function* () { yield* observe('x', normal(tf.add(u, v), 1), tf.zeros([3, 2])) })))
     })
     expect(() => estimate(model)).toThrow(/the plate structure is not a tree/)
   })

@@ -72,3 +72,23 @@ describe('svi rejects, at compile time, a guide that does not cover the model', 
     void s.fit(ranked, scalarGuide, x)
   })
 })
+
+describe('enumerated sites at the type level', () => {
+  const mixture = (data: tf.Tensor) => gen(function* () {
+    const z = yield* sample('z', categorical({ logits: [0, 0] }), { enumerate: 'parallel' })
+    const w = yield* sample('w', normal(0, 1))
+    yield* observe('x', normal(tf_add(z, w), 1), data)
+  })
+  const wGuide = (_data: tf.Tensor) => gen(function* () { yield* sample('w', normal(0, 1)) })
+  const noGuide = (_data: tf.Tensor) => gen(function* () { /* nothing */ })
+
+  it("a model's enumerated site need not be in the guide; its other latents must", () => {
+    expectTypeOf<MissingSites<ReturnType<typeof mixture>, ReturnType<typeof wGuide>>>().toEqualTypeOf<never>()
+    expectTypeOf<MissingSites<ReturnType<typeof mixture>, ReturnType<typeof noGuide>>>().toEqualTypeOf<'w'>()
+    s.step(mixture, wGuide, x)
+    // @ts-expect-error the guide does not sample 'w'
+    s.step(mixture, noGuide, x)
+  })
+})
+
+declare function tf_add(a: tf.Tensor, b: tf.Tensor): tf.Tensor
