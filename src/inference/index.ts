@@ -11,6 +11,8 @@ export type { ParamStore, StoreEntry, ParamEntry, ModuleEntry } from './params.j
 export { elbo } from './elbo.js'
 export type { ElboOptions } from './elbo.js'
 export { enumElbo } from './enum-elbo.js'
+export { inferDiscrete } from './infer-discrete.js'
+export type { InferDiscreteOptions } from './infer-discrete.js'
 export type { EnumElboOptions } from './enum-elbo.js'
 export { iwae } from './iwae.js'
 export type { IwaeOptions } from './iwae.js'
