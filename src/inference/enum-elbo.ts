@@ -13,6 +13,7 @@ import type { GuidePlates, LogFactor } from './enum-contract.js'
 import { expectUnderGuide, plateIndex, siteFactor, toPlateTerm } from './enum-factors.js'
 import type { PlateIndex } from './enum-factors.js'
 import { enumState, enumerateSites } from './enumerate.js'
+import type { SequentialRun } from './enumerate.js'
 import type { Loss, LossContext, LossEstimate, ProgramFn } from './loss.js'
 import { enumAxis } from './named-tensor.js'
 import type { Named } from './named-tensor.js'
@@ -23,6 +24,7 @@ import { subsampledSize } from './elbo.js'
 import { scoreFunctionTerms } from './score-function.js'
 import type { CostNode } from './score-function.js'
 import { SiteError } from './site-error.js'
+import { sampleLogProb } from './log-joint.js'
 import { latents } from './trace.js'
 import type { SampleSite, Trace } from './trace.js'
 import { subSeed } from '../backend/seed.js'
@@ -41,11 +43,11 @@ const OPTIONS: ReadonlySet<string> = new Set(['numParticles', 'vectorizeParticle
 
 /** The guide's and model's traces of one estimate, with one enumeration state for both. */
 const enumTraces = <Args extends readonly unknown[]>(
-  model: ProgramFn<Args>, guide: ProgramFn<Args>, args: Args, ctx: LossContext, at: { k: number; depth: number; vectorize: boolean; seed: number | undefined },
+  model: ProgramFn<Args>, guide: ProgramFn<Args>, args: Args, ctx: LossContext, at: { k: number; depth: number; vectorize: boolean; seed: number | undefined }, sequential: SequentialRun,
 ): { q: Trace; p: Trace; plates: PlateIndex } => {
   const particleDepth = at.k > 1 && at.vectorize ? at.depth + 1 : at.depth
   const state = enumState(particleDepth)
-  const options: ReplayOptions = { guide: { last: [enumerateSites('guide', state)] }, model: { last: [enumerateSites('model', state)] } }
+  const options: ReplayOptions = { guide: { last: [enumerateSites('guide', state, sequential)] }, model: { last: [enumerateSites('model', state)] } }
   const { guide: q, model: p } = at.k > 1 && at.vectorize
     ? vectorizedTraces(model, guide, args, ctx, { k: at.k, depth: at.depth, estimator: 'enumElbo' }, options)
     : traceReplayed(model, guide, args, ctx.handlers, at.seed, undefined, options)
@@ -88,7 +90,7 @@ const fromTraces = (q: Trace, p: Trace, plates: PlateIndex, ctx: LossContext): L
   const model = contractModel(modelFactors, sumVars, guideVars.livesIn)
   const costs = [...model.map((f) => ({ side: 'model' as const, f })), ...guideCosts(q, plates).map((f) => ({ side: 'guide' as const, f }))]
   const nodes: CostNode[] = costs.map(({ side, f }, index) => ({ side, index, term: toPlateTerm(f.name, expectUnderGuide(f.named, guideVars.logQ), plates) }))
-  const scored = latents(q).filter((g) => g.enumeration?.own === undefined && !g.dist.reparameterized && g.options.auxiliary !== true)
+  const scored = latents(q).filter((g) => g.enumeration?.own === undefined && !g.dist.reparameterized && g.options.auxiliary !== true && g.options.enumerate !== 'sequential')
   const bound = total(nodes.map((n) => n.term.value))
   if (scored.length === 0) return { surrogate: bound, bound, baselines: [], dataSize: subsampledSize(p) }
   const scoredNames = new Set(scored.map((g) => g.name))
@@ -103,6 +105,40 @@ const scoredLogProb = (g: SampleSite, plates: PlateIndex): tf.Tensor => {
   const e = f.named.dims.find((d) => d.startsWith('enum:'))
   if (e !== undefined) throw new SiteError(`guide site '${g.name}' is not reparameterised and its distribution depends on the enumerated variable '${e.slice(5)}'; enumElbo's score function covers sites outside enumeration only: enumerate '${g.name}' too, or make it reparameterised`)
   return toPlateTerm(g.name, f.named, plates).value
+}
+
+/** Runs of sequential enumeration above this are refused (each is a full run of the guide and the model). */
+const MAX_SEQUENTIAL_RUNS = 1024
+
+/** q of this run's sequentially enumerated guide values (1 when there are none): the weight of its estimate. */
+const sequentialWeight = (q: Trace): tf.Scalar | undefined => {
+  const sites = latents(q).filter((g) => g.options.enumerate === 'sequential')
+  return sites.length === 0 ? undefined : tf.exp(tf.addN(sites.map((g) => tf.sum(sampleLogProb(g))))) as tf.Scalar
+}
+
+/**
+ * Σ over every assignment of the guide's sequentially enumerated sites of q(assignment) · estimate:
+ * the first run gives each site met its first value; each site met adds the runs for its other
+ * values (Pyro's iter_discrete_traces). Without sequential sites, one run.
+ */
+const sequentially = (once: (run: SequentialRun) => { estimate: LossEstimate; weight: tf.Scalar | undefined }): LossEstimate => {
+  const queue: ReadonlyMap<string, number>[] = [new Map()]
+  const done: { estimate: LossEstimate; weight: tf.Scalar | undefined }[] = []
+  while (queue.length > 0) {
+    const assigned = queue.shift()!
+    const run: SequentialRun = { assigned, met: new Map() }
+    done.push(once(run))
+    const met = [...run.met]
+    met.forEach(([name, size], j) => {
+      for (let value = 1; value < size; value++) queue.push(new Map([...assigned, ...met.slice(0, j).map(([n]) => [n, 0] as const), [name, value]]))
+    })
+    if (done.length + queue.length > MAX_SEQUENTIAL_RUNS) throw new SiteError(`enumElbo: sequential enumeration of ${[...assigned.keys(), ...run.met.keys()].map((n) => `'${n}'`).join(', ')} needs more than ${MAX_SEQUENTIAL_RUNS} runs of the model and guide; enumerate those sites with 'parallel'`)
+  }
+  if (done.length === 1 && done[0]!.weight === undefined) return done[0]!.estimate
+  const weighted = (pick: (e: LossEstimate) => tf.Scalar): tf.Scalar => tf.addN(done.map((d) => tf.mul(d.weight!, pick(d.estimate)))) as tf.Scalar
+  const bound = weighted((e) => e.bound)
+  const surrogate = done.every((d) => d.estimate.surrogate === d.estimate.bound) ? bound : weighted((e) => e.surrogate)
+  return { surrogate, bound, baselines: done[0]!.estimate.baselines, dataSize: done[0]!.estimate.dataSize }
 }
 
 /** Unknown keys and ill-formed values are errors naming the option. */
@@ -140,10 +176,10 @@ export const enumElbo = (options: EnumElboOptions = {}): Loss => {
     estimate: <Args extends readonly unknown[]>(model: ProgramFn<Args>, guide: ProgramFn<Args>, args: Args, ctx: LossContext): LossEstimate => {
       const depth = depthOf(model, guide, args, ctx)
       const runs = vectorize || k === 1 ? [undefined] : Array.from({ length: k }, (_, i) => i)
-      const parts = runs.map((i) => {
-        const { q, p, plates } = enumTraces(model, guide, args, ctx, { k: i === undefined ? k : 1, depth, vectorize, seed: i === undefined ? ctx.seed : subSeed(ctx.seed, i) })
-        return fromTraces(q, p, plates, ctx)
-      })
+      const parts = runs.map((i) => sequentially((run) => {
+        const { q, p, plates } = enumTraces(model, guide, args, ctx, { k: i === undefined ? k : 1, depth, vectorize, seed: i === undefined ? ctx.seed : subSeed(ctx.seed, i) }, run)
+        return { estimate: fromTraces(q, p, plates, ctx), weight: sequentialWeight(q) }
+      }))
       const mean = (xs: readonly tf.Scalar[]): tf.Scalar => tf.div(tf.addN([...xs]), k) as tf.Scalar
       const bound = mean(parts.map((r) => r.bound))
       const surrogate = parts.every((r) => r.surrogate === r.bound) ? bound : mean(parts.map((r) => r.surrogate))

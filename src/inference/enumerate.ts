@@ -137,11 +137,12 @@ const enumerateSite = (msg: SampleMsg, side: EnumVar['side'], state: EnumState):
  * The enumeration handler of one side of an estimate (place it after `replay`, before the draw).
  * A latent site marked `{ enumerate: 'parallel' }` with no value yet is enumerated; a site whose
  * value the guide enumerated (replayed into the model) makes that variable visible again, and must
- * be discrete in the model too; every sample and factor site records the variables it sees.
+ * be discrete in the model too; every sample and factor site records the variables it sees. A guide
+ * site marked `{ enumerate: 'sequential' }` takes the value `sequential` assigns it (one run per value).
  *
  * @example traceProgram(guide(x), [enumerateSites('guide', state)])
  */
-export const enumerateSites = (side: EnumVar['side'], state: EnumState): Handler => (msg: Message, next) => {
+export const enumerateSites = (side: EnumVar['side'], state: EnumState, sequential?: SequentialRun): Handler => (msg: Message, next) => {
   if (msg._tag === 'MarkovEnter' || msg._tag === 'MarkovStep' || msg._tag === 'MarkovExit') followMarkov(msg, state)
   if (msg._tag === 'Factor') return next({ ...msg, enumeration: snapshot(state) })
   if (msg._tag !== 'Sample') return next(msg)
@@ -156,7 +157,26 @@ export const enumerateSites = (side: EnumVar['side'], state: EnumState): Handler
   }
   if (msg.kind === 'latent' && msg.obs === undefined && msg.options.enumerate === 'parallel') return next(enumerateSite(msg, side, state))
   if (msg.kind === 'latent' && msg.obs === undefined && msg.options.enumerate === 'sequential') {
-    throw new SiteError(`site '${msg.name}': enumerate: 'sequential' is not supported by enumElbo yet; use enumerate: 'parallel' (write the program so that it broadcasts over a leading dim of the site's values)`)
+    if (side === 'model' || sequential === undefined) throw new SiteError(`site '${msg.name}' of the model asks for enumerate: 'sequential'; a model's site is enumerated in parallel only (as in Pyro's TraceEnum_ELBO): mark it { enumerate: 'parallel' }, or sample it sequentially in the guide`)
+    return next({ ...sequentialValue(msg, sequential), enumeration: snapshot(state) })
   }
   return next({ ...msg, enumeration: snapshot(state) })
+}
+
+/** One run of sequential enumeration: the value index given to each sequential guide site, and the sites met without one (name → K; they took index 0). */
+export interface SequentialRun {
+  readonly assigned: ReadonlyMap<string, number>
+  readonly met: Map<string, number>
+}
+
+/** A sequential site's value in this run: support value `assigned` (0 for a site met first), of one draw's shape. */
+const sequentialValue = (msg: SampleMsg, run: SequentialRun): SampleMsg => {
+  const support = msg.dist.enumerateSupport
+  if (support === undefined) throw new SiteError(`site '${msg.name}' asks for enumerate: 'sequential' but its ${msg.dist.name} has no finite support to enumerate; enumerate bernoulli, categorical or oneHotCategorical sites`)
+  if (msg.dist.batchShape.some((d) => d > 1)) throw new SiteError(`site '${msg.name}' asks for enumerate: 'sequential' but has batch shape ${showShape(msg.dist.batchShape)}; one run per value covers a single draw, not every combination of ${msg.dist.batchShape.reduce((a, b) => a * b, 1)} elements: enumerate it with 'parallel'`)
+  const values = support()
+  let index = run.assigned.get(msg.name)
+  if (index === undefined) { run.met.set(msg.name, values.shape[0]!); index = 0 }
+  const one = tf.gather(values, index)
+  return { ...msg, value: tf.reshape(one, [...msg.dist.batchShape, ...msg.dist.eventShape]) }
 }

@@ -66,10 +66,13 @@ describe('enumElbo: errors that name the site and the fix', () => {
     expect(() => estimate(model)).toThrow(/the plate structure is not a tree/)
   })
 
-  it('unknown options and a sequential site', () => {
+  it('unknown options, a sequential site in the model, a batched sequential site in the guide', () => {
     expect(() => enumElbo({ particles: 2 } as never)).toThrow(InvalidArgumentError)
     const model = () => gen(function* () { yield* sample('z', bernoulli({ probs: 0.5 }), { enumerate: 'sequential' }) })
-    expect(() => estimate(model)).toThrow(/enumerate: 'sequential' is not supported by enumElbo yet/)
+    expect(() => estimate(model)).toThrow(/site 'z' of the model asks for enumerate: 'sequential'; a model's site is enumerated in parallel only/)
+    const batched = () => plate('data', 3, {}, () => gen(function* () { yield* sample('z', bernoulli({ probs: 0.5 }), { enumerate: 'sequential' }) }))
+    const plain = () => plate('data', 3, {}, () => gen(function* () { yield* sample('z', bernoulli({ probs: 0.5 })) }))
+    expect(() => estimate(plain, batched)).toThrow(/site 'z' asks for enumerate: 'sequential' but has batch shape \[3\]/)
   })
 })
 
