@@ -106,9 +106,10 @@ export const sumProduct = (terms: readonly Named[], vars: readonly string[], how
     const size = new Map([...holders.get(v)!].flatMap((i) => [...sizes(pool.get(i)!)]))
     return [...size.values()].reduce((a, b) => a * b, 1)
   }
+  const spans = new Map([...left].map((v) => [v, span(v)]))
   let next = terms.length
   while (left.size > 0) {
-    const v = [...left].reduce((best, u) => span(u) < span(best) ? u : best)
+    const v = [...left].reduce((best, u) => spans.get(u)! < spans.get(best)! ? u : best)
     const held = [...holders.get(v)!]
     const joint = addNamed(held.map((i) => pool.get(i)!))
     how.record?.(v, joint)
@@ -118,6 +119,7 @@ export const sumProduct = (terms: readonly Named[], vars: readonly string[], how
     for (const d of combined.dims) holders.get(d)?.add(next)
     next += 1
     left.delete(v)
+    for (const d of joint.dims) if (left.has(d)) spans.set(d, span(d))   // only the eliminated variable's neighbours change
   }
   return addNamed([...pool.values()])
 }
