@@ -77,8 +77,12 @@ const followMarkov = (msg: MarkovEnterMsg | MarkovStepMsg | MarkovExitMsg, state
   for (const v of top.hidden) state.visible.set(v.dim, v)
 }
 
-/** Ranks above this fail in tfjs's webgl and webgpu kernels. */
-const GPU_MAX_RANK = 6
+/**
+ * Ranks above this fail in tfjs's webgl and webgpu kernels, and tfjs-wasm 4.22's broadcasting
+ * binary ops silently give wrong values from rank 7 (measured: an `add` of [3,1,1,1,1,1,3] and
+ * [3,1,1,1,1,1,1] is off by up to 3.9); only the cpu backend handles any rank.
+ */
+const MAX_RANK = 6
 
 /** The rightmost dim left of the plates that no visible variable holds (and, for the model, no guide variable ever held). */
 const freeDim = (state: EnumState, side: EnumVar['side']): number => {
@@ -123,8 +127,8 @@ const enumerateSite = (msg: SampleMsg, side: EnumVar['side'], state: EnumState):
   const dim = freeDim(state, side)
   const rank = -dim + msg.dist.eventShape.length
   const backend = tf.getBackend()
-  if ((backend === 'webgl' || backend === 'webgpu') && rank > GPU_MAX_RANK) {
-    throw new SiteError(`site '${msg.name}': enumerating it needs tensors of rank ${rank} (${-state.first - 1} plate/particle dim(s), ${state.first - dim + 1} enumeration dim(s), ${msg.dist.eventShape.length} event dim(s)), but the ${backend} backend handles rank ${GPU_MAX_RANK} at most; use markov to recycle enumeration dims, fewer plates, or the wasm/cpu backend`)
+  if (backend !== 'cpu' && rank > MAX_RANK) {
+    throw new SiteError(`site '${msg.name}': enumerating it needs tensors of rank ${rank} (${-state.first - 1} plate/particle dim(s), ${state.first - dim + 1} enumeration dim(s), ${msg.dist.eventShape.length} event dim(s)), but the ${backend} backend computes rank ${MAX_RANK} at most (tfjs-wasm's broadcasting ops give wrong values above it); use markov to recycle enumeration dims, fewer plates, or the cpu backend`)
   }
   const value = supportAlong(msg, dim)
   const v: EnumVar = { name: msg.name, dim, size: value.shape[0]!, side }

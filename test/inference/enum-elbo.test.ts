@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest'
 import { bernoulli } from '../../src/distributions/bernoulli.js'
 import { categorical } from '../../src/distributions/categorical.js'
 import { normal } from '../../src/distributions/normal.js'
-import { markov } from '../../src/dsl/markov.js'
+import { markov, markovScope } from '../../src/dsl/markov.js'
+import type { Message } from '../../src/dsl/messages.js'
+import type { Program } from '../../src/dsl/program.js'
 import { observe, plate, sample } from '../../src/dsl/primitives.js'
 import { gen } from '../../src/dsl/program.js'
 import { enumElbo } from '../../src/inference/enum-elbo.js'
@@ -85,6 +87,42 @@ describe('enumElbo: markov chains', () => {
     const b = read(enumElbo().estimate(model, empty, [] as const, ctx(0)).bound)[0]!
     expectExact(b, forward(ys))
   }))
+})
+
+describe('enumElbo: markov scopes in context form, and keep', () => {
+  const ys = [0.4, -1.1, 1.9, 2.2, 0.1]
+  const logA = () => tf.log(tf.tensor2d(A))
+  /** The HMM written recursively: each level one markovScope, nested in the previous one. */
+  const step = (t: number, prev: tf.Tensor | undefined): Program<Message, void> => markovScope({ history: 1 }, () => gen(function* () {
+    const logits = prev === undefined ? tf.log(tf.tensor1d(PI)) : tf.gather(logA(), prev)
+    const x = yield* sample(`x_${t}`, categorical({ logits }), { enumerate: 'parallel' })
+    yield* observe(`y_${t}`, normal(tf.gather(tf.tensor1d(MU), x), 1), tf.scalar(ys[t]!))
+    if (t + 1 < ys.length) yield* step(t + 1, x)
+  }))
+
+  it('a recursive HMM in nested markovScopes gives the forward algorithm\'s log-likelihood', () => tf.tidy(() => {
+    const b = read(enumElbo().estimate(() => step(0, undefined), empty, [] as const, ctx(0)).bound)[0]!
+    expectExact(b, forward(ys))
+  }))
+
+  const kept = (data: readonly number[]) => () => gen(function* () {
+    yield* markov(data.length, { history: 1, keep: true }, (t, prev: tf.Tensor | undefined) => gen(function* () {
+      const x = yield* sample(`x_${t}`, categorical({ logits: prev === undefined ? tf.log(tf.tensor1d(PI)) : tf.gather(logA(), prev) }), { enumerate: 'parallel' })
+      yield* observe(`y_${t}`, normal(tf.gather(tf.tensor1d(MU), x), 1), tf.scalar(data[t]!))
+      return x
+    }), undefined)
+  })
+
+  it('keep: true recycles no dim and gives the same value', () => tf.tidy(() => {
+    const b = read(enumElbo().estimate(kept(ys), empty, [] as const, ctx(0)).bound)[0]!
+    expectExact(b, forward(ys))
+  }))
+
+  it('a seventh enumeration dim is an error off the cpu backend (tfjs-wasm broadcasts wrongly above rank 6)', () => {
+    const seven = [...ys, 0.3, -0.2]
+    if (tf.getBackend() === 'cpu') expectExact(tf.tidy(() => read(enumElbo().estimate(kept(seven), empty, [] as const, ctx(0)).bound)[0]!), forward(seven))
+    else expect(() => tf.tidy(() => enumElbo().estimate(kept(seven), empty, [] as const, ctx(0)).bound)).toThrow(/site 'x_6': enumerating it needs tensors of rank 7 .* computes rank 6 at most/)
+  })
 })
 
 describe('enumElbo: crossed plates and guide-side enumeration', () => {
