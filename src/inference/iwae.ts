@@ -19,6 +19,7 @@ import type { Loss, LossContext, ProgramFn } from './loss.js'
 import { checkParticleOptions, plateDepthMemo, vectorizedTraces } from './particles.js'
 import { PARTICLE_PLATE } from './plate-dims.js'
 import { traceReplayed } from './replayed.js'
+import { enumState, enumerateSites } from './enumerate.js'
 import type { PlateDraws } from './replayed.js'
 import { latents } from './trace.js'
 import type { Trace } from './trace.js'
@@ -40,15 +41,17 @@ export interface ParticleWeights {
  * (as Pyro's RenyiELBO) and summed over everything else: one weight per data point when every
  * site is in the data plate; one for the whole batch when a site is global. With `particleSeed`
  * undefined the draws are unseeded. Given `plates` (an earlier particle's), its plates reuse
- * those subsamples, so that the particles weigh the same data points.
+ * those subsamples, so that the particles weigh the same data points. Given `enumerateAt` (the
+ * program's plate depth), the model's sites marked `{ enumerate: 'parallel' }` are summed out.
  *
  * @example
  * const { logWeights } = particleLogWeights(model, guide, [x], [], subSeed(seed, j))   // shape [N]
  */
 export const particleLogWeights = <Args extends readonly unknown[]>(
-  model: ProgramFn<Args>, guide: ProgramFn<Args>, args: Args, handlers: readonly Handler[], particleSeed: number | undefined, plates?: PlateDraws,
+  model: ProgramFn<Args>, guide: ProgramFn<Args>, args: Args, handlers: readonly Handler[], particleSeed: number | undefined, plates?: PlateDraws, enumerateAt?: number,
 ): ParticleWeights => {
-  const { guide: q, model: p, plates: drawn } = traceReplayed(model, guide, args, handlers, particleSeed, plates)
+  const options = enumerateAt === undefined ? {} : { model: { last: [enumerateSites('model', enumState(enumerateAt))] } }
+  const { guide: q, model: p, plates: drawn } = traceReplayed(model, guide, args, handlers, particleSeed, plates, options)
   return { logWeights: logWeightsOf(p, q, () => true).value, guide: q, model: p, plates: drawn }
 }
 

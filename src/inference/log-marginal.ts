@@ -10,6 +10,8 @@ import type { Handler } from './interpreter.js'
 import { particleLogWeights } from './iwae.js'
 import type { ProgramFn } from './loss.js'
 import type { PlateDraws } from './replayed.js'
+import { traceReplayed } from './replayed.js'
+import { plateDepthOf } from './plate-costs.js'
 
 /** Options of {@link logMarginal}: give `numParticles` (or its old name `samples`). */
 export type LogMarginalOptions = LogMarginalCommon & ({ readonly numParticles: number } | {
@@ -34,15 +36,19 @@ const checkCount = (name: string, v: number): void => {
   if (!Number.isInteger(v) || v < 1) throw new InvalidArgumentError(`logMarginal: ${name} must be a positive integer; got ${v}`)
 }
 
-/** The subsamples every draw shares: the first draw's (copies of their indices, kept past its chunk's `tidy`). */
-interface SharedPlates { draws: PlateDraws | undefined }
+/** The subsamples every draw shares: the first draw's (copies of their indices, kept past its chunk's `tidy`); the program's plate depth. */
+interface SharedPlates { draws: PlateDraws | undefined; readonly depth: number }
+
+/** The plate depth of one traced run (model-enumerated sites drawn from the model there): where enumeration dims start. */
+const plateDepthOfRun = <Args extends readonly unknown[]>(model: ProgramFn<Args>, guide: ProgramFn<Args>, args: Args, opts: LogMarginalOptions): number =>
+  tf.tidy(() => { const r = traceReplayed(model, guide, args, opts.handlers ?? [], subSeed(opts.seed, 0), undefined, { coverage: false }); return plateDepthOf([r.guide, r.model]) })
 
 /** logSumExp over draws [start, end) of the log weights, folded into `acc` with logAddExp. */
 const chunk = <Args extends readonly unknown[]>(
   model: ProgramFn<Args>, guide: ProgramFn<Args>, args: Args, opts: LogMarginalOptions, start: number, end: number, acc: tf.Tensor | undefined, shared: SharedPlates,
 ): tf.Tensor => tf.tidy(() => {
   const lw = Array.from({ length: end - start }, (_, j) => {
-    const draw = particleLogWeights(model, guide, args, opts.handlers ?? [], subSeed(opts.seed, start + j), shared.draws)
+    const draw = particleLogWeights(model, guide, args, opts.handlers ?? [], subSeed(opts.seed, start + j), shared.draws, shared.depth)
     // Our own copies (buffer-sharing clones), kept past the tidy: a plate's indices may be the user's tensor.
     if (shared.draws === undefined) shared.draws = new Map([...draw.plates].map(([name, p]) => [name, { ...p, indices: tf.keep(tf.clone(p.indices)) }]))
     return draw.logWeights
@@ -61,7 +67,9 @@ const chunk = <Args extends readonly unknown[]>(
  * the log weights of {@link particleLogWeights} (each site summed over its other
  * plates; a global site makes it one estimate for the batch). Draws are taken `batch` at a time and
  * combined with a running logSumExp, so 10⁴ samples need the memory of `batch`.
- * Consistent as S → ∞ (and a stochastic lower bound in expectation for finite S).
+ * Consistent as S → ∞ (and a stochastic lower bound in expectation for finite S). The model's sites
+ * marked `{ enumerate: 'parallel' }` are summed out exactly in every weight (enumElbo's contraction),
+ * so a guide need not sample them.
  * The caller owns the returned tensor: one entry per element of the common plates ([N] for a data plate).
  *
  * @example
@@ -76,7 +84,7 @@ export const logMarginal = <Args extends readonly unknown[]>(
   checkCount('numParticles', samples)
   checkCount('batch', batch)
   let acc: tf.Tensor | undefined
-  const shared: SharedPlates = { draws: undefined }   // every draw weighs the same data points (a subsampled plate's)
+  const shared: SharedPlates = { draws: undefined, depth: plateDepthOfRun(model, guide, args, opts) }   // every draw weighs the same data points (a subsampled plate's)
   try {
     for (let start = 0; start < samples; start += batch) {
       const next = chunk(model, guide, args, opts, start, Math.min(samples, start + batch), acc, shared)

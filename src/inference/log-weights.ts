@@ -11,6 +11,11 @@ import { sampleLogProb } from './log-joint.js'
 import { costAt, negate, plateDepthOf, plateTerm, vectorised } from './plate-costs.js'
 import type { PlateTerm } from './plate-costs.js'
 import type { Trace } from './trace.js'
+import { latents } from './trace.js'
+import { contractModel } from './enum-contract.js'
+import { plateIndex, siteFactor, toPlateTerm } from './enum-factors.js'
+import { enumAxis } from './named-tensor.js'
+import { SiteError } from './site-error.js'
 
 /** The log weights of a trace pair: `value` has one axis per plate of `plates` (left to right), in that order. */
 export interface LogWeights {
@@ -19,11 +24,26 @@ export interface LogWeights {
   readonly plates: readonly PlateFrame[]
 }
 
-/** Every site's term: model sample and factor sites (+), guide latents (auxiliary ones included) and factors (−), kept along their plates. */
+/**
+ * The model's terms with its enumerated sites summed out (enum-contract.ts), kept along their plates:
+ * log Σ_y p(x, y, z) in place of log p(x, y, z). A guide-enumerated site has no importance weight.
+ */
+const contractedModelTerms = (p: Trace, q: Trace, depth: number): PlateTerm[] => {
+  const g = latents(q).find((s) => s.enumeration?.own !== undefined)
+  if (g !== undefined) throw new SiteError(`guide site '${g.name}' is enumerated; importance weights (iwae, logMarginal) need a draw from the guide there: sample it, or use enumElbo`)
+  const plates = plateIndex([q, p], depth)
+  const sumVars = new Set(latents(p).flatMap((s) => s.enumeration?.own?.side === 'model' ? [enumAxis(s.name)] : []))
+  const factors = p.sites.flatMap((s) => s._tag === 'Deterministic' ? [] : [siteFactor(s, plates)])
+  return contractModel(factors, sumVars, new Map()).map((f) => toPlateTerm(f.name, f.named, plates))
+}
+
+const enumerates = (p: Trace): boolean => p.sites.some((s) => s._tag === 'Sample' && s.enumeration?.own?.side === 'model')
+
+/** Every site's term: model sample and factor sites (+; model-enumerated ones summed out), guide latents (auxiliary ones included) and factors (−), kept along their plates. */
 const weightTerms = (p: Trace, q: Trace, depth: number): PlateTerm[] => [
-  ...p.sites.flatMap((s): PlateTerm[] =>
+  ...(enumerates(p) ? contractedModelTerms(p, q, depth) : p.sites.flatMap((s): PlateTerm[] =>
     s._tag === 'Sample' ? [plateTerm(s.name, sampleLogProb(s), s.scale, s.mask, s.plates, depth)]
-      : s._tag === 'Factor' ? [plateTerm(s.name, s.logWeight, s.scale, s.mask, s.plates, depth)] : []),
+      : s._tag === 'Factor' ? [plateTerm(s.name, s.logWeight, s.scale, s.mask, s.plates, depth)] : [])),
   ...q.sites.flatMap((s): PlateTerm[] =>
     s._tag === 'Factor' ? [negate(plateTerm(s.name, s.logWeight, s.scale, s.mask, s.plates, depth))]
       : s._tag === 'Sample' ? [negate(plateTerm(s.name, sampleLogProb(s), s.scale, s.mask, s.plates, depth))] : []),

@@ -211,3 +211,25 @@ describe('enumElbo: sequential enumeration in the guide', () => {
     read(gb!).forEach((v, k) => expect(Math.abs(v - fd(1, k))).toBeLessThan(1e-3))
   }))
 })
+
+describe('logMarginal sums model-enumerated sites out of every weight', () => {
+  it('a mixture with a latent shift: log p(x) by importance sampling over the shift, the assignments summed exactly', async () => {
+    const { logMarginal } = await import('../../src/inference/log-marginal.js')
+    const xs = [0.4, 1.9, -0.7]
+    const model = () => gen(function* () {
+      const shift = yield* sample('shift', normal(0, 1))
+      yield* plate('data', 3, {}, () => gen(function* () {
+        const z = yield* sample('z', bernoulli({ probs: 0.4 }), { enumerate: 'parallel' })
+        yield* observe('x', normal(tf.add(shift, tf.mul(2, z)), 1), tf.tensor1d(xs))
+      }))
+    })
+    const guide = () => gen(function* () { yield* sample('shift', normal(0.3, 0.8)) })
+    // Exact: ∫ N(s | 0, 1) Π_i Σ_z p(z) N(x_i | s + 2z, 1) ds by quadrature (float64).
+    let acc = 0
+    for (let s = -8; s <= 8; s += 0.001) acc += Math.exp(logNormal(s, 0) + xs.reduce((t, x) => t + lse([Math.log(0.6) + logNormal(x, s), Math.log(0.4) + logNormal(x, s + 2)]), 0)) * 0.001
+    const lp = logMarginal(model, guide, [] as const, { numParticles: 20000, batch: 2000, seed: 1 })
+    expect(lp.shape).toEqual([])
+    expect(Math.abs(read(lp)[0]! - Math.log(acc))).toBeLessThan(0.02)
+    lp.dispose()
+  })
+})
