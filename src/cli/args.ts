@@ -16,6 +16,7 @@ export type CommandName = 'train' | 'sample' | 'eval' | 'report'
 /** A decoded command line. */
 export type Command =
   | { readonly _tag: 'help'; readonly command?: CommandName }
+  | { readonly _tag: 'version' }
   | { readonly _tag: 'train'; readonly model: ModelKind; readonly flags: TrainFlags }
   | { readonly _tag: 'sample'; readonly dir: string; readonly flags: SampleFlags }
   | { readonly _tag: 'eval'; readonly dir: string; readonly flags: EvalFlags }
@@ -25,30 +26,54 @@ const COMMANDS: readonly CommandName[] = ['train', 'sample', 'eval', 'report']
 
 /** Usage lines of each command (also the `--help` text). */
 export const USAGE: Readonly<Record<CommandName, string>> = {
-  train: 'tfppl train <vae|cvae|ladder|vqvae> [--data mnist|fashion-mnist|PATH] [--epochs N] [--batch-size B] [--z-dim D] [--hidden H[,H…]] [--seed S] [--limit N] [--out DIR] [--resume]',
+  train: 'tfppl train <vae|cvae|ladder|vqvae|ssvae> [--data mnist|fashion-mnist|PATH] [--epochs N] [--batch-size B] [--z-dim D] [--hidden H[,H…]] [--seed S] [--limit N] [--out DIR] [--resume] [--labels-per-class N]',
   sample: 'tfppl sample DIR [--n 64] [--class c] [--seed S]',
   eval: 'tfppl eval DIR [--iwae K] [--n N] [--seed S] [--json]',
   report: 'tfppl report DIR',
 }
 
-/** The full help text. */
+/** What each command does (the lines under its usage in the help). */
+const DESCRIPTIONS: Readonly<Record<CommandName, readonly string[]>> = {
+  train: [
+    'train   fits a model (ELBO, Adam 1e-3) and writes DIR (default runs/<model>): config.json, checkpoint/,',
+    '        metrics.json, samples.png, reconstructions.png, traversal.png, elbo.svg, report.html.',
+    '        Ctrl-C stops after the current step with a checkpoint; --resume continues up to --epochs in total',
+    '        (an interrupted epoch is repeated from its start, with the weights saved at Ctrl-C).',
+    '        --limit N trains on the first N train and N test images (quick trials). Defaults: 10 epochs, batch 128',
+    '        (fewer when the training set is smaller), --hidden 400 (cvae: 512,512), --z-dim 50 (vae, cvae),',
+    '        64 (ladder: z₁; z₂ has half), 16 (vqvae: code size).',
+    '        ssvae, the semi-supervised VAE (M2; grey pixels, Adam 4.2e-4; --data fashion-mnist when installed):',
+    '        --labels-per-class N labelled images per class (default 100) from the first 50,000 training images,',
+    '        the rest of them unlabelled; the report adds the test accuracy of q(y | x) and its confusion matrix.',
+  ],
+  sample: ['sample  draws --n images (default 64) from a trained run into DIR/samples.png (--class c: conditional models).'],
+  eval: [
+    'eval    test ELBO and the IWAE-K log-likelihood estimate (default K 100) on the first N test images',
+    '        (default 1000), in nats per image; --json prints { "testElbo": …, "iwae": … }.',
+  ],
+  report: ['report  redraws the pictures and DIR/report.html from the checkpoint and metrics.json.'],
+}
+
+/** The full help text (`tfppl --help`). */
 export const HELP = [
   'tfppl — train and inspect deep generative models written with tfppl.',
   '',
   'Usage:',
   ...COMMANDS.map((c) => `  ${USAGE[c]}`),
+  '  tfppl --version',
   '',
-  'train   fits a model (ELBO, Adam 1e-3) and writes DIR (default runs/<model>): config.json, checkpoint/,',
-  '        metrics.json, samples.png, reconstructions.png, traversal.png, elbo.svg, report.html.',
-  '        Ctrl-C stops after the current step with a checkpoint; --resume continues up to --epochs in total',
-  '        (an interrupted epoch is repeated from its start, with the weights saved at Ctrl-C).',
-  '        --limit N trains on the first N train and N test images (quick trials). Defaults: 10 epochs, batch 128,',
-  '        --hidden 400 (cvae: 512,512), --z-dim 50 (vae, cvae), 64 (ladder: z₁; z₂ has half), 16 (vqvae: code size).',
-  'sample  draws --n images (default 64) from a trained run into DIR/samples.png (--class c: conditional models).',
-  'eval    test ELBO and the IWAE-K log-likelihood estimate (default K 100) on the first N test images',
-  '        (default 1000), in nats per image; --json prints { "testElbo": …, "iwae": … }.',
-  'report  redraws the pictures and DIR/report.html from the checkpoint and metrics.json.',
+  ...COMMANDS.flatMap((c) => DESCRIPTIONS[c]),
+  '',
+  'tfppl <command> --help shows one command.',
 ].join('\n')
+
+/**
+ * The help of one command (`tfppl train --help`): its usage line once, then what it does.
+ *
+ * @example commandHelp('eval')   // 'Usage: tfppl eval DIR [--iwae K] …\n\neval    test ELBO and …'
+ */
+export const commandHelp = (command: CommandName): string =>
+  [`Usage: ${USAGE[command]}`, '', ...DESCRIPTIONS[command]].join('\n')
 
 /** Flags without a value. */
 const SWITCHES: ReadonlySet<string> = new Set(['resume', 'json', 'help'])
@@ -117,7 +142,7 @@ const decodeModel = (name: string): E.Either<string, ModelKind> =>
 /** Decodes the tokens of one command. */
 const decodeCommand = (command: CommandName, tk: Tokens): E.Either<string, Command> => {
   if (command === 'train') {
-    return pipe(single('train', 'the model (one of vae, cvae, ladder, vqvae)', tk.positional), E.chain(decodeModel),
+    return pipe(single('train', `the model (one of ${MODEL_KINDS.join(', ')})`, tk.positional), E.chain(decodeModel),
       E.chain((model) => pipe(decodeFlags('train', TrainFlags, tk.flags), E.map((flags): Command => ({ _tag: 'train', model, flags })))))
   }
   const dir = single(command, 'the run directory DIR', tk.positional)
@@ -130,16 +155,18 @@ const isCommand = (s: string): s is CommandName => (COMMANDS as readonly string[
 
 /**
  * Decodes `argv` (without `node` and the script): the subcommand, its
- * positional argument and its flags. `--help` anywhere gives the help command.
+ * positional argument and its flags. `--help` anywhere gives the help command;
+ * `--version` (or `-v`) as the first argument gives the version command.
  *
  * @example
  * parseArgs(['train', 'vae', '--epochs', '3'])   // Right({ _tag: 'train', model: 'vae', flags: { epochs: 3 } })
- * parseArgs(['train', 'foo'])                    // Left("tfppl: unknown model 'foo'; expected one of vae, cvae, ladder, vqvae")
+ * parseArgs(['train', 'foo'])                    // Left("tfppl: unknown model 'foo'; expected one of vae, cvae, ladder, vqvae, ssvae")
  */
 export const parseArgs = (argv: readonly string[]): E.Either<string, Command> => {
   const [head, ...rest] = argv
   if (head === undefined) return E.left(`tfppl: missing command; expected one of ${COMMANDS.join(', ')} (tfppl --help for usage)`)
   if (head === '--help' || head === '-h' || head === 'help') return E.right({ _tag: 'help' })
+  if (head === '--version' || head === '-v' || head === 'version') return E.right({ _tag: 'version' })
   if (!isCommand(head)) return E.left(`tfppl: unknown command ${quote(head)}; expected one of ${COMMANDS.join(', ')}`)
   return pipe(
     tokenize(head, rest),

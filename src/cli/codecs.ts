@@ -7,10 +7,10 @@ import * as t from 'io-ts'
 import type { ModelKind } from '../models/image-model.js'
 
 /** The model kinds, in the order messages list them. */
-export const MODEL_KINDS: readonly ModelKind[] = ['vae', 'cvae', 'ladder', 'vqvae']
+export const MODEL_KINDS: readonly ModelKind[] = ['vae', 'cvae', 'ladder', 'vqvae', 'ssvae']
 
-/** A model kind (`vae`, `cvae`, `ladder`, `vqvae`). @example ModelKindCodec.is('vae') // true */
-export const ModelKindCodec: t.Type<ModelKind> = t.keyof({ vae: null, cvae: null, ladder: null, vqvae: null }, `one of ${MODEL_KINDS.join(', ')}`)
+/** A model kind (`vae`, `cvae`, `ladder`, `vqvae`, `ssvae`). @example ModelKindCodec.is('vae') // true */
+export const ModelKindCodec: t.Type<ModelKind> = t.keyof({ vae: null, cvae: null, ladder: null, vqvae: null, ssvae: null }, `one of ${MODEL_KINDS.join(', ')}`)
 
 const isDecimal = (u: unknown): u is string => typeof u === 'string' && /^[+-]?\d+$/.test(u) && Number.isSafeInteger(Number(u))
 
@@ -76,6 +76,7 @@ export const TrainFlags = t.partial({
   limit: PositiveIntFromString,
   out: NonEmptyString,
   resume: SwitchCodec,
+  'labels-per-class': PositiveIntFromString,
 })
 
 /** The flags of `tfppl sample`. */

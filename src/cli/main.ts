@@ -3,16 +3,18 @@
  * The `tfppl` command: `train`, `sample`, `eval`, `report` (see `tfppl --help`).
  * {@link main} runs one command line in-process and resolves to its exit code;
  * run as a script (`node dist/cli/main.js …`, or the `tfppl` bin), it sets the
- * process's exit code.
+ * process's exit code, and errors nobody catches print one line (`fatal.ts`).
  */
 import { realpathSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import * as E from 'fp-ts/lib/Either.js'
-import { HELP, USAGE, parseArgs } from './args.js'
+import { HELP, commandHelp, parseArgs } from './args.js'
 import type { Command } from './args.js'
 import { EXIT, describeFailure } from './errors.js'
+import { installFatalHandlers, onFatal } from './fatal.js'
 import { processIO } from './io.js'
 import type { CliIO } from './io.js'
+import { packageVersion } from './version.js'
 
 /** Where the command writes (see {@link main}). */
 export type { CliIO } from './io.js'
@@ -21,7 +23,7 @@ export type { CliIO } from './io.js'
  * Initialises the backend and runs a decoded command. The command modules (and
  * TensorFlow.js) are loaded only here, so `--help` and usage errors answer at once.
  */
-const run = async (cmd: Exclude<Command, { _tag: 'help' }>, io: CliIO): Promise<number> => {
+const run = async (cmd: Exclude<Command, { _tag: 'help' | 'version' }>, io: CliIO): Promise<number> => {
   const { initBackend } = await import('../backend/init.js')
   await initBackend()
   switch (cmd._tag) {
@@ -34,8 +36,9 @@ const run = async (cmd: Exclude<Command, { _tag: 'help' }>, io: CliIO): Promise<
 
 /**
  * Runs one `tfppl` command line (without `node` and the script name) and
- * resolves to the exit code: 0 done, 1 failed (message on stderr), 2 bad
- * arguments (message on stderr, no stack trace), 130 interrupted by Ctrl-C.
+ * resolves to the exit code: 0 done, 1 failed (one line on stderr), 2 bad
+ * arguments (one line on stderr), 130 interrupted by Ctrl-C. `--version`
+ * prints `tfppl <version>`.
  *
  * @example
  * const code = await main(['train', 'vae', '--epochs', '1', '--limit', '256', '--out', '/tmp/run'])
@@ -48,10 +51,14 @@ export const main = async (argv: readonly string[], io: CliIO = processIO()): Pr
   }
   const cmd = parsed.right
   if (cmd._tag === 'help') {
-    io.stdout(`${cmd.command === undefined ? HELP : `Usage: ${USAGE[cmd.command]}\n\n${HELP}`}\n`)
+    io.stdout(`${cmd.command === undefined ? HELP : commandHelp(cmd.command)}\n`)
     return EXIT.ok
   }
   try {
+    if (cmd._tag === 'version') {
+      io.stdout(`tfppl ${packageVersion()}\n`)
+      return EXIT.ok
+    }
     return await run(cmd, io)
   } catch (e) {
     const failure = describeFailure(e)
@@ -68,8 +75,6 @@ const isEntryPoint = (): boolean => {
 }
 
 if (isEntryPoint()) {
-  main(process.argv.slice(2)).then((code) => { process.exitCode = code }, (e: unknown) => {
-    process.stderr.write(`${describeFailure(e).text}\n`)
-    process.exitCode = EXIT.failure
-  })
+  installFatalHandlers()   // before the wasm backend's own handlers, which would print their source and exit 7
+  main(process.argv.slice(2)).then((code) => { process.exitCode = code }, onFatal(process))
 }

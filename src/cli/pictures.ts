@@ -13,6 +13,7 @@ import { classesPng, curvesSvg, histogramSvg, encodePng, imageGrid, reconstructi
 import type { Figure, ImageBatch } from './render/index.js'
 import type { Metrics, RunConfig } from './run-files.js'
 import type { Session } from './session.js'
+import { classifierFigure } from './classifier-report.js'
 
 /** Reads images [n, h, w, c] (c > 1 averaged to gray) into an ImageBatch and disposes them. */
 export const readImages = async (images: tf.Tensor4D): Promise<ImageBatch> => {
@@ -91,19 +92,20 @@ const extraFigure = async (dir: string, extra: Extra): Promise<{ readonly image?
   return { svg: { title: extra.title, file, caption: extra.caption } }
 }
 
-/** elbo.svg: train and test ELBO per epoch. */
-const elboFigure = async (dir: string, metrics: Metrics): Promise<Figure> => {
+/** elbo.svg: train and test ELBO per epoch (the caption says which train figures are β-weighted). */
+const elboFigure = async (dir: string, metrics: Metrics, warmupEpochs = 0): Promise<Figure> => {
   const train = metrics.epochs.map((e) => [e.epoch, e.trainElbo] as const)
   const test = metrics.epochs.flatMap((e) => (e.testElbo === null ? [] : [[e.epoch, e.testElbo] as const]))
   await save(dir, 'elbo.svg', curvesSvg([{ name: 'train ELBO', points: train }, { name: 'test ELBO', points: test }], { title: 'ELBO per epoch', xLabel: 'epoch', yLabel: 'ELBO (nats per image)' }))
-  return { title: 'ELBO', file: 'elbo.svg', caption: 'Train ELBO (running mean over each epoch) and test ELBO (end of each epoch), nats per image; higher is better.' }
+  const warmup = warmupEpochs > 0 ? ` In the first ${warmupEpochs} epochs (KL warm-up) the train figure is the β-weighted objective (β < 1), which lies above the ELBO; the test ELBO is always the ELBO itself (β = 1).` : ''
+  return { title: 'ELBO', file: 'elbo.svg', caption: `Train ELBO (running mean over each epoch) and test ELBO (end of each epoch), nats per image; higher is better.${warmup}` }
 }
 
 /** Every picture of the run: the PNG figures and the SVG charts. */
 const drawAll = async (dir: string, s: Session, test: Dataset, metrics: Metrics): Promise<{ images: Figure[]; svgs: Figure[] }> => {
   const images = [await samplesFigure(dir, s), await reconstructionsFigure(dir, s, test), await traversalFigure(dir, s)]
   if (s.entry.conditional) images.push(await classesFigure(dir, s))
-  const svgs = [await elboFigure(dir, metrics)]
+  const svgs = [await elboFigure(dir, metrics, s.entry.warmupEpochs)]
   for (const extra of s.model.extras?.() ?? []) {
     const f = await extraFigure(dir, extra)
     if (f.image !== undefined) images.push(f.image)
@@ -127,8 +129,14 @@ export const writeReport = async (dir: string, s: Session, test: Dataset, metric
     ['model', c.model], ['data', describeData(c)], ['latent dimensions', String(c.zDim)], ['hidden layers', c.hidden.join(', ')],
     ['batch size', String(c.batchSize)], ['seed', String(c.seed)], ['epochs (planned)', String(c.epochs)],
   ]
+  if (c.labelsPerClass !== undefined) details.push(['labels per class', String(c.labelsPerClass)])
+  const classifier = await classifierFigure(dir, s, test)   // models with a classifier: confusion.svg and the test accuracy
+  if (classifier !== undefined) { svgs.push(classifier.figure); details.push(classifier.detail) }
   const epochs = metrics.epochs.map((e) => ({ epoch: e.epoch, trainElbo: e.trainElbo, seconds: e.seconds, ...(e.testElbo === null ? {} : { testElbo: e.testElbo }) }))
-  const html = reportHtml({ title: `tfppl ${c.model} on ${path.basename(c.data.source)}`, backend: metrics.backend, metrics: { epochs }, images, svgs, details })
+  const html = reportHtml({
+    title: `tfppl ${c.model} on ${path.basename(c.data.source)}`, backend: metrics.backend,
+    ...(metrics.nativeAccelerator === undefined ? {} : { accelerator: metrics.nativeAccelerator }), metrics: { epochs }, images, svgs, details,
+  })
   const file = path.join(dir, 'report.html')
   await writeFileAtomic(file, html)
   return file

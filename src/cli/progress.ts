@@ -17,6 +17,8 @@ export interface EpochSummary {
   readonly trainElbo: number
   readonly testElbo: number | null
   readonly seconds: number
+  /** A KL warm-up epoch: the train ELBO is the β-weighted objective (β < 1), not the ELBO. */
+  readonly warmup?: boolean
 }
 
 /** The progress display of one training run. */
@@ -54,9 +56,14 @@ export const progressLine = (p: { epoch: number; epochs: number; done: number; t
     `${rate.toFixed(1)} steps/s  ETA ${clock(eta)}  ELBO ${Number.isFinite(p.elbo) ? p.elbo.toFixed(2) : '…'}`
 }
 
-/** The finished-epoch line. @example epochLine({ epoch: 1, trainElbo: -200, testElbo: -180, seconds: 14 }, 10) */
+/**
+ * The finished-epoch line; in a KL warm-up epoch the train figure is labelled as β-weighted.
+ *
+ * @example epochLine({ epoch: 1, trainElbo: -200, testElbo: -180, seconds: 14 }, 10)
+ */
 export const epochLine = (e: EpochSummary, epochs: number): string =>
-  `epoch ${e.epoch}/${epochs}  train ELBO ${e.trainElbo.toFixed(2)}  test ELBO ${e.testElbo === null ? '—' : e.testElbo.toFixed(2)}  ${e.seconds.toFixed(1)} s`
+  `epoch ${e.epoch}/${epochs}  train ELBO ${e.trainElbo.toFixed(2)}${e.warmup === true ? ' (β-weighted, KL warm-up)' : ''}  ` +
+  `test ELBO ${e.testElbo === null ? '—' : e.testElbo.toFixed(2)}  ${e.seconds.toFixed(1)} s`
 
 /**
  * A progress display for `epochs` epochs (numbered up to `epochs`) of `stepsPerEpoch` steps.

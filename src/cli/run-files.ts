@@ -24,7 +24,7 @@ export const DataSpecCodec = t.type({ source: t.string, limit: t.union([Positive
 export type DataSpec = t.TypeOf<typeof DataSpecCodec>
 
 /** `config.json`: everything needed to rebuild the model and its data. */
-export const RunConfigCodec = t.type({
+export const RunConfigCodec = t.intersection([t.type({
   version: t.literal(1),
   model: ModelKindCodec,
   zDim: PositiveInt,
@@ -36,7 +36,7 @@ export const RunConfigCodec = t.type({
   seed: NonNegativeInt,
   epochs: PositiveInt,
   batchSize: PositiveInt,
-}, 'RunConfig')
+}), t.partial({ labelsPerClass: PositiveInt })], 'RunConfig')
 /** A decoded config.json. */
 export type RunConfig = t.TypeOf<typeof RunConfigCodec>
 
@@ -45,8 +45,11 @@ export const EpochMetricsCodec = t.type({ epoch: PositiveInt, trainElbo: t.numbe
 /** One decoded epoch of metrics.json. */
 export type EpochMetricsRecord = t.TypeOf<typeof EpochMetricsCodec>
 
-/** `metrics.json`. */
-export const MetricsCodec = t.type({ backend: t.string, epochs: t.array(EpochMetricsCodec) }, 'Metrics')
+/** `metrics.json`: the backend trained on, the native accelerator's state then (absent in older runs), the epochs. */
+export const MetricsCodec = t.intersection([
+  t.type({ backend: t.string, epochs: t.array(EpochMetricsCodec) }),
+  t.partial({ nativeAccelerator: t.string }),
+], 'Metrics')
 /** A decoded metrics.json. */
 export type Metrics = t.TypeOf<typeof MetricsCodec>
 

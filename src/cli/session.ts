@@ -38,7 +38,7 @@ export const entryOrThrow = (kind: RunConfig['model']): ModelEntry => {
 }
 
 /**
- * A fresh model and SVI driver (Adam 1e-3, ELBO, the run's seed); no params exist yet.
+ * A fresh model and SVI driver (Adam 1e-3, ELBO, the run's seed; a semi-supervised entry's own estimator and rate); no params exist yet.
  * `stepsPerEpoch` is given when the session will train.
  *
  * @example const s = createSession(config); await s.svi.fit(s.model.model, s.model.guide, args)
@@ -49,8 +49,8 @@ export const createSession = (config: RunConfig, stepsPerEpoch?: number): Sessio
     imageShape: config.imageShape, numClasses: config.numClasses, zDim: config.zDim, hidden: config.hidden, seed: config.seed,
     ...(stepsPerEpoch === undefined ? {} : { stepsPerEpoch }),
   })
-  const optimizer = tf.train.adam(1e-3)
-  const s = svi({ optimizer, loss: elbo(), seed: config.seed })
+  const optimizer = tf.train.adam(entry.semiSupervised?.learningRate ?? 1e-3)
+  const s = svi({ optimizer, loss: entry.semiSupervised?.loss() ?? elbo(), seed: config.seed })
   return {
     config, entry, model, svi: s,
     dispose: () => { s.params.dispose(); model.dispose(); optimizer.dispose() },

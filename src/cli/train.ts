@@ -4,10 +4,9 @@
  * pictures and report.html at the end. Ctrl-C stops at the next epoch
  * boundary (checkpoint and metrics saved, exit 130); `--resume` continues.
  */
-import { promises as fs } from 'node:fs'
 import * as tf from '@tensorflow/tfjs-core'
 import { backendInfo } from '../backend/init.js'
-import type { EpochRecord } from '../inference/fit-types.js'
+import type { EpochRecord, FitOptions } from '../inference/fit-types.js'
 import type { ModelKind } from '../models/image-model.js'
 import type { CliIO } from './io.js'
 import type { TrainFlags } from './codecs.js'
@@ -22,15 +21,29 @@ import { MetricsCodec, RunConfigCodec, checkpointEpochs, runPaths, writeJson } f
 import type { EpochMetricsRecord, Metrics, RunConfig } from './run-files.js'
 import { createSession, entryOrThrow, restoreParams } from './session.js'
 import type { Session } from './session.js'
-import { planTraining } from './train-config.js'
+import { createRunDir } from './run-dir.js'
+import { TRAIN_DEFAULTS, planTraining } from './train-config.js'
+import { trainStreams } from './semi-supervised.js'
+import type { TrainStreams } from './semi-supervised.js'
 import type { TrainPlan } from './train-config.js'
 
-/** The full config once the data is known; checks the batch size against the training set. */
-const completeConfig = (plan: TrainPlan, data: Splits): RunConfig => {
-  const c = plan.config
-  if (c.batchSize > data.train.size) throw new UsageError(`tfppl train: --batch-size ${c.batchSize} is larger than the ${data.train.size} training images`)
+/**
+ * The batch size for `size` training images: the planned one, or the whole set when the default
+ * is larger than it (with a note saying so); a larger `--batch-size` given by hand is a UsageError.
+ */
+const fitBatchSize = (plan: TrainPlan, size: number): { readonly batchSize: number; readonly note?: string } => {
+  const b = plan.config.batchSize
+  if (b <= size) return { batchSize: b }
+  if (plan.defaultBatchSize) return { batchSize: size, note: `tfppl train: batch size ${size}, the whole training set (the default ${b} is more than its ${size} images)` }
+  throw new UsageError(`tfppl train: --batch-size ${b} is larger than the ${size} training images; expected at most ${size} (or leave --batch-size out to use ${Math.min(size, TRAIN_DEFAULTS.batchSize)})`)
+}
+
+/** The full config once the data is known, and a note when the batch size had to shrink. */
+const completeConfig = (plan: TrainPlan, data: Splits): { readonly config: RunConfig; readonly note?: string } => {
+  const { batchSize, note } = fitBatchSize(plan, data.train.size)
   const [h, w, ch] = data.train.imageShape
-  return { ...c, binarized: entryOrThrow(c.model).binary, imageShape: [h, w, ch], numClasses: data.train.numClasses }
+  const config = { ...plan.config, batchSize, binarized: entryOrThrow(plan.config.model).binary, imageShape: [h, w, ch] as [number, number, number], numClasses: data.train.numClasses }
+  return note === undefined ? { config } : { config, note }
 }
 
 const finite = (x: number | undefined): number | null => (x !== undefined && Number.isFinite(x) ? x : null)
@@ -47,39 +60,66 @@ interface Job {
   readonly session: Session
   readonly trainArgs: tf.Tensor[]
   readonly testArgs: tf.Tensor[]
+  /** A semi-supervised model's labelled and unlabelled streams (it trains on these, not on trainArgs). */
+  readonly streams?: TrainStreams
 }
 
 const disposeJob = (j: Job): void => {
   tf.dispose([...j.trainArgs, ...j.testArgs])
+  j.streams?.dispose()
   j.session.dispose()
   j.data.train.dispose()
   j.data.test.dispose()
 }
 
-/** Creates the run directory, or a UsageError naming `--out`, the OS error and what was expected. */
-const makeRunDir = async (out: string): Promise<void> => {
-  try {
-    await fs.mkdir(out, { recursive: true })
-  } catch (e) {
-    const code = (e as { code?: unknown } | null)?.code
-    throw new UsageError(`tfppl train: --out ${out}: cannot create the run directory (${typeof code === 'string' ? code : String(e)}); expected a directory path that can be created and written (no part of it may be a regular file)`)
-  }
-}
-
-/** Loads the data, writes config.json, builds the model and the program arguments. */
-const prepare = async (plan: TrainPlan): Promise<Job> => {
+/** Creates the run directory (first: a bad --out fails before the data loads), loads the data, writes config.json, builds the model and the program arguments. */
+const prepare = async (plan: TrainPlan, io: CliIO): Promise<Job> => {
+  await createRunDir(plan.out)
   const data = loadData(plan.config.data)
   try {
-    const config = completeConfig(plan, data)
-    await makeRunDir(plan.out)
+    const { config, note } = completeConfig(plan, data)
+    if (note !== undefined) io.stderr(`${note}\n`)
     await writeJson(RunConfigCodec, runPaths(plan.out).config, config)
     const session = createSession(config, Math.ceil(data.train.size / config.batchSize))
-    const trainArgs = programArgs(session.model, data.train, session.entry.binary)
+    const streams = session.entry.semiSupervised === undefined ? undefined : trainStreams(session.model, data.train, config, session.entry.binary)
+    const trainArgs = streams === undefined ? programArgs(session.model, data.train, session.entry.binary) : []
     const testArgs = programArgs(session.model, data.test, session.entry.binary)
-    return { plan, config, data, session, trainArgs, testArgs }
+    for (const note of streams?.notes ?? []) io.stderr(`${note}\n`)
+    return { plan, config, data, session, trainArgs, testArgs, ...(streams === undefined ? {} : { streams }) }
   } catch (e) {
     data.train.dispose(); data.test.dispose()
     throw e
+  }
+}
+
+/** Steps in one epoch (fit's batches: the last one may be short). */
+const stepsPerEpoch = (j: Job): number => j.streams?.stepsPerEpoch ?? Math.ceil(j.data.train.size / j.config.batchSize)
+
+/**
+ * fit's callbacks: the model's schedules, the progress display, metrics.json after each epoch.
+ * After an epoch's last step the schedules move to their end, so fit's pass over the test set
+ * measures the ELBO itself (the ladder's β = 1), as `tfppl eval` does, not the β-weighted
+ * objective of the KL warm-up; the next epoch's `beforeEpoch` resumes the schedule.
+ */
+const epochCallbacks = (j: Job, metrics: Metrics, bar: Progress, steps: { intoEpoch: number }, stopRequested: () => boolean): Pick<FitOptions, 'onEpochStart' | 'onStep' | 'onEpochEnd'> => {
+  const { model, entry } = j.session
+  const perEpoch = stepsPerEpoch(j), warmup = entry.warmupEpochs ?? 0
+  return {
+    onEpochStart: (e) => { steps.intoEpoch = 0; model.beforeEpoch?.(e); bar.epochStart(e) },
+    onStep: ({ loss, batch }) => {
+      steps.intoEpoch += 1
+      model.afterStep?.(batch)
+      if (steps.intoEpoch === perEpoch) entry.toScheduleEnd?.(model)
+      bar.step(loss)
+    },
+    onEpochEnd: async (r) => {
+      const m = toMetrics(r)
+      metrics.epochs.push(m)
+      await writeJson(MetricsCodec, runPaths(j.plan.out).metrics, metrics)
+      bar.epochEnd({ ...m, warmup: m.epoch <= warmup })
+      steps.intoEpoch = 0
+      return stopRequested() ? 'stop' : undefined
+    },
   }
 }
 
@@ -88,7 +128,7 @@ const prepare = async (plan: TrainPlan): Promise<Job> => {
  * when training ran to the end, else how many steps of an unfinished epoch were taken before Ctrl-C.
  */
 const fitRemaining = async (j: Job, metrics: Metrics, bar: Progress, io: CliIO): Promise<number | undefined> => {
-  let stepsIntoEpoch = 0
+  const steps = { intoEpoch: 0 }
   const { model, svi } = j.session
   const done = metrics.epochs.at(-1)?.epoch ?? 0
   const abort = new AbortController()
@@ -98,41 +138,42 @@ const fitRemaining = async (j: Job, metrics: Metrics, bar: Progress, io: CliIO):
   }, io.signal)
   try {
     // resume: a checkpoint may exist with no complete epoch (Ctrl-C during epoch 1).
-    await svi.fit(model.model, model.guide, j.trainArgs, {
+    await svi.fit(model.model, model.guide, j.streams?.data ?? j.trainArgs, {
       epochs: j.config.epochs - done, batchSize: j.config.batchSize, seed: j.config.seed, validation: j.testArgs, progress: false,
       checkpoint: { dir: runPaths(j.plan.out).checkpoint }, resume: j.plan.previous !== undefined, signal: abort.signal,
-      onEpochStart: (e) => { model.beforeEpoch?.(e); bar.epochStart(e) },
-      onStep: ({ loss, batch }) => { stepsIntoEpoch += 1; model.afterStep?.(batch); bar.step(loss) },
-      onEpochEnd: async (r) => {
-        const m = toMetrics(r)
-        metrics.epochs.push(m)
-        await writeJson(MetricsCodec, runPaths(j.plan.out).metrics, metrics)
-        bar.epochEnd(m)
-        stepsIntoEpoch = 0
-        return stop.requested() ? 'stop' : undefined
-      },
+      ...epochCallbacks(j, metrics, bar, steps, () => stop.requested()),
     })
-    return stop.requested() ? stepsIntoEpoch : undefined
+    return stop.requested() ? steps.intoEpoch : undefined
   } finally {
     stop.dispose()
   }
 }
 
-/** Metrics to start from: the epochs recorded in the checkpoint being resumed, else none. */
+/** Metrics to start from: this backend and accelerator, the epochs recorded in the checkpoint being resumed (else none). */
 const startingMetrics = async (plan: TrainPlan): Promise<Metrics> => {
   const recorded = plan.previous === undefined ? undefined : await checkpointEpochs(plan.out)
-  return { backend: backendInfo().name, epochs: [...(recorded ?? [])] }
+  const info = backendInfo()
+  return { backend: info.name, nativeAccelerator: info.nativeStatus, epochs: [...(recorded ?? [])] }
+}
+
+/** Where training runs, for the start line: `wasm, native accelerator: active (OpenBLAS, 1 thread)`. */
+const describeBackend = (m: Metrics): string => `${m.backend}, native accelerator: ${m.nativeAccelerator ?? 'unknown'}`
+
+/** The line that starts `train`: what is trained on what data and where, or what is resumed. */
+const startLine = (j: Job, metrics: Metrics, done: number): string => {
+  const c = j.config
+  if (done >= c.epochs) return `tfppl: ${j.plan.out} is already trained for ${done} epochs; redrawing the pictures (raise --epochs to train further)`
+  if (j.plan.previous !== undefined) return `tfppl: resuming ${j.plan.out} after epoch ${done} of ${c.epochs} on ${describeBackend(metrics)}`
+  const sizes = `${j.data.train.size} train / ${j.data.test.size} test images, batch ${c.batchSize}`
+  return `tfppl: training ${c.model} on ${j.data.train.name} (${sizes}) for ${c.epochs} epoch${c.epochs === 1 ? '' : 's'} on ${describeBackend(metrics)}`
 }
 
 /** Trains, then writes the pictures and the report; the exit code. */
 const runJob = async (j: Job, io: CliIO): Promise<number> => {
   const metrics = await startingMetrics(j.plan)
   const done = metrics.epochs.at(-1)?.epoch ?? 0
-  const stepsPerEpoch = Math.ceil(j.data.train.size / j.config.batchSize)
-  const bar = progress({ write: io.stderr, tty: io.stderrIsTTY }, j.config.epochs, stepsPerEpoch)
-  if (done >= j.config.epochs) bar.note(`tfppl: ${j.plan.out} is already trained for ${done} epochs; redrawing the pictures (raise --epochs to train further)`)
-  else if (j.plan.previous !== undefined) bar.note(`tfppl: resuming ${j.plan.out} after epoch ${done} of ${j.config.epochs}`)
-  else bar.note(`tfppl: training ${j.config.model} on ${j.data.train.name} (${j.data.train.size} train / ${j.data.test.size} test images) for ${j.config.epochs} epoch${j.config.epochs === 1 ? '' : 's'} on ${metrics.backend}`)
+  const bar = progress({ write: io.stderr, tty: io.stderrIsTTY }, j.config.epochs, stepsPerEpoch(j))
+  bar.note(startLine(j, metrics, done))
   if (done >= j.config.epochs) await restoreParams(j.session, j.plan.out)   // nothing to fit: the pictures need the trained params
   const partial = done < j.config.epochs ? await fitRemaining(j, metrics, bar, io) : undefined
   await writeJson(MetricsCodec, runPaths(j.plan.out).metrics, metrics)
@@ -156,7 +197,7 @@ const runJob = async (j: Job, io: CliIO): Promise<number> => {
 export const train = async (model: ModelKind, flags: TrainFlags, io: CliIO): Promise<number> => {
   const plan = await planTraining(model, flags)
   entryOrThrow(plan.config.model)
-  const job = await prepare(plan)
+  const job = await prepare(plan, io)
   try {
     return await runJob(job, io)
   } finally {

@@ -15,3 +15,4 @@ export { MNIST_DIGITS_SPLIT_SEED, type MnistDigitsOptions, mnistDigits } from '.
 export { FASHION_MNIST_DIR, FASHION_MNIST_FILES, type FashionMnistOptions, fashionMnist } from './fashion-mnist.js'
 export { type Binarizer, binarize } from './binarize.js'
 export { DIGIT_CLASSES, FASHION_MNIST_CLASSES, oneHot } from './labels.js'
+export { SEMI_SUPERVISED_POOL, type LabelledSplit, type LabelledSplitOptions, chooseLabelled, labelledSplit } from './labelled-split.js'

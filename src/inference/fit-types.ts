@@ -10,13 +10,55 @@ import type { CheckpointState, CheckpointStore } from './checkpoint-codec.js'
 import type { ProgramFn } from './loss.js'
 
 /**
- * A dataset: one tensor, a tuple of tensors sharing their leading dim, or an
+ * A dataset: one tensor, a tuple of tensors sharing their leading dim, an
  * async iterable of batches (the caller owns those tensors; for several epochs
- * it must be re-iterable, i.e. start afresh on each `[Symbol.asyncIterator]()`).
+ * it must be re-iterable, i.e. start afresh on each `[Symbol.asyncIterator]()`),
+ * or several tensor datasets fed in turn ({@link FitStreams}).
  *
  * @example const data: FitData<[tf.Tensor2D, tf.Tensor2D]> = [x, labels]
  */
-export type FitData<Args extends readonly tf.Tensor[]> = Args | (Args extends readonly [tf.Tensor] ? tf.Tensor : never) | AsyncIterable<Readonly<Args>>
+export type FitData<Args extends readonly tf.Tensor[]> = Args | (Args extends readonly [tf.Tensor] ? tf.Tensor : never) | AsyncIterable<Readonly<Args>> | FitStreams<Args>
+
+/**
+ * How {@link FitStreams} interleaves its streams' batches within an epoch.
+ * - `'spread'` (default; Pyro's `ss_vae_M2` protocol): every stream's batches once per epoch, each
+ *   stream's m batches evenly spread over the epoch (batch j of a stream at time (j + ½)/m; ties go
+ *   to the earlier stream). 1,000 labelled and 49,000 unlabelled images in batches of 200: 5
+ *   labelled batches among 245 unlabelled ones, one every 50 steps.
+ * - `'alternate'`: one batch of each stream in turn (s₀, s₁, s₀, s₁, …) until the longest stream
+ *   has been seen once; a shorter stream starts over (reshuffled) when it runs out. Steps per
+ *   epoch = streams × the longest stream's batches.
+ *
+ * @example const schedule: StreamSchedule = 'alternate'
+ */
+export type StreamSchedule = 'spread' | 'alternate'
+
+/**
+ * One dataset of {@link FitStreams}: tensors sharing their leading dim, and its own batch size.
+ *
+ * @example const labelled: FitStream<[tf.Tensor, tf.Tensor?]> = { data: [xl, yl], batchSize: 100 }
+ */
+export interface FitStream<Args extends readonly tf.Tensor[]> {
+  /** The stream's tensors; each step passes one batch of them to the model and guide, e.g. `model(x, y)` or `model(x)`. */
+  readonly data: Args
+  /** Data points per batch (default: fit's `batchSize`, else min(128, this stream's size)). */
+  readonly batchSize?: number
+}
+
+/**
+ * Several datasets fed to one model/guide pair, one batch per step (Kingma et al.'s semi-supervised
+ * training: a labelled stream `[x, y]` and an unlabelled stream `[x]` for programs over `(x, y?)`).
+ * Each step is an ordinary `svi.step` on one stream's batch; the epoch's loss is the mean over all its
+ * data points. Each stream is shuffled on its own every pass (unless `shuffle: false`).
+ *
+ * @example
+ * await s.fit(m.model, m.guide, { streams: [{ data: [xl, yl] }, { data: [xu] }], schedule: 'spread' }, { epochs: 50, batchSize: 200 })
+ */
+export interface FitStreams<Args extends readonly tf.Tensor[]> {
+  readonly streams: readonly FitStream<Args>[]
+  /** Default 'spread'. */
+  readonly schedule?: StreamSchedule
+}
 
 /**
  * One epoch of the history; losses are −bound per data point.

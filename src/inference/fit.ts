@@ -1,52 +1,20 @@
 /**
- * `fit`: epochs of minibatch SVI steps over a dataset, with shuffling,
- * validation, callbacks, early stopping and a typed history. It drives any
- * {@link Trainer} (`svi` passes itself); checkpointing (`fit-checkpoint.ts`,
- * which writes files with Node's modules) is imported only when asked for.
+ * `fit`: epochs of minibatch SVI steps over a dataset (or several interleaved
+ * streams; the batching is `fit-batches.ts`), with shuffling, validation,
+ * callbacks, early stopping and a typed history. It drives any {@link Trainer}
+ * (`svi` passes itself); checkpointing (`fit-checkpoint.ts`, which writes files
+ * with Node's modules) is imported only when asked for.
  */
 import * as tf from '@tensorflow/tfjs-core'
-import { InvalidArgumentError, showShape } from '../errors.js'
 import type { Message } from '../dsl/messages.js'
 import type { ProgramFn } from './loss.js'
-import { checkFitData, checkFitOptions } from './fit-checks.js'
+import { checkFitOptions } from './fit-checks.js'
+import { checkTensors, epochSource, tensorBatches } from './fit-batches.js'
 import type { BatchProgram, EpochRecord, FitData, FitOptions, History, Trainer } from './fit-types.js'
 
 export type { EpochRecord, FitData, FitOptions, History, Trainer } from './fit-types.js'
 
 const asTuple = (data: tf.Tensor | readonly tf.Tensor[]): readonly tf.Tensor[] => data instanceof tf.Tensor ? [data] : data
-
-/** Checks tensor data: non-empty, all arguments with the same leading dim. */
-const checkTensors = (where: string, xs: readonly tf.Tensor[]): number => {
-  if (xs.length === 0 || xs.some((x) => !(x instanceof tf.Tensor) || x.rank === 0)) {
-    throw new InvalidArgumentError(`${where}: expected tensors with a leading data dim; got ${xs.map((x) => x instanceof tf.Tensor ? showShape(x.shape) : typeof x).join(', ') || 'nothing'}`)
-  }
-  const n = xs[0]!.shape[0]!
-  xs.forEach((x, i) => {
-    if (x.shape[0] !== n) throw new InvalidArgumentError(`${where}: argument ${i} has ${x.shape[0]} data points but argument 0 has ${n} (shapes ${xs.map((y) => showShape(y.shape)).join(', ')})`)
-  })
-  if (n === 0) throw new InvalidArgumentError(`${where}: the dataset is empty`)
-  return n
-}
-
-/** A seeded permutation (mulberry32 + Fisher–Yates). */
-const permutation = (n: number, seed: number): Int32Array => {
-  let a = seed >>> 0
-  const rand = () => { a = (a + 0x6d2b79f5) >>> 0; let t = Math.imul(a ^ (a >>> 15), 1 | a); t ^= t + Math.imul(t ^ (t >>> 7), 61 | t); return ((t ^ (t >>> 14)) >>> 0) / 4294967296 }
-  const p = Int32Array.from({ length: n }, (_, i) => i)
-  for (let i = n - 1; i > 0; i--) { const j = Math.floor(rand() * (i + 1)); [p[i], p[j]] = [p[j]!, p[i]!] }
-  return p
-}
-
-/** Batches of tensor data for one epoch; each batch's tensors are the caller's to dispose. */
-async function* tensorBatches(xs: readonly tf.Tensor[], batchSize: number, order: Int32Array | undefined): AsyncGenerator<tf.Tensor[]> {
-  const n = xs[0]!.shape[0]!
-  for (let start = 0; start < n; start += batchSize) {
-    const size = Math.min(batchSize, n - start)
-    yield order === undefined
-      ? xs.map((x) => tf.slice(x, start, size))
-      : tf.tidy(() => { const idx = tf.tensor1d(order.subarray(start, start + size), 'int32'); return xs.map((x) => tf.gather(x, idx)) })
-  }
-}
 
 /**
  * Mean loss over batches, weighted by their sizes (batches are disposed). After each batch
@@ -82,23 +50,17 @@ const checkpointing = async (opts: FitOptions) =>
 export const fitLoop = async <Args extends readonly tf.Tensor[]>(s: Trainer, model: ProgramFn<Args, Message>, guide: ProgramFn<Args, Message>, data: FitData<Args>, opts: FitOptions): Promise<History> => {
   checkFitOptions(opts)
   const epochs = opts.epochs ?? 1
-  const iterable = Symbol.asyncIterator in (data as object) ? data as AsyncIterable<Readonly<Args>> : undefined
-  const xs = iterable === undefined ? asTuple(data as tf.Tensor | readonly tf.Tensor[]) : []
-  const n = iterable === undefined ? checkTensors('fit: data', xs) : Infinity
-  const batchSize = opts.batchSize ?? Math.min(128, n)
-  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > n) {
-    throw new InvalidArgumentError(`fit: batchSize must be an integer between 1 and the number of data points (${n}); got ${batchSize}`)
-  }
+  const src = epochSource(data as FitData<readonly tf.Tensor[]>, opts)
   const valXs = opts.validation === undefined ? undefined : asTuple(opts.validation)
   if (valXs !== undefined) checkTensors('fit: validation', valXs)
-  checkFitData(xs, valXs, iterable === undefined)
+  src.check(valXs)
   const ckpt = await checkpointing(opts)
   if (ckpt !== undefined) await ckpt.io.checkCheckpointDir(ckpt.dir)
   const m = model as unknown as BatchProgram, g = guide as unknown as BatchProgram
+  // Before a resume: every dataset's first batch creates the params the checkpoint is loaded into.
   const init = () => {
-    if (xs.length === 0) throw new InvalidArgumentError('fit: resume needs tensor data (the first batch creates the params before the checkpoint is loaded)')
-    const batch = xs.map((x) => tf.slice(x, 0, batchSize))
-    try { s.init(m, g, ...batch) } finally { tf.dispose(batch) }
+    const batches = src.firstBatches()
+    try { for (const b of batches) s.init(m, g, ...b) } finally { tf.dispose(batches.flat()) }
   }
   const resumed = opts.resume === true && ckpt !== undefined ? await ckpt.io.resumeFrom(s, ckpt.dir, init) : undefined
   const records: EpochRecord[] = [...(resumed?.records ?? [])]
@@ -110,21 +72,19 @@ export const fitLoop = async <Args extends readonly tf.Tensor[]>(s: Trainer, mod
   for (let epoch = first + 1; epoch <= first + epochs && !stoppedEarly; epoch++) {
     await opts.onEpochStart?.(epoch)
     const t0 = performance.now()
-    const order = opts.shuffle === false || iterable !== undefined ? undefined : permutation(n, ((opts.seed ?? 0) * 7919 + epoch) >>> 0)
-    const batches = iterable ?? tensorBatches(xs, batchSize, order)
-    const train = await meanOver(batches, async (b) => {
+    const train = await meanOver(src.batches(epoch), async (b) => {
       const loss = s.step(m, g, ...b)
       opts.onStep?.({ step: s.state.step, loss, batch: b })
       await new Promise<void>((r) => setImmediate(r))   // let Ctrl-C and timers run between steps
       return loss
-    }, iterable === undefined, aborted)
+    }, src.owned, aborted)
     // Stopped before the epoch's last batch (iterables: every stop counts, their length is unknown).
-    if (train.stopped && (iterable !== undefined || train.batches < Math.ceil(n / batchSize))) {
+    if (train.stopped && (src.perEpoch === undefined || train.batches < src.perEpoch)) {
       if (ckpt !== undefined) await ckpt.io.saveEpoch(s, ckpt.dir, epoch - 1, records)
       return { epochs: records, steps: s.state.step, stoppedEarly: true, aborted: true }
     }
     const trainLoss = train.mean
-    const validationLoss = valXs === undefined ? undefined : (await meanOver(tensorBatches(valXs, batchSize, undefined), (b) => s.evaluate(m, g, ...b), true)).mean
+    const validationLoss = valXs === undefined ? undefined : (await meanOver(tensorBatches(valXs, src.batchSize, undefined), (b) => s.evaluate(m, g, ...b), true)).mean
     const record: EpochRecord = { epoch, trainLoss, validationLoss, seconds: (performance.now() - t0) / 1000 }
     records.push(record)
     if (ckpt !== undefined && (epoch - first) % ckpt.every === 0) await ckpt.io.saveEpoch(s, ckpt.dir, epoch, records)

@@ -104,7 +104,9 @@ const checkReplayed = (q: Trace): Handler => (msg, next) => {
   if (msg._tag === 'Sample' && msg.kind === 'latent' && msg.value !== undefined) {
     const g = q.byName.get(msg.name)
     const guideSite = g?._tag === 'Sample' && g.kind === 'latent' ? g : undefined
-    checkReplayedValue(msg.name, msg.dist, msg.value, guideSite?.dist, guideSite?.enumeration?.own !== undefined)
+    // A value the guide enumerated, or drew with enumerated variables in view (it may carry their dims): enumeration checks it.
+    const enumerated = guideSite?.enumeration !== undefined && (guideSite.enumeration.own !== undefined || guideSite.enumeration.visible.size > 0)
+    checkReplayedValue(msg.name, msg.dist, msg.value, guideSite?.dist, enumerated)
   }
   return next(msg)
 }

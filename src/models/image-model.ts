@@ -8,7 +8,7 @@ import type { Message } from '../dsl/messages.js'
 import type { ProgramFn } from '../inference/loss.js'
 
 /** The model families. */
-export type ModelKind = 'vae' | 'cvae' | 'ladder' | 'vqvae'
+export type ModelKind = 'vae' | 'cvae' | 'ladder' | 'vqvae' | 'ssvae'
 
 /** A model-specific picture or chart for the report (VQ-VAE: the codebook and code usage). */
 export interface Extra {
@@ -33,6 +33,10 @@ export interface ImageModel {
   readonly reconstruct: (images: tf.Tensor4D, labels: tf.Tensor1D) => tf.Tensor4D
   /** rows × steps images: each row varies one latent dim over [−3, 3] (2-D latents: the decoded manifold). */
   readonly traverse: (rows: number, steps: number, seed: number) => tf.Tensor4D
+  /** Semi-supervised models: the program arguments of a labelled batch (e.g. [x flattened, one-hot y]; `inputs` gives the unlabelled ones); the caller disposes them. */
+  readonly labelledInputs?: (images: tf.Tensor4D, labels: tf.Tensor1D) => tf.Tensor[]
+  /** A classifier's class probabilities [n, K] for x in `inputs` form (the semi-supervised VAE's q(y | x)); reports show its test accuracy. */
+  readonly classify?: (x: tf.Tensor) => tf.Tensor
   /** Report pictures beyond samples/reconstructions/traversal. */
   readonly extras?: () => readonly Extra[]
   /**

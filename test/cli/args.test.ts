@@ -40,10 +40,10 @@ describe('parseArgs', () => {
   })
 
   it('names unknown commands, models and flags', () => {
-    expect(bad(['train', 'foo'])).toBe("tfppl: unknown model 'foo'; expected one of vae, cvae, ladder, vqvae")
+    expect(bad(['train', 'foo'])).toBe("tfppl: unknown model 'foo'; expected one of vae, cvae, ladder, vqvae, ssvae")
     expect(bad(['fit', 'vae'])).toBe("tfppl: unknown command 'fit'; expected one of train, sample, eval, report")
     expect(bad(['train', 'vae', '--epoch', '3'])).toBe(
-      "tfppl train: unknown flag '--epoch'; expected one of --data, --epochs, --batch-size, --z-dim, --hidden, --seed, --limit, --out, --resume")
+      "tfppl train: unknown flag '--epoch'; expected one of --data, --epochs, --batch-size, --z-dim, --hidden, --seed, --limit, --out, --resume, --labels-per-class")
     expect(bad(['eval', 'runs/a', '--class', '1'])).toBe("tfppl eval: unknown flag '--class'; expected one of --iwae, --n, --seed, --json")
     expect(bad(['report', 'runs/a', '--n', '1'])).toBe("tfppl report: unknown flag '--n'; expected no flags")
   })
@@ -62,7 +62,7 @@ describe('parseArgs', () => {
 
   it('checks the positional arguments', () => {
     expect(bad([])).toBe('tfppl: missing command; expected one of train, sample, eval, report (tfppl --help for usage)')
-    expect(bad(['train'])).toMatch(/^tfppl train: missing the model \(one of vae, cvae, ladder, vqvae\); usage: tfppl train </)
+    expect(bad(['train'])).toMatch(/^tfppl train: missing the model \(one of vae, cvae, ladder, vqvae, ssvae\); usage: tfppl train </)
     expect(bad(['sample'])).toMatch(/^tfppl sample: missing the run directory DIR; usage: tfppl sample DIR/)
     expect(bad(['report', 'a', 'b'])).toBe("tfppl report: unexpected argument 'b'; usage: tfppl report DIR")
   })
@@ -72,14 +72,14 @@ describe('main: argument errors', () => {
   it('prints the message without a stack trace and exits 2', async () => {
     const c = capture()
     expect(await main(['train', 'foo'], c.io)).toBe(2)
-    expect(c.err()).toBe("tfppl: unknown model 'foo'; expected one of vae, cvae, ladder, vqvae\n")
+    expect(c.err()).toBe("tfppl: unknown model 'foo'; expected one of vae, cvae, ladder, vqvae, ssvae\n")
     expect(c.out()).toBe('')
   })
 
   it('prints help on stdout and exits 0', async () => {
     const c = capture()
     expect(await main(['--help'], c.io)).toBe(0)
-    expect(c.out()).toContain('tfppl train <vae|cvae|ladder|vqvae>')
+    expect(c.out()).toContain('tfppl train <vae|cvae|ladder|vqvae|ssvae>')
     expect(c.out()).toContain('tfppl eval DIR [--iwae K] [--n N]')
   })
 

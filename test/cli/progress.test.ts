@@ -18,6 +18,7 @@ describe('progress', () => {
   it('the epoch line shows train and test ELBO and the time', () => {
     expect(epochLine({ epoch: 2, trainElbo: -150.123, testElbo: -140.5, seconds: 14.25 }, 5)).toBe('epoch 2/5  train ELBO -150.12  test ELBO -140.50  14.3 s')
     expect(epochLine({ epoch: 2, trainElbo: -150, testElbo: null, seconds: 1 }, 5)).toContain('test ELBO —')
+    expect(epochLine({ epoch: 1, trainElbo: -150, testElbo: -160, seconds: 1, warmup: true }, 5)).toBe('epoch 1/5  train ELBO -150.00 (β-weighted, KL warm-up)  test ELBO -160.00  1.0 s')
   })
 
   it('redraws in place on a terminal and writes plain lines otherwise', () => {

@@ -160,6 +160,6 @@ describe('the built command', () => {
   it.skipIf(!existsSync(bin))('node dist/cli/main.js --help prints the usage and exits 0', () => {
     const r = spawnSync(process.execPath, [bin, '--help'], { encoding: 'utf8', timeout: 30_000 })
     expect(r.status).toBe(0)
-    expect(r.stdout).toContain('tfppl train <vae|cvae|ladder|vqvae>')
+    expect(r.stdout).toContain('tfppl train <vae|cvae|ladder|vqvae|ssvae>')
   })
 })

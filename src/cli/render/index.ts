@@ -13,5 +13,6 @@ export { classesPng, codebookPng, reconstructionsPng, samplesPng, traversalPng, 
 export { escapeXml, formatTick, niceTicks, type Ticks } from './svg-common.js'
 export { PALETTE, curvesSvg, type CurvesOptions, type Series } from './svg-curves.js'
 export { histogramSvg, type HistogramOptions } from './histogram.js'
+export { confusionSvg, type ConfusionOptions } from './confusion.js'
 export { reportHtml, type EpochMetrics, type Figure, type ReportInput } from './report-html.js'
 export { OutputError, writeFileAtomic } from './atomic.js'

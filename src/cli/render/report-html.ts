@@ -29,6 +29,8 @@ export interface Figure {
 export interface ReportInput {
   readonly title: string
   readonly backend: string
+  /** The native accelerator's state when the run trained ('active (OpenBLAS, 1 thread)', or why not); shown beside the backend. */
+  readonly accelerator?: string
   readonly metrics: { readonly epochs: readonly EpochMetrics[] }
   readonly images: readonly Figure[]
   readonly svgs: readonly Figure[]
@@ -88,7 +90,7 @@ const section = (heading: string, figures: readonly Figure[]): string =>
  *
  * @example
  * const html = reportHtml({
- *   title: 'VAE on MNIST', backend: 'tensorflow',
+ *   title: 'VAE on MNIST', backend: 'wasm', accelerator: 'active (OpenBLAS, 1 thread)',
  *   metrics: { epochs: [{ epoch: 1, trainElbo: -120.5, testElbo: -118.2, seconds: 12.3 }] },
  *   images: [{ title: 'Samples', file: 'samples.png', caption: '64 draws from the prior' }],
  *   svgs: [{ title: 'ELBO', file: 'elbo.svg' }],
@@ -98,7 +100,7 @@ export const reportHtml = (input: ReportInput): string => {
   const { epochs } = input.metrics
   const body = [
     `<h1>${esc(input.title)}</h1>`,
-    `<p class="meta">Backend: ${esc(input.backend)}</p>`,
+    `<p class="meta">Backend: ${esc(input.backend)}${input.accelerator === undefined ? '' : `; native accelerator: ${esc(input.accelerator)}`}</p>`,
     detailsTable(input.details ?? []),
     `<section>\n<h2>Metrics</h2>\n${summary(epochs)}\n${metricsTable(epochs)}\n</section>`,
     section('Charts', input.svgs),

@@ -51,6 +51,12 @@ describe('reportHtml', () => {
   it('says so when no epochs were recorded', () => {
     expect(reportHtml({ ...input, metrics: { epochs: [] } })).toContain('No epochs were recorded.')
   })
+
+  it('shows the native accelerator\'s state beside the backend, escaped; nothing when it is not known', () => {
+    expect(reportHtml({ ...input, backend: 'wasm', accelerator: 'not built (<apt-get> & rebuild)' }))
+      .toContain('<p class="meta">Backend: wasm; native accelerator: not built (&lt;apt-get&gt; &amp; rebuild)</p>')
+    expect(html).not.toContain('native accelerator')
+  })
 })
 
 describe('writeFileAtomic', () => {
