@@ -9,7 +9,7 @@
 #include <node_api.h>
 #include <stdint.h>
 
-#define MAX_ARGS 16
+#define MAX_ARGS 20
 
 /* A call's arguments; `failed` is set by the first one that is missing or of the wrong kind. */
 typedef struct { napi_env env; napi_value argv[MAX_ARGS]; size_t argc; int failed; } Args;
@@ -41,5 +41,6 @@ napi_value bernoulli_log_prob(napi_env env, napi_callback_info info);
 napi_value bernoulli_log_prob_grad(napi_env env, napi_callback_info info);
 napi_value normal_log_prob(napi_env env, napi_callback_info info);
 napi_value normal_log_prob_grad(napi_env env, napi_callback_info info);
+napi_value conv(napi_env env, napi_callback_info info);
 
 #endif

@@ -1,6 +1,6 @@
 /*
  * tfppl's optional native accelerator (this file registers the module; one file per
- * kernel: gemm.c, unary.c, dense.c, adam.c, check.c, density.c; common.c reads arguments): kernels that run on the tfjs wasm
+ * kernel: gemm.c, unary.c, dense.c, adam.c, check.c, density.c, conv.c; common.c reads arguments): kernels that run on the tfjs wasm
  * backend's heap from outside it. JavaScript passes the heap's ArrayBuffer and
  * byte offsets of tensors (inputs, and outputs it has just allocated); every
  * access is bounds-checked here against the buffer's current length.
@@ -23,6 +23,9 @@
  *       whether every element is finite (0), positive (1), in {0, 1} (2), in [0, 1] (3).
  *   bernoulliLogProb, bernoulliLogProbGrad, normalLogProb, normalLogProbGrad
  *       the two log densities and their gradients in one pass each (density.c).
+ *   conv(which, heap, b, h, w, c, kh, kw, o, oh, ow, sh, sw, pt, pl, offA, offB, offOut)
+ *       NHWC 2-D convolution (which 0), its input gradient (1) and its filter gradient (2) by
+ *       im2col / col2im and sgemm (conv.c).
  *   setThreads(n)    BLAS threads.
  */
 #include "common.h"
@@ -40,6 +43,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "bernoulliLogProbGrad", NULL, bernoulli_log_prob_grad, NULL, NULL, NULL, napi_default, NULL },
     { "normalLogProb", NULL, normal_log_prob, NULL, NULL, NULL, napi_default, NULL },
     { "normalLogProbGrad", NULL, normal_log_prob_grad, NULL, NULL, NULL, napi_default, NULL },
+    { "conv", NULL, conv, NULL, NULL, NULL, napi_default, NULL },
     { "setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL },
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);

@@ -12,6 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core'
 import '@tensorflow/tfjs'
+import { nativeConvActive } from './native-conv.js'
 
 type Attrs = { strides: number | [number, number]; pad: 'same' | 'valid' | number; dimRoundingMode?: 'floor' | 'round' | 'ceil'; dilations?: number | [number, number] }
 
@@ -76,13 +77,14 @@ const undilated = (attrs: Attrs): boolean => attrs.dilations === undefined || at
   (Array.isArray(attrs.dilations) && attrs.dilations[0] === 1 && attrs.dilations[1] === 1)
 
 /**
- * conv2dTranspose(x, filter) — on wasm as a stride-1 convolution of the zero-upsampled input
- * (differentiable through ordinary ops), elsewhere tfjs's own.
+ * conv2dTranspose(x, filter) — on stock wasm as a stride-1 convolution of the zero-upsampled input
+ * (differentiable through ordinary ops: stock wasm's Conv2DBackpropInput misreads some paddings),
+ * elsewhere, and with the accelerator's native convolutions, tfjs's own (Conv2DBackpropInput).
  *
  * @example const y = conv2dTranspose(h, k, [n, 14, 14, 32], 2, 'same')
  */
 export const conv2dTranspose = (x: tf.Tensor4D, filter: tf.Tensor4D, outShape: [number, number, number, number], strides: number | [number, number], pad: 'same' | 'valid'): tf.Tensor4D =>
-  onWasm() ? inputGradByConv(x, filter, outShape, { strides, pad }) : tf.conv2dTranspose(x, filter, outShape, strides, pad)
+  onWasm() && !nativeConvActive() ? inputGradByConv(x, filter, outShape, { strides, pad }) : tf.conv2dTranspose(x, filter, outShape, strides, pad)
 
 type Grads = Record<string, () => tf.Tensor>
 

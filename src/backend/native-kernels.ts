@@ -11,6 +11,7 @@ import type { NativeAddon } from './native.js'
 import { heapBuffer, heapOffset, replaceWasmKernel, restoreWasmKernel } from './wasm-kernels.js'
 import type { KernelFn as Fn, KernelInfo as Info, WasmHeapBackend } from './wasm-kernels.js'
 import { registerNativeDense } from './native-dense.js'
+import { installNativeConv } from './native-conv.js'
 import { registerNativeDensities } from './native-densities.js'
 import { useNativeCheck } from './native-check.js'
 import { useNativeAdam } from './wasm-adam.js'
@@ -80,6 +81,7 @@ export const installNativeKernels = (addon: NativeAddon, unary: readonly NativeU
   for (const name of unary) replace(name, (fallback) => unaryKernel(addon, UNARY_CODES[name], fallback))
   useNativeAdam(addon)
   registerNativeDense(addon)
+  installNativeConv(addon, replace)
   registerNativeDensities(addon)
   useNativeCheck(addon)
 }
