@@ -16,7 +16,7 @@ import { installWasmSlice } from './wasm-slice.js'
 import { installWasmAdam } from './wasm-adam.js'
 import { installWasmSoftplus } from './simd-softplus.js'
 import { loadNative, nativeThreads } from './native.js'
-import { installNativeKernels, uninstallNativeKernels } from './native-kernels.js'
+import { installNativeKernels, nativeKernels, uninstallNativeKernels } from './native-kernels.js'
 import { BackendError } from '../errors.js'
 
 /** The backends tfppl knows how to choose. */
@@ -45,6 +45,8 @@ export interface BackendInfo {
   readonly native: boolean
   /** The accelerator's state in words: 'active (OpenBLAS, 1 thread)', or why not (not built, library missing, disabled, not the wasm backend). */
   readonly nativeStatus: string
+  /** The kernels the native accelerator runs (empty when it is off; see `nativeKernels`). */
+  readonly nativeKernels: readonly string[]
   /** Candidates that were tried before the chosen one, with the reason each was skipped. */
   readonly skipped: readonly string[]
 }
@@ -71,7 +73,7 @@ const tryTensorflow = async (skipped: string[]): Promise<BackendInfo | undefined
       const name: string = pkg // a variable specifier: these packages are optional peers
       await import(name)
       if (await tf.setBackend('tensorflow')) {
-        return { name: 'tensorflow', package: pkg, gpu: pkg.endsWith('gpu'), simd: false, threads: 0, native: false, nativeStatus: NOT_WASM, skipped }
+        return { name: 'tensorflow', package: pkg, gpu: pkg.endsWith('gpu'), simd: false, threads: 0, native: false, nativeStatus: NOT_WASM, nativeKernels: [], skipped }
       }
       skipped.push(`${pkg}: loaded, but the 'tensorflow' backend did not initialise`)
     } catch (err) {
@@ -84,12 +86,12 @@ const tryTensorflow = async (skipped: string[]): Promise<BackendInfo | undefined
 const NOT_WASM = 'inactive: the accelerator runs under the wasm backend only'
 
 /** Loads the accelerator and installs its kernels under wasm; its state in words. */
-const startNative = (threads = nativeThreads()): { native: boolean; nativeStatus: string } => {
+const startNative = (threads = nativeThreads()): { native: boolean; nativeStatus: string; nativeKernels: readonly string[] } => {
   const loaded = loadNative()
-  if (!loaded.ok) return { native: false, nativeStatus: loaded.reason }
+  if (!loaded.ok) return { native: false, nativeStatus: loaded.reason, nativeKernels: [] }
   loaded.addon.setThreads(threads)
   installNativeKernels(loaded.addon)
-  return { native: true, nativeStatus: `active (OpenBLAS, ${threads} thread${threads === 1 ? '' : 's'})` }
+  return { native: true, nativeStatus: `active (OpenBLAS, ${threads} thread${threads === 1 ? '' : 's'})`, nativeKernels: nativeKernels() }
 }
 
 const tryWasm = async (threads: number | undefined, skipped: string[]): Promise<BackendInfo | undefined> => {
@@ -117,7 +119,7 @@ const tryWasm = async (threads: number | undefined, skipped: string[]): Promise<
 
 const tryCpu = async (skipped: string[]): Promise<BackendInfo | undefined> =>
   (await tf.setBackend('cpu'))
-    ? { name: 'cpu', package: '@tensorflow/tfjs-backend-cpu', gpu: false, simd: false, threads: 1, native: false, nativeStatus: NOT_WASM, skipped }
+    ? { name: 'cpu', package: '@tensorflow/tfjs-backend-cpu', gpu: false, simd: false, threads: 1, native: false, nativeStatus: NOT_WASM, nativeKernels: [], skipped }
     : undefined
 
 const tryOne = (name: BackendName, opts: BackendOptions, skipped: string[]): Promise<BackendInfo | undefined> =>
@@ -179,5 +181,5 @@ export const setNative = (on: boolean, threads = 1): BackendInfo => {
   if (info.name !== 'wasm') return info
   if (!Number.isInteger(threads) || threads < 1 || threads > 256) throw new BackendError(`setNative: threads must be an integer from 1 to 256; got ${threads}`)
   uninstallNativeKernels()
-  return (current = { ...info, ...(on ? startNative(threads) : { native: false, nativeStatus: 'switched off (setNative(false))' }) })
+  return (current = { ...info, ...(on ? startNative(threads) : { native: false, nativeStatus: 'switched off (setNative(false))', nativeKernels: [] }) })
 }

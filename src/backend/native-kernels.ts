@@ -10,9 +10,9 @@ import * as tf from '@tensorflow/tfjs-core'
 import type { NativeAddon } from './native.js'
 import { heapBuffer, heapOffset, replaceWasmKernel, restoreWasmKernel } from './wasm-kernels.js'
 import type { KernelFn as Fn, KernelInfo as Info, WasmHeapBackend } from './wasm-kernels.js'
-import { registerNativeDense } from './native-dense.js'
-import { installNativeConv } from './native-conv.js'
-import { registerNativeDensities } from './native-densities.js'
+import { DENSE_KERNEL, registerNativeDense } from './native-dense.js'
+import { NATIVE_CONV_KERNELS, installNativeConv } from './native-conv.js'
+import { BERNOULLI_KERNEL, NORMAL_KERNEL, registerNativeDensities } from './native-densities.js'
 import { useNativeCheck } from './native-check.js'
 import { useNativeAdam } from './wasm-adam.js'
 
@@ -102,3 +102,13 @@ export const uninstallNativeKernels = (): void => {
 
 /** Whether the native kernels are registered now. @example if (nativeKernelsInstalled()) { … } */
 export const nativeKernelsInstalled = (): boolean => originals !== undefined
+
+/**
+ * The kernels the accelerator runs now: the stock wasm kernels it replaced (BatchMatMul, the
+ * transcendentals, Conv2D, Conv2DBackpropInput) and tfppl's own (dense layers, the two log
+ * densities, the filter gradient, the fused Adam update, the finite/support checks); empty when off.
+ *
+ * @example nativeKernels()   // ['BatchMatMul', 'Softplus', …, 'Conv2D', …, 'TfpplDense', …]
+ */
+export const nativeKernels = (): string[] => originals === undefined ? []
+  : [...new Set([...originals.map((k) => k.kernelName), ...NATIVE_CONV_KERNELS, DENSE_KERNEL, BERNOULLI_KERNEL, NORMAL_KERNEL, 'Adam (fused update)', 'finite/support checks'])]

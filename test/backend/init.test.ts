@@ -26,6 +26,12 @@ describe('initBackend', () => {
     }
   })
 
+  it('lists the kernels the native accelerator runs (none when it is off)', () => {
+    const info = backendInfo()
+    if (info.native) expect(info.nativeKernels).toEqual(expect.arrayContaining(['BatchMatMul', 'Conv2D', 'Conv2DBackpropInput', 'TfpplDense']))
+    else expect(info.nativeKernels).toEqual([])
+  })
+
   it('a forced cpu backend is used', async () => {
     expect((await initBackend({ backend: 'cpu' })).name).toBe('cpu')
     expect(tf.getBackend()).toBe('cpu')
