@@ -29,7 +29,7 @@ const intersect = (sets: readonly ReadonlySet<string>[]): Set<string> =>
   sets.length === 0 ? new Set() : new Set([...sets[0]!].filter((x) => sets.every((s) => s.has(x))))
 const showPlates = (o: ReadonlySet<string>): string => o.size === 0 ? 'no plate' : `plate(s) ${[...o].map((p) => `'${p}'`).join(', ')}`
 
-/** Factors split into groups that share a summed variable (union-find over the variables). */
+/** Factors split into groups that share a summed variable (union-find over the variables). @example components(factors, new Set(['enum:z'])) */
 export const components = <T extends { readonly named: Named }>(factors: readonly T[], vars: ReadonlySet<string>): T[][] => {
   const groups: { members: T[]; vars: Set<string> }[] = []
   for (const f of factors) {
@@ -110,7 +110,4 @@ export const contractModel = (factors: readonly LogFactor[], sumVars: ReadonlySe
     if (fs.some((f) => f.named.dims.some((d) => sumVars.has(d)))) return contractComponent(fs, sumVars, guidePlates, how)
     return fs.map((f) => f.scale === 1 ? f : { ...f, named: { ...f.named, value: tf.mul(f.named.value, f.scale) } })
   })
-
-/** The plates by name of the vectorised frames. */
-export const plateNames = (plates: readonly PlateFrame[]): Set<string> => new Set(plates.filter((p) => p.iteration === undefined).map((p) => p.name))
 

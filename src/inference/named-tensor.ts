@@ -20,7 +20,7 @@ export const plateAxis = (plate: string): string => `plate:${plate}`
 /** The axis name of an enumerated variable. @example enumAxis('y') // 'enum:y' */
 export const enumAxis = (site: string): string => `enum:${site}`
 
-/** Whether an axis name is an enumerated variable's. */
+/** Whether an axis name is an enumerated variable's. @example isEnumAxis('enum:y')   // true */
 export const isEnumAxis = (dim: string): boolean => dim.startsWith('enum:')
 
 /** The size of each named axis of `t`. */
@@ -40,7 +40,7 @@ export const alignTo = (t: Named, dims: readonly string[]): tf.Tensor => {
   return shape.length === moved.rank && shape.every((s, i) => s === moved.shape[i]) ? moved : tf.reshape(moved, shape)
 }
 
-/** The union of the factors' axis names, in order of first appearance. */
+/** The union of the factors' axis names, in order of first appearance. @example unionDims([a, b])   // ['enum:z', 'plate:data'] */
 export const unionDims = (ts: readonly Named[]): string[] => [...new Set(ts.flatMap((t) => t.dims))]
 
 /**
@@ -79,13 +79,6 @@ export const sumOver = (t: Named, names: readonly string[]): Named => {
 }
 
 /**
- * Σ over variables of log-factors by variable elimination (sum-product in log space): each
- * variable in turn, the one whose factors span the fewest elements first, combining only the
- * factors that hold it — a chain of T variables of K values costs O(T·K²), not K^T.
- *
- * @example sumProduct([p1, p12, p23], ['enum:x1', 'enum:x2'])   // a factor of x3
- */
-/**
  * How variable elimination reduces a variable: log Σ exp (the default; the marginal) or max (the
  * MAP, for `inferDiscrete`), and an optional record of each variable's combined factor before the
  * reduction (what a backward pass reads to pick the variable's value).
@@ -95,9 +88,16 @@ export interface Elimination {
   readonly record?: (variable: string, combined: Named) => void
 }
 
-/** The marginal: log Σ exp, nothing recorded. */
+/** The marginal: log Σ exp, nothing recorded. @example sumProduct(terms, vars, MARGINAL) */
 export const MARGINAL: Elimination = { reduce: (t, names) => logSumExpOver(t, names) }
 
+/**
+ * Σ over variables of log-factors by variable elimination (sum-product in log space): each
+ * variable in turn, the one whose factors span the fewest elements first, combining only the
+ * factors that hold it — a chain of T variables of K values costs O(T·K²), not K^T.
+ *
+ * @example sumProduct([p1, p12, p23], ['enum:x1', 'enum:x2'])   // a factor of x3
+ */
 export const sumProduct = (terms: readonly Named[], vars: readonly string[], how: Elimination = MARGINAL): Named => {
   const pool = new Map(terms.map((t, i) => [i, t]))
   const holders = new Map(vars.map((v) => [v, new Set([...pool].filter(([, t]) => t.dims.includes(v)).map(([i]) => i))]))
