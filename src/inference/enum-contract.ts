@@ -9,7 +9,6 @@
  * refused, since it would cost K^N.
  */
 import * as tf from '@tensorflow/tfjs-core'
-import type { PlateFrame } from '../dsl/messages.js'
 import { MARGINAL, plateAxis, sumOver, sumProduct } from './named-tensor.js'
 import type { Elimination, Named } from './named-tensor.js'
 import { SiteError } from './site-error.js'
