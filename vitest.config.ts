@@ -2,7 +2,12 @@ import { defineConfig } from 'vitest/config'
 
 export default defineConfig({
   // Examples import 'tfppl' as users do; tests run them against the sources, no build needed.
-  resolve: { alias: { tfppl: new URL('./src/index.ts', import.meta.url).pathname } },
+  // In Node (as here) 'tfppl' is the Node entry, as package.json's "exports" resolve it.
+  resolve: {
+    alias: [
+      { find: /^tfppl(\/node)?$/, replacement: new URL('./src/node.ts', import.meta.url).pathname },
+    ],
+  },
   test: {
     include: ['test/**/*.test.ts'],
     setupFiles: ['test/setup.ts'],

@@ -11,7 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core'
 // From the sources, not the built package (as bench/images.ts is): this measures the working tree.
-import { binarize, elbo, fashionMnist, initBackend, mnistDigits, setNative, svi, vae, vqVae } from '../src/index.js'
+import { binarize, elbo, fashionMnist, initBackend, mnistDigits, setNative, svi, vae, vqVae } from '../src/node.js'
 
 const quick = process.argv.includes('--quick'), vq = process.argv.includes('--vq')
 const [ROUNDS, STEPS, WARMUP] = quick ? [3, 5, 3] : [7, 8, 5]
@@ -45,15 +45,22 @@ const images = tf.tidy(() => binarize.fixed(0.5)(tf.slice(sets.train.images, 0, 
 sets.train.dispose(); sets.test.dispose()
 const batches = Array.from({ length: 16 }, (_, i) => tf.slice(images, i * BATCH, BATCH) as tf.Tensor4D)
 
-const s = svi({ optimizer: tf.train.adam(1e-3), loss: elbo(), seed: 0 })
-/** One training step on a batch (the VQ-VAE's includes its after-step code bookkeeping, as `fit` runs it). */
+const vqm = vq ? vqVae({ imageShape: [28, 28, 1], numCodes: 64, codeDim: 16, seed: 0 }) : undefined
+// The VQ-VAE's step keeps the guide's encoder outputs and codes, which its codebook update reads.
+const s = svi({ optimizer: tf.train.adam(1e-3), loss: elbo(), seed: 0, ...(vqm !== undefined && { keep: vqm.keep }) })
+/** One training step on a batch (the VQ-VAE's includes its after-step code bookkeeping, fed the step's kept sites as `tfppl train` does). */
 const { train, dispose } = ((): { train: (x: tf.Tensor4D) => number; dispose: () => void } => {
-  if (!vq) {
+  if (vqm === undefined) {
     const m = vae({ imageShape: [28, 28, 1], conv: true, zDim: 16, seed: 0 })
     return { train: (x) => s.step(m.model, m.guide, x), dispose: m.dispose }
   }
-  const m = vqVae({ imageShape: [28, 28, 1], numCodes: 64, codeDim: 16, seed: 0 })
-  return { train: (x) => { const loss = s.step(m.model, m.guide, x); m.afterStep?.([x]); return loss }, dispose: m.dispose }
+  const train = (x: tf.Tensor4D): number => {
+    const loss = s.step(vqm.model, vqm.guide, x), kept = s.takeKept()
+    vqm.afterStep([x], kept)
+    tf.dispose(Object.values(kept))
+    return loss
+  }
+  return { train, dispose: vqm.dispose }
 })()
 const step = (i: number): number => {
   const t0 = performance.now()

@@ -11,7 +11,7 @@
  * filter gradient uses this where the kernel is missing, and the input gradient on wasm.
  */
 import * as tf from '@tensorflow/tfjs-core'
-import '@tensorflow/tfjs'
+import '#tfjs-gradients' // tfjs's Conv2D gradients, wrapped below (package.json "imports")
 import { nativeConvActive } from './native-conv.js'
 
 type Attrs = { strides: number | [number, number]; pad: 'same' | 'valid' | number; dimRoundingMode?: 'floor' | 'round' | 'ceil'; dilations?: number | [number, number] }

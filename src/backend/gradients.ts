@@ -1,6 +1,10 @@
 /**
- * Gradient registration. tfjs-core alone registers no gradients (the umbrella
- * `@tensorflow/tfjs` does, in Node too), and it never registers any for
+ * Gradient registration. tfjs-core alone registers no gradients: its
+ * `dist/register_all_gradients.js` does (an ES module with extensionless imports,
+ * which bundlers load but Node cannot), and so does the umbrella `@tensorflow/tfjs`
+ * (its Node build inlines them). `#tfjs-gradients` (package.json "imports") is the
+ * umbrella under Node and the tfjs-core module elsewhere (browser bundles), which
+ * keeps webgl, layers, converter and data out of a browser bundle. tfjs never registers gradients for
  * comparisons, so `tf.where(tf.greater(x, 0), a, b)` fails to differentiate in
  * `x` ("gradient function not found for Greater"). Comparisons and logical ops
  * are piecewise constant: their gradient is zero, as in TensorFlow. We register
@@ -10,7 +14,7 @@
  * distribution expanded to particles × plates × a 3-dim event could not be differentiated).
  */
 import * as tf from '@tensorflow/tfjs-core'
-import '@tensorflow/tfjs'
+import '#tfjs-gradients' // tfjs's own gradients (package.json "imports": the umbrella in Node, tfjs-core's register_all_gradients elsewhere)
 import './conv-grad.js'
 
 const BINARY = ['Greater', 'GreaterEqual', 'Less', 'LessEqual', 'Equal', 'NotEqual', 'LogicalAnd', 'LogicalOr', 'LogicalXor']

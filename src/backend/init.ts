@@ -4,7 +4,10 @@
  * Order when nothing is forced: `tensorflow` (from `@tensorflow/tfjs-node-gpu`,
  * then `@tensorflow/tfjs-node`, when installed), then `wasm` (SIMD), then `cpu`.
  * `TFPPL_BACKEND=wasm|cpu|tensorflow` or `initBackend({ backend })` forces one;
- * a forced backend that cannot be loaded is a {@link BackendError}, never a silent fallback.
+ * a forced backend that cannot be loaded (or a name tfppl does not know) is a
+ * {@link BackendError} that says why, never a silent fallback. What depends on
+ * the host (environment variables, tfjs-node, the native accelerator) comes
+ * from `platform()`: in a browser there is no `tensorflow` and no accelerator.
  */
 import * as tf from '@tensorflow/tfjs-core'
 import '@tensorflow/tfjs-backend-cpu'
@@ -15,9 +18,9 @@ import { installWasmIdentity } from './wasm-identity.js'
 import { installWasmSlice } from './wasm-slice.js'
 import { installWasmAdam } from './wasm-adam.js'
 import { installWasmSoftplus } from './simd-softplus.js'
-import { loadNative, nativeThreads } from './native.js'
 import { installNativeKernels, nativeKernels, uninstallNativeKernels } from './native-kernels.js'
 import { BackendError } from '../errors.js'
+import { platform } from '../platform.js'
 
 /** The backends tfppl knows how to choose. */
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu'
@@ -66,12 +69,18 @@ const isMissing = (err: unknown, pkg: string): boolean => {
 
 const describe = (err: unknown): string => (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? ''
 
+const NOT_NODE = 'Node only (tfjs-node is a Node addon; this is not tfppl\'s Node entry)'
+
 /** Tries tfjs-node-gpu, then tfjs-node; returns the info, or the reasons both failed. */
 const tryTensorflow = async (skipped: string[]): Promise<BackendInfo | undefined> => {
+  const importPackage = platform().importPackage
+  if (importPackage === undefined) {
+    skipped.push(`${NODE_PACKAGES.join(' / ')}: ${NOT_NODE}`)
+    return undefined
+  }
   for (const pkg of NODE_PACKAGES) {
     try {
-      const name: string = pkg // a variable specifier: these packages are optional peers
-      await import(name)
+      await importPackage(pkg) // by name: these packages are optional peers
       if (await tf.setBackend('tensorflow')) {
         return { name: 'tensorflow', package: pkg, gpu: pkg.endsWith('gpu'), simd: false, threads: 0, native: false, nativeStatus: NOT_WASM, nativeKernels: [], skipped }
       }
@@ -84,14 +93,26 @@ const tryTensorflow = async (skipped: string[]): Promise<BackendInfo | undefined
 }
 
 const NOT_WASM = 'inactive: the accelerator runs under the wasm backend only'
+const NO_HOST = "unavailable: the accelerator is a Node addon, loaded by tfppl's Node entry ('tfppl' in Node, or 'tfppl/node')"
 
-/** Loads the accelerator and installs its kernels under wasm; its state in words. */
-const startNative = (threads = nativeThreads()): { native: boolean; nativeStatus: string; nativeKernels: readonly string[] } => {
-  const loaded = loadNative()
-  if (!loaded.ok) return { native: false, nativeStatus: loaded.reason, nativeKernels: [] }
-  loaded.addon.setThreads(threads)
+type NativeState = { native: boolean; nativeStatus: string; nativeKernels: readonly string[] }
+
+/** The accelerator off, for `reason`; kernels a previous start installed come out, so what is reported is what runs. */
+const nativeOff = (reason: string): NativeState => {
+  uninstallNativeKernels()
+  return { native: false, nativeStatus: reason, nativeKernels: [] }
+}
+
+/** Loads the accelerator (where the platform has one) and installs its kernels under wasm; its state in words. */
+const startNative = (threads?: number): NativeState => {
+  const host = platform().native
+  if (host === undefined) return nativeOff(NO_HOST)
+  const loaded = host.load()
+  if (!loaded.ok) return nativeOff(loaded.reason)
+  const n = threads ?? host.threads()
+  loaded.addon.setThreads(n)
   installNativeKernels(loaded.addon)
-  return { native: true, nativeStatus: `active (OpenBLAS, ${threads} thread${threads === 1 ? '' : 's'})`, nativeKernels: nativeKernels() }
+  return { native: true, nativeStatus: `active (OpenBLAS, ${n} thread${n === 1 ? '' : 's'})`, nativeKernels: nativeKernels() }
 }
 
 const tryWasm = async (threads: number | undefined, skipped: string[]): Promise<BackendInfo | undefined> => {
@@ -125,12 +146,22 @@ const tryCpu = async (skipped: string[]): Promise<BackendInfo | undefined> =>
 const tryOne = (name: BackendName, opts: BackendOptions, skipped: string[]): Promise<BackendInfo | undefined> =>
   name === 'tensorflow' ? tryTensorflow(skipped) : name === 'wasm' ? tryWasm(opts.threads, skipped) : tryCpu(skipped)
 
-/** Reads and checks `TFPPL_BACKEND`. */
+const isBackendName = (raw: unknown): raw is BackendName => (NAMES as readonly unknown[]).includes(raw)
+
+/** Reads and checks `TFPPL_BACKEND` (through the platform: there is none in a browser). */
 const fromEnv = (): BackendName | undefined => {
-  const raw = process.env['TFPPL_BACKEND']
+  const raw = platform().env('TFPPL_BACKEND')
   if (raw === undefined || raw === '') return undefined
-  if ((NAMES as readonly string[]).includes(raw)) return raw as BackendName
+  if (isBackendName(raw)) return raw
   throw new BackendError(`TFPPL_BACKEND='${raw}' is not a backend tfppl knows; expected one of ${NAMES.join(', ')}`)
+}
+
+/** The backend asked for: the option (checked, since JavaScript callers pass any string), else `TFPPL_BACKEND`. */
+const requested = (opts: BackendOptions): BackendName | undefined => {
+  const asked: unknown = opts.backend
+  if (asked === undefined) return fromEnv()
+  if (isBackendName(asked)) return asked
+  throw new BackendError(`initBackend: backend '${String(asked)}' is not one tfppl can start; expected one of ${NAMES.join(', ')}, or no option for the automatic choice`)
 }
 
 /**
@@ -142,7 +173,7 @@ const fromEnv = (): BackendName | undefined => {
  * await initBackend({ backend: 'cpu' })     // forced: a BackendError if unavailable
  */
 export const initBackend = async (opts: BackendOptions = {}): Promise<BackendInfo> => {
-  const forced = opts.backend ?? fromEnv()
+  const forced = requested(opts)
   if (current !== undefined && (forced === undefined || forced === current.name) && tf.getBackend() === current.name) {
     return current
   }
@@ -154,7 +185,7 @@ export const initBackend = async (opts: BackendOptions = {}): Promise<BackendInf
   throw new BackendError(forced === undefined
     ? `no tfjs backend could be initialised: ${skipped.join('; ')}`
     : `the backend '${forced}' was requested (${opts.backend !== undefined ? 'initBackend option' : 'TFPPL_BACKEND'}) but is unavailable: ${skipped.join('; ')}` +
-      (forced === 'tensorflow' ? '. Install it with `npm install @tensorflow/tfjs-node-gpu` (CUDA) or `npm install @tensorflow/tfjs-node`.' : ''))
+      (forced === 'tensorflow' && platform().importPackage !== undefined ? '. Install it with `npm install @tensorflow/tfjs-node-gpu` (CUDA) or `npm install @tensorflow/tfjs-node`.' : ''))
 }
 
 /**

@@ -4,6 +4,8 @@
  * backend's heap. This module only finds and loads it, and says why not when
  * it cannot: not built, a library missing, disabled by `TFPPL_NATIVE=0`, or a
  * wasm backend version it was not made for. Kernels: `native-kernels.ts`.
+ * Node only: the Node platform (`platform-node.ts`) hands it to `init.ts`, so
+ * the core (the browser's entry) never imports this module.
  */
 import { createRequire } from 'node:module'
 import { existsSync } from 'node:fs'

@@ -24,7 +24,8 @@ export type { CliIO } from './io.js'
  * TensorFlow.js) are loaded only here, so `--help` and usage errors answer at once.
  */
 const run = async (cmd: Exclude<Command, { _tag: 'help' | 'version' }>, io: CliIO): Promise<number> => {
-  const { initBackend } = await import('../backend/init.js')
+  const [{ initBackend }, { installNodePlatform }] = await Promise.all([import('../backend/init.js'), import('../platform-node.js')])
+  installNodePlatform()   // TFPPL_* variables, the native accelerator, progress on stderr, checkpoint files
   await initBackend()
   switch (cmd._tag) {
     case 'train': return (await import('./train.js')).train(cmd.model, cmd.flags, io)

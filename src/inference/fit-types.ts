@@ -151,3 +151,18 @@ export interface Trainer {
   /** Its state is saved and restored with the params. */
   readonly optimizer: tf.Optimizer
 }
+
+/**
+ * How `fit` saves and resumes a run that asked for `checkpoint` (in Node: files, `fit-checkpoint.ts`).
+ * The host provides it (`platform().fitCheckpoints`); where none is installed, such a run is refused.
+ *
+ * @example const io: FitCheckpointIo = await import('./fit-checkpoint.js')
+ */
+export interface FitCheckpointIo {
+  /** Fails at once when checkpoints cannot be saved to `dir`. */
+  readonly checkCheckpointDir: (dir: string) => Promise<void>
+  /** Loads the checkpoint in `dir` into the trainer, if there is one (`init` first creates the params). */
+  readonly resumeFrom: (s: Trainer, dir: string, init: () => void) => Promise<{ epoch: number; records: EpochRecord[] } | undefined>
+  /** Saves the run after `epoch`, atomically. */
+  readonly saveEpoch: (s: Trainer, dir: string, epoch: number, records: readonly EpochRecord[]) => Promise<void>
+}

@@ -2,10 +2,13 @@
  * `fit`: epochs of minibatch SVI steps over a dataset (or several interleaved
  * streams; the batching is `fit-batches.ts`), with shuffling, validation,
  * callbacks, early stopping and a typed history. It drives any {@link Trainer}
- * (`svi` passes itself); checkpointing (`fit-checkpoint.ts`, which writes files
- * with Node's modules) is imported only when asked for.
+ * (`svi` passes itself). What depends on the host comes from `platform()`:
+ * yielding to the event loop between steps, the progress line, and
+ * checkpointing (in Node `fit-checkpoint.ts`, files; loaded only when asked for).
  */
 import * as tf from '@tensorflow/tfjs-core'
+import { platform } from '../platform.js'
+import { CheckpointError } from './checkpoint-manifest.js'
 import type { Message } from '../dsl/messages.js'
 import type { ProgramFn } from './loss.js'
 import { checkFitOptions } from './fit-checks.js'
@@ -38,9 +41,15 @@ const meanOver = async (batches: AsyncIterable<readonly tf.Tensor[]>, each: (b: 
 
 const improved = (best: number, loss: number, minDelta: number) => loss < best - minDelta
 
-/** The checkpointing of a run, if it asked for it: its half of `fit` (which writes files with Node's modules) is loaded only then. */
-const checkpointing = async (opts: FitOptions) =>
-  opts.checkpoint === undefined ? undefined : { dir: opts.checkpoint.dir, every: opts.checkpoint.every ?? 1, io: await import('./fit-checkpoint.js') }
+/** The checkpointing of a run, if it asked for it: the platform's (in Node: files), loaded only then. */
+const checkpointing = async (opts: FitOptions) => {
+  if (opts.checkpoint === undefined) return undefined
+  const load = platform().fitCheckpoints
+  if (load === undefined) {
+    throw new CheckpointError(`fit: checkpoint.dir '${opts.checkpoint.dir}' asks for checkpoints, which this host cannot store: tfppl saves them as files, through its Node entry ('tfppl' in Node, or 'tfppl/node'); leave out \`checkpoint\` here`, opts.checkpoint.dir)
+  }
+  return { dir: opts.checkpoint.dir, every: opts.checkpoint.every ?? 1, io: await load() }
+}
 
 /**
  * The training loop behind `svi(...).fit`: `s` is the trainer (svi passes itself).
@@ -75,7 +84,7 @@ export const fitLoop = async <Args extends readonly tf.Tensor[]>(s: Trainer, mod
     const train = await meanOver(src.batches(epoch), async (b) => {
       const loss = s.step(m, g, ...b)
       opts.onStep?.({ step: s.state.step, loss, batch: b })
-      await new Promise<void>((r) => setImmediate(r))   // let Ctrl-C and timers run between steps
+      await platform().yieldToHost()   // let Ctrl-C, timers and a page's events run between steps
       return loss
     }, src.owned, aborted)
     // Stopped before the epoch's last batch (iterables: every stop counts, their length is unknown).
@@ -88,7 +97,7 @@ export const fitLoop = async <Args extends readonly tf.Tensor[]>(s: Trainer, mod
     const record: EpochRecord = { epoch, trainLoss, validationLoss, seconds: (performance.now() - t0) / 1000 }
     records.push(record)
     if (ckpt !== undefined && (epoch - first) % ckpt.every === 0) await ckpt.io.saveEpoch(s, ckpt.dir, epoch, records)
-    if (opts.progress !== false) process.stderr.write(`epoch ${epoch}/${first + epochs}  loss ${trainLoss.toFixed(4)}${validationLoss === undefined ? '' : `  validation ${validationLoss.toFixed(4)}`}  ${record.seconds.toFixed(1)}s\n`)
+    if (opts.progress !== false) platform().progress(`epoch ${epoch}/${first + epochs}  loss ${trainLoss.toFixed(4)}${validationLoss === undefined ? '' : `  validation ${validationLoss.toFixed(4)}`}  ${record.seconds.toFixed(1)}s`)
     if ((await opts.onEpochEnd?.(record)) === 'stop' || aborted()) stoppedEarly = true
     if (es !== undefined) {
       const monitored = es.monitor === 'validation' ? validationLoss ?? trainLoss : trainLoss
