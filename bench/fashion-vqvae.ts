@@ -22,9 +22,9 @@ const x = bin(subset(train, limit).images) as tf.Tensor4D
 const xt = bin(subset(test, 2000).images) as tf.Tensor4D
 const K = 64
 const m = vqVae({ imageShape: [28, 28, 1], numCodes: K, codeDim: 16, seed })
-const s = svi({ optimizer: tf.train.adam(2e-3), loss: elbo(), seed })
+const s = svi({ optimizer: tf.train.adam(2e-3), loss: elbo(), seed, keep: m.keep })
 await s.fit(m.model, m.guide, [x], { epochs, batchSize: 64, seed, progress: false, onEpochStart: m.beforeEpoch,
-  onStep: ({ batch }) => m.afterStep!(batch),
+  onStep: ({ batch }) => { const kept = s.takeKept(); m.afterStep(batch, kept); tf.dispose(Object.values(kept)) },
   onEpochEnd: (r) => { console.log(`epoch ${r.epoch}: loss ${r.trainLoss.toFixed(2)} (−bound − VQ terms), perplexity ${m.perplexity().toFixed(1)} of ${K}, ${r.seconds.toFixed(0)} s`) } })
 /** log p(x | z_q) per image on 2,000 test images, from the decoder's probabilities (clamped). */
 let recon = 0

@@ -53,15 +53,18 @@ const missingFolders = async (out: string, abs: string): Promise<string[]> => {
 
 /**
  * Creates the run directory `out` (and its missing parents) and checks that it can be written;
- * a UsageError naming `--out`, the folder and the reason otherwise. Never hangs.
+ * a UsageError naming `--out`, the folder and the reason otherwise. Never hangs. Returns the
+ * folders it created, outermost first (see {@link removeCreated}).
  *
  * @example await createRunDir('runs/vae')
  */
-export const createRunDir = async (out: string): Promise<void> => {
+export const createRunDir = async (out: string): Promise<readonly string[]> => {
   const abs = path.resolve(out)
+  const created: string[] = []
   for (const dir of await missingFolders(out, abs)) {
     try {
       await fs.mkdir(dir)
+      created.push(dir)
     } catch (e) {
       const code = codeOf(e)
       if (code === 'EEXIST' && (await kindOf(dir)) === 'dir') continue   // made meanwhile by someone else
@@ -71,6 +74,20 @@ export const createRunDir = async (out: string): Promise<void> => {
   try {
     await fs.access(abs, constants.W_OK)
   } catch (e) {
+    await removeCreated(created)
     throw refuse(out, abs, reason(codeOf(e), abs), 'write in')
+  }
+  return created
+}
+
+/**
+ * Removes the folders {@link createRunDir} created (innermost first) when the command fails before
+ * writing into them: a refused run leaves no trace. A folder that is not empty is left as it is.
+ *
+ * @example const created = await createRunDir(out); try { … } catch (e) { await removeCreated(created); throw e }
+ */
+export const removeCreated = async (created: readonly string[]): Promise<void> => {
+  for (const dir of [...created].reverse()) {
+    try { await fs.rmdir(dir) } catch { /* not empty, or gone: leave it */ }
   }
 }

@@ -50,7 +50,7 @@ export const createSession = (config: RunConfig, stepsPerEpoch?: number): Sessio
     ...(stepsPerEpoch === undefined ? {} : { stepsPerEpoch }),
   })
   const optimizer = tf.train.adam(entry.semiSupervised?.learningRate ?? 1e-3)
-  const s = svi({ optimizer, loss: entry.semiSupervised?.loss() ?? elbo(), seed: config.seed })
+  const s = svi({ optimizer, loss: entry.semiSupervised?.loss() ?? elbo(), seed: config.seed, ...(model.keep !== undefined && { keep: model.keep }) })
   return {
     config, entry, model, svi: s,
     dispose: () => { s.params.dispose(); model.dispose(); optimizer.dispose() },

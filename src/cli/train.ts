@@ -21,7 +21,7 @@ import { MetricsCodec, RunConfigCodec, checkpointEpochs, runPaths, writeJson } f
 import type { EpochMetricsRecord, Metrics, RunConfig } from './run-files.js'
 import { createSession, entryOrThrow, restoreParams } from './session.js'
 import type { Session } from './session.js'
-import { createRunDir } from './run-dir.js'
+import { createRunDir, removeCreated } from './run-dir.js'
 import { TRAIN_DEFAULTS, planTraining } from './train-config.js'
 import { trainStreams } from './semi-supervised.js'
 import type { TrainStreams } from './semi-supervised.js'
@@ -72,10 +72,16 @@ const disposeJob = (j: Job): void => {
   j.data.test.dispose()
 }
 
-/** Creates the run directory (first: a bad --out fails before the data loads), loads the data, writes config.json, builds the model and the program arguments. */
+/** Creates the run directory (first: a bad --out fails before the data loads; removed again if the run is refused), loads the data, writes config.json, builds the model and the program arguments. */
 const prepare = async (plan: TrainPlan, io: CliIO): Promise<Job> => {
-  await createRunDir(plan.out)
-  const data = loadData(plan.config.data)
+  const created = await createRunDir(plan.out)
+  let data: ReturnType<typeof loadData>
+  try {
+    data = loadData(plan.config.data)
+  } catch (e) {
+    await removeCreated(created)
+    throw e
+  }
   try {
     const { config, note } = completeConfig(plan, data)
     if (note !== undefined) io.stderr(`${note}\n`)
@@ -88,6 +94,7 @@ const prepare = async (plan: TrainPlan, io: CliIO): Promise<Job> => {
     return { plan, config, data, session, trainArgs, testArgs, ...(streams === undefined ? {} : { streams }) }
   } catch (e) {
     data.train.dispose(); data.test.dispose()
+    await removeCreated(created)   // a refused run leaves no folder behind (one holding config.json stays)
     throw e
   }
 }
@@ -102,13 +109,14 @@ const stepsPerEpoch = (j: Job): number => j.streams?.stepsPerEpoch ?? Math.ceil(
  * objective of the KL warm-up; the next epoch's `beforeEpoch` resumes the schedule.
  */
 const epochCallbacks = (j: Job, metrics: Metrics, bar: Progress, steps: { intoEpoch: number }, stopRequested: () => boolean): Pick<FitOptions, 'onEpochStart' | 'onStep' | 'onEpochEnd'> => {
-  const { model, entry } = j.session
+  const { model, entry, svi } = j.session
   const perEpoch = stepsPerEpoch(j), warmup = entry.warmupEpochs ?? 0
   return {
     onEpochStart: (e) => { steps.intoEpoch = 0; model.beforeEpoch?.(e); bar.epochStart(e) },
     onStep: ({ loss, batch }) => {
       steps.intoEpoch += 1
-      model.afterStep?.(batch)
+      const kept = svi.takeKept()   // the step's values of the sites in model.keep
+      try { model.afterStep?.(batch, kept) } finally { tf.dispose(Object.values(kept)) }
       if (steps.intoEpoch === perEpoch) entry.toScheduleEnd?.(model)
       bar.step(loss)
     },

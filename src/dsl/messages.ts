@@ -132,11 +132,15 @@ export interface FactorMsg<N extends string = string> extends SiteContext {
   readonly logWeight: tf.Tensor
 }
 
-/** `deterministic(name, value)`: records a value in the trace; no density. */
-export interface DeterministicMsg<N extends string = string, T extends tf.Tensor = tf.Tensor> {
+/**
+ * `deterministic(name, value)`: records a value in the trace; no density. `value` is the program's own
+ * value or a handler's answer (`replay` gives the replayed trace's); `compute`, from
+ * `deterministic(name, () => …)`, makes it when no handler gave one.
+ */
+export interface DeterministicMsg<N extends string = string, T extends tf.Tensor = tf.Tensor> extends Answer<T> {
   readonly _tag: 'Deterministic'
   readonly name: N
-  readonly value: T
+  readonly compute?: () => T
 }
 
 /** Entering a plate; the interpreter answers with the subsample indices (int32, length subsampleSize). */

@@ -132,13 +132,19 @@ export const factor = <N extends string>(name: N, logWeight: tf.Tensor): Effect<
 }
 
 /**
- * Records a deterministic function of other sites in the trace.
+ * Records a deterministic function of other sites in the trace. Given a thunk, the site is
+ * computed only when no handler answers it: under `replay` it gets the value the replayed trace has
+ * at a deterministic site of the same name, so a model replayed on its guide's trace reads what the
+ * guide computed (and computes it only when it runs without such a trace). A site given a value
+ * keeps it under replay.
  *
- * @example const mean = yield* deterministic('mean', tf.sigmoid(logits))
+ * @example
+ * const mean = yield* deterministic('mean', tf.sigmoid(logits))
+ * const ze = yield* deterministic('z_e', () => encode(x))   // in a model: the guide's 'z_e' when replayed on its trace
  */
-export const deterministic = <N extends string, T extends tf.Tensor>(name: N, value: T): Effect<DeterministicMsg<N, T>, T> => {
+export const deterministic = <N extends string, T extends tf.Tensor>(name: N, value: T | (() => T)): Effect<DeterministicMsg<N, T>, T> => {
   checkName('deterministic', name)
-  return new Effect({ _tag: 'Deterministic', name, value })
+  return new Effect(typeof value === 'function' ? { _tag: 'Deterministic', name, compute: value } : { _tag: 'Deterministic', name, value })
 }
 
 /** Options of {@link plate}. */

@@ -10,14 +10,18 @@ import { SiteError } from './site-error.js'
 import type { Trace } from './trace.js'
 
 /**
- * Replays latent sample sites from `trace`: the program gets the traced values.
+ * Replays latent sample sites from `trace`, and deterministic sites given as a thunk
+ * (`deterministic(name, () => …)`): the program gets the traced values (a deterministic site only
+ * from a deterministic site of its name). A deterministic site given a value keeps it, as in Pyro,
+ * where a deterministic site is observed and replay passes it by.
  *
  * @example traceProgram(model(x), [replay(guideTrace)])
  */
 export const replay = (trace: Trace): Handler => (msg, next) => {
-  if (msg._tag !== 'Sample' || msg.obs !== undefined) return next(msg)
+  const replayable = msg._tag === 'Deterministic' ? msg.compute !== undefined : msg._tag === 'Sample' && msg.obs === undefined
+  if (!replayable || (msg._tag !== 'Sample' && msg._tag !== 'Deterministic')) return next(msg)
   const site = trace.byName.get(msg.name)
-  return site !== undefined && site._tag === 'Sample' ? next({ ...msg, value: site.value }) : next(msg)
+  return site !== undefined && site._tag === (msg._tag === 'Sample' ? 'Sample' : 'Deterministic') ? next({ ...msg, value: site.value }) : next(msg)
 }
 
 /** A handler that gives values to sites by name (`condition`, `substitute`): the names it was given, to check against a run's sites. */

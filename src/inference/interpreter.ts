@@ -49,7 +49,8 @@ const subsample = (frame: PlateFrame, seed: number | undefined): tf.Tensor =>
 /**
  * The default interpreter: a message's answer if a handler gave one; otherwise
  * draws latents (`rsample` where reparameterised), returns observations, uses a
- * param's initial value, runs a module's forward pass, and gives plate indices.
+ * param's initial value, runs a module's forward pass, computes a deterministic
+ * site given as a thunk, and gives plate indices.
  *
  * @example run(model(x), interpreter([seed(0)]))
  */
@@ -58,7 +59,7 @@ export const draw: Interpret = (msg) => {
     case 'Sample': return { msg, value: drawSample(msg) }
     case 'Param': return { msg, value: msg.value ?? (typeof msg.init === 'function' ? msg.init() : msg.init) }
     case 'Module': return { msg, value: (x: never) => msg.network.apply(x) }
-    case 'Deterministic': return { msg, value: msg.value }
+    case 'Deterministic': return { msg, value: msg.value ?? msg.compute?.() }
     case 'PlateEnter': return { msg, value: msg.value ?? (msg.frame.iteration === undefined ? subsample(msg.frame, msg.seed) : msg.frame.iteration) }
     case 'Factor':
     case 'PlateExit':

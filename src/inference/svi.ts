@@ -10,6 +10,7 @@ import { applyFiniteGradients } from '../backend/fused-adam.js'
 import { variableGradsOrRelease } from '../backend/scope.js'
 import { InvalidArgumentError, NonFiniteArgumentError, TfpplError, showShape } from '../errors.js'
 import type { Message } from '../dsl/messages.js'
+import type { Handler } from './interpreter.js'
 import type { GuideCheck } from './guide-check.js'
 import type { Loss, LossContext, LossEstimate, ProgramFn } from './loss.js'
 import type { BaselineSeen } from './score-function.js'
@@ -39,6 +40,11 @@ export interface SviOptions {
   readonly onWarning?: (w: TfpplWarning) => void
   /** Every warning is an error (a `StrictWarningError`); default false. */
   readonly strict?: boolean
+  /**
+   * Deterministic sites whose values each step keeps for {@link Svi.takeKept}: what an after-step hook
+   * reads instead of computing it again (a VQ-VAE's encoder outputs and code assignments). Default none.
+   */
+  readonly keep?: readonly string[]
 }
 
 /** A non-finite loss or gradient; the step was not applied. */
@@ -73,6 +79,11 @@ export interface Svi {
    * Reading params before any step warns (they would be fresh).
    */
   readonly predictive: <Args extends readonly unknown[]>(model: ProgramFn<Args>, opts: PredictiveOptions<Args>) => (...args: Args) => Record<string, tf.Tensor>
+  /**
+   * The values the last step's run (before its update) gave the deterministic sites named in `keep`, those
+   * that ran, handed over: the caller disposes them. A step frees the values of the one before that were not taken.
+   */
+  readonly takeKept: () => Record<string, tf.Tensor>
   /** Trains over a dataset; see {@link FitOptions}. */
   readonly fit: <Args extends readonly tf.Tensor[], MM extends Message, MG extends Message>(model: ProgramFn<Args, MM>, guide: ProgramFn<Args, MG> & GuideCheck<MM, MG>, data: FitData<Args>, opts?: FitOptions) => Promise<History>
 }
@@ -122,6 +133,26 @@ const clip = (grads: tf.NamedTensorMap, c: number | undefined): tf.NamedTensorMa
 }
 
 /**
+ * What a step keeps of the deterministic sites named `names` (see `SviOptions.keep`): `handler` records each
+ * one's value as a run meets it (a copy outside every tidy; a later run of the step replaces an earlier
+ * one's), `take` hands them over, `release` frees those not taken.
+ */
+const keeper = (names: readonly string[] = []) => {
+  const wanted = new Set(names)
+  let kept: Record<string, tf.Tensor> = {}
+  const handler: Handler = (msg, next) => {
+    const r = next(msg)
+    if (r.msg._tag === 'Deterministic' && wanted.has(r.msg.name) && r.value instanceof tf.Tensor) {
+      kept[r.msg.name]?.dispose()
+      kept[r.msg.name] = tf.keep(tf.clone(r.value))
+    }
+    return r
+  }
+  const take = (): Record<string, tf.Tensor> => { const k = kept; kept = {}; return k }
+  return { handlers: wanted.size === 0 ? [] : [handler], take, release: () => { tf.dispose(Object.values(take())) } }
+}
+
+/**
  * An SVI driver: `step`, `evaluate`, `fit`.
  *
  * @example
@@ -134,10 +165,11 @@ export const svi = (opts: SviOptions): Svi => {
   const state: SviState = { step: 0, baselines: {} }
   if (opts.clipNorm !== undefined && !(opts.clipNorm > 0)) throw new InvalidArgumentError(`svi: clipNorm must be > 0; got ${opts.clipNorm}`)
   const warn = warningSink(opts)
-  const ctx = (): LossContext => ({ seed: subSeed(baseSeed, state.step) ?? 0, handlers: [params.handler], baselines: new Map(Object.entries(state.baselines)), warn })
-  const estimate = (pair: readonly unknown[]): { est: LossEstimate; args: unknown[] } => {
+  const kept = keeper(opts.keep)
+  const ctx = (extra: readonly Handler[] = []): LossContext => ({ seed: subSeed(baseSeed, state.step) ?? 0, handlers: [params.handler, ...extra], baselines: new Map(Object.entries(state.baselines)), warn })
+  const estimate = (pair: readonly unknown[], extra?: readonly Handler[]): { est: LossEstimate; args: unknown[] } => {
     const [model, guide, ...args] = pair as [ProgramFn<unknown[]>, ProgramFn<unknown[]>, ...unknown[]]
-    return { est: opts.loss.estimate(model, guide, args, ctx()), args }
+    return { est: opts.loss.estimate(model, guide, args, ctx(extra)), args }
   }
   const init = (...pair: readonly unknown[]): void => {
     checkBatch('svi.init', pair.slice(2))
@@ -163,19 +195,25 @@ export const svi = (opts: SviOptions): Svi => {
   // A failed step removes the entries it created (a fresh store's params, a module met late): the store is as it was.
   const step = (...pair: readonly unknown[]): number => {
     checkBatch('svi.step', pair.slice(2))
-    return params.transaction(() => {
-      if (params.variables().length === 0) init(...pair)
-      return update(pair)
-    })
+    kept.release()
+    try {
+      return params.transaction(() => {
+        if (params.variables().length === 0) init(...pair)
+        return update(pair)
+      })
+    } catch (e) {
+      kept.release()   // a failed step's values
+      throw e
+    }
   }
   const update = (pair: readonly unknown[]): number => {
     const vars = params.variables()
     // A model and guide without params still get their loss computed (nothing is updated), as in Pyro.
-    if (vars.length === 0) return -tf.tidy(() => { const { est, args } = estimate(pair); return tf.div(est.bound, dataPoints(args, est)).dataSync()[0]! })
+    if (vars.length === 0) return -tf.tidy(() => { const { est, args } = estimate(pair, kept.handlers); return tf.div(est.bound, dataPoints(args, est)).dataSync()[0]! })
     let seen: Array<readonly [BaselineSeen, number]> = []   // read inside: variableGrads frees everything but the value it differentiates
     const [loss, finite] = guarded(pair, () => tf.tidy(() => {
       const { value, grads } = variableGradsOrRelease(() => {
-        const r = estimate(pair)
+        const r = estimate(pair, kept.handlers)
         seen = r.est.baselines.map((b) => [b, b.meanCost.dataSync()[0]!] as const)
         return tf.neg(tf.div(reportingBound(r.est), dataPoints(r.args, r.est))) as tf.Scalar
       }, vars)
@@ -204,7 +242,7 @@ export const svi = (opts: SviOptions): Svi => {
   const self: Svi = {
     params, optimizer: opts.optimizer, state,
     restore: (saved) => { state.step = saved.step; state.baselines = { ...saved.baselines } },
-    init: init as Svi['init'], step: step as Svi['step'], evaluate: evaluate as Svi['evaluate'],
+    init: init as Svi['init'], step: step as Svi['step'], evaluate: evaluate as Svi['evaluate'], takeKept: kept.take,
     fit: (model, guide, data, fitOpts) => fitLoop(self, model, guide, data, fitOpts ?? {}),
     predictive: (model, popts) => {
       if (params.entries().length === 0) warn({ cause: 'fresh-params', message: `svi.predictive: this svi's param store is empty (no step has run), so the predictive's guide and model would create fresh params; fit first, or give this svi the fitted store` })

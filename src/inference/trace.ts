@@ -55,7 +55,7 @@ const toSite = (msg: Message, value: unknown): TraceSite | undefined => {
   switch (msg._tag) {
     case 'Sample': return { _tag: 'Sample', name: msg.name, kind: msg.kind, dist: msg.dist, value: value as tf.Tensor, scale: msg.scale, mask: msg.mask, plates: msg.plates, options: msg.options, ...(msg.enumeration !== undefined && { enumeration: msg.enumeration }) }
     case 'Factor': return { _tag: 'Factor', name: msg.name, logWeight: msg.logWeight, scale: msg.scale, mask: msg.mask, plates: msg.plates, ...(msg.enumeration !== undefined && { enumeration: msg.enumeration }) }
-    case 'Deterministic': return { _tag: 'Deterministic', name: msg.name, value: msg.value }
+    case 'Deterministic': return { _tag: 'Deterministic', name: msg.name, value: value as tf.Tensor }
     default: return undefined
   }
 }

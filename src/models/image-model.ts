@@ -40,13 +40,16 @@ export interface ImageModel {
   /** Report pictures beyond samples/reconstructions/traversal. */
   readonly extras?: () => readonly Extra[]
   /**
-   * After each step, with the step's arguments (EMA codebooks, dead-code restarts). Whatever it (or
-   * `beforeEpoch`) keeps between calls that changes training must live in tf.Variables registered as
-   * buffers of one of the model's modules (`NetworkWithBuffers` in `inference/params.ts`): checkpoints
-   * save and restore them, so a resumed run trains exactly like an uninterrupted one. A plain JS
-   * counter would restart from zero on resume.
+   * After each step, with the step's arguments (EMA codebooks, dead-code restarts) and the values the
+   * step kept of the sites in `keep` (`svi({ keep })`, then `takeKept()`), so that it need not compute
+   * them again. Whatever it (or `beforeEpoch`) keeps between calls that changes training must live in
+   * tf.Variables registered as buffers of one of the model's modules (`NetworkWithBuffers` in
+   * `inference/params.ts`): checkpoints save and restore them, so a resumed run trains exactly like an
+   * uninterrupted one. A plain JS counter would restart from zero on resume.
    */
-  readonly afterStep?: (args: readonly tf.Tensor[]) => void
+  readonly afterStep?: (args: readonly tf.Tensor[], kept?: Readonly<Record<string, tf.Tensor>>) => void
+  /** The deterministic sites whose values of each step `afterStep` reads (to give `svi({ keep })`). */
+  readonly keep?: readonly string[]
   /** Before each epoch (1-based): schedules such as KL warm-up. */
   readonly beforeEpoch?: (epoch: number) => void
   /** Frees the networks' weights. */

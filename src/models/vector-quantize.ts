@@ -1,8 +1,8 @@
 /**
  * The vector-quantisation layer of the VQ-VAE (van den Oord et al. 2017):
- * nearest-code lookup with the straight-through gradient and the two auxiliary
- * losses, the uniform prior over a codebook as a distribution, the EMA
- * codebook update, and codebook pictures.
+ * nearest-code search and lookup with the straight-through gradient and the two
+ * auxiliary losses, the uniform prior over a codebook as a distribution, and
+ * codebook pictures. The codebook's state and hooks are `codebook-state.ts`.
  */
 import * as tf from '@tensorflow/tfjs-core'
 import { stopGradient, straightThroughGrad } from '../backend/gradient.js'
@@ -11,6 +11,14 @@ import { indicesToOneHot } from '../distributions/categorical.js'
 import * as constraints from '../distributions/constraints.js'
 import type { Distribution, Independent } from '../distributions/distribution.js'
 import { makeDistribution } from '../distributions/make.js'
+
+/**
+ * The deterministic sites through which a VQ-VAE's guide hands on its quantisation: the encoder
+ * outputs z_e [B, 7, 7, D] and the codes it assigned them (int32 [B, 7, 7]). The model, replayed on
+ * the guide's trace, reads them there; a step that keeps them (`svi({ keep })`) gives them to the
+ * codebook's after-step update. Neither is computed twice in a step.
+ */
+export const VQ_SITES = { encoded: 'z_e', codes: 'code_indices' } as const
 
 /** What {@link vectorQuantize} returns; the losses are sums per image, shape [B]. */
 export type Quantized = {
@@ -55,6 +63,39 @@ export const lookupCodes = (indices: tf.Tensor, codebook: tf.Tensor): tf.Tensor 
 const perImage = (x: tf.Tensor): tf.Tensor => tf.sum(x, Array.from({ length: x.rank - 1 }, (_, i) => i + 1))
 
 /**
+ * The nearest code of each encoder output of `ze` [B, …, D] in `codebook` [K, D]: k(i) = argmin_k ‖ze_i − e_k‖²,
+ * int32, the shape of `ze` without its last dim. Not differentiable (the inputs are detached).
+ *
+ * @example const indices = codeIndices(ze, codebook)   // ze [B, 7, 7, 16] → [B, 7, 7]
+ */
+export const codeIndices = scoped('codeIndices', (ze: tf.Tensor, codebook: tf.Tensor): tf.Tensor => {
+  const flat = stopGradient(tf.reshape(ze, [-1, ze.shape[ze.rank - 1]!]))
+  return tf.reshape(nearestCodes(flat, stopGradient(codebook)), ze.shape.slice(0, -1))
+})
+
+/** The two VQ losses per image of encoder outputs `ze` quantised to `hard` (the chosen codes, with the codebook's gradient). */
+const lossesOf = (ze: tf.Tensor, hard: tf.Tensor): Pick<Quantized, 'codebookLoss' | 'commitmentLoss'> => ({
+  codebookLoss: perImage(tf.square(tf.sub(stopGradient(ze), hard))),
+  commitmentLoss: perImage(tf.square(tf.sub(ze, stopGradient(hard)))),
+})
+
+/**
+ * The quantised latents of {@link vectorQuantize} for codes already chosen (`indices` into `codebook`):
+ * the value of those codes, the gradient of `ze` (straight-through).
+ *
+ * @example const zq = quantizeAt(ze, codeIndices(ze, codebook), codebook)
+ */
+export const quantizeAt = scoped('quantizeAt', (ze: tf.Tensor, indices: tf.Tensor, codebook: tf.Tensor): tf.Tensor => straightThroughGrad(lookupCodes(indices, codebook), ze))
+
+/**
+ * The VQ losses of {@link vectorQuantize} for codes already chosen: `indices` (int32, the shape of `ze`
+ * [B, …, D] without its last dim, e.g. {@link codeIndices}' or a guide's) into `codebook` [K, D].
+ *
+ * @example const { codebookLoss, commitmentLoss } = vqLosses(ze, indices, codebook)   // each [B]
+ */
+export const vqLosses = scoped('vqLosses', (ze: tf.Tensor, indices: tf.Tensor, codebook: tf.Tensor) => lossesOf(ze, lookupCodes(indices, codebook)))
+
+/**
  * Vector quantisation of encoder outputs `ze` [B, …, D] with `codebook` [K, D]:
  * k(i) = argmin_k ‖ze_i − e_k‖², zq_i = e_{k(i)}, returned with the straight-through
  * gradient (value zq, ∂/∂ze = I); codebookLoss = Σ_i ‖sg(ze_i) − zq_i‖² (gradient to the
@@ -64,16 +105,9 @@ const perImage = (x: tf.Tensor): tf.Tensor => tf.sum(x, Array.from({ length: x.r
  * const { indices, zq, codebookLoss, commitmentLoss } = vectorQuantize(ze, codebook)   // ze [B, 7, 7, 16], codebook [64, 16]
  */
 export const vectorQuantize = scoped('vectorQuantize', (ze: tf.Tensor, codebook: tf.Tensor): Quantized => {
-  const d = ze.shape[ze.rank - 1]!
-  const flat = stopGradient(tf.reshape(ze, [-1, d]))
-  const indices = tf.reshape(nearestCodes(flat, stopGradient(codebook)), ze.shape.slice(0, -1))
+  const indices = codeIndices(ze, codebook)
   const hard = lookupCodes(indices, codebook)
-  return {
-    indices,
-    zq: straightThroughGrad(hard, ze),
-    codebookLoss: perImage(tf.square(tf.sub(stopGradient(ze), hard))),
-    commitmentLoss: perImage(tf.square(tf.sub(ze, stopGradient(hard)))),
-  }
+  return { indices, zq: straightThroughGrad(hard, ze), ...lossesOf(ze, hard) }
 })
 
 /** The uniform distribution over the rows of a codebook, at every batch position. */
@@ -118,31 +152,6 @@ export const uniformCodes = (codebook: tf.Tensor, batchShape: readonly number[])
   })
 }
 
-/** The state of an EMA codebook: smoothed assignment counts N [K], summed outputs m [K, D], codes [K, D]. */
-export type EmaCodebook = {
-  readonly counts: tf.Tensor
-  readonly sums: tf.Tensor
-  readonly codebook: tf.Tensor
-}
-
-/**
- * One exponential-moving-average codebook update (the paper's appendix) from a batch of
- * encoder outputs `flat` [N, D] assigned to codes `indices` [N]:
- * N_k ← γ N_k + (1 − γ) n_k,  m_k ← γ m_k + (1 − γ) Σ_{i: k(i) = k} z_i,
- * e_k = m_k / Ñ_k with Laplace-smoothed counts Ñ_k = (N_k + ε) / (n + K ε) · n, n = Σ_k N_k.
- *
- * @example const next = emaCodebookUpdate(state, flat, indices, 0.99)
- */
-export const emaCodebookUpdate = scoped('emaCodebookUpdate', (state: EmaCodebook, flat: tf.Tensor, indices: tf.Tensor, decay: number, epsilon: number = 1e-5): EmaCodebook => {
-  const k = state.counts.shape[0]!
-  const onehot = indicesToOneHot(indices, k)
-  const counts = tf.add(tf.mul(decay, state.counts), tf.mul(1 - decay, tf.sum(onehot, 0)))
-  const sums = tf.add(tf.mul(decay, state.sums), tf.mul(1 - decay, tf.matMul(tf.transpose(onehot), flat)))
-  const n = tf.sum(counts)
-  const smoothed = tf.mul(tf.div(tf.add(counts, epsilon), tf.add(n, k * epsilon)), n)
-  return { counts, sums, codebook: tf.div(sums, tf.expandDims(smoothed, 1)) }
-})
-
 /**
  * Each code vector of `codebook` [K, D] as an s × s heat map (s = ⌈√D⌉, row-major, zero-padded),
  * normalised over the whole codebook to [0, 1]: (e − min) / (max − min). Shape [K, s, s, 1].
@@ -167,135 +176,4 @@ export const perplexity = (counts: readonly number[]): number => {
   const total = counts.reduce((a, b) => a + b, 0)
   if (!(total > 0)) return 1
   return Math.exp(-counts.reduce((h, c) => (c > 0 ? h + (c / total) * Math.log(c / total) : h), 0))
-}
-
-/** Options of {@link codebookState}. */
-export interface CodebookStateOptions {
-  readonly numCodes: number
-  readonly codeDim: number
-  /** EMA updates in `afterStep` (the codebook is then not trainable). */
-  readonly ema: boolean
-  readonly decay: number
-  readonly seed: number | undefined
-  /** Steps per dead-code window (default 50). */
-  readonly restartEvery?: number
-  /** Codes used less than this fraction of a uniform share in a window are restarted (default 0.3). */
-  readonly restartBelow?: number
-}
-
-/** A VQ-VAE's codebook with its usage counts, EMA statistics and hooks; it owns its variables. */
-export interface CodebookState {
-  /** [K, D], initialised U(−1/K, 1/K), then from encoder outputs after the first step; trainable unless `ema`. */
-  readonly codebook: tf.Variable
-  /**
-   * Everything the hooks keep from one call to the next, as non-trainable variables by name, so that a
-   * checkpoint holding them resumes a run exactly: with `ema`, `codebook` [K, D], `emaCounts` N [K] and
-   * `emaSums` m [K, D] (a loss-mode codebook is a trainable variable instead); always `windowUsage` [K]
-   * (assignments in the current dead-code window), `epochUsage` [K] (this epoch's so far), `lastUsage` [K]
-   * (the last closed epoch's), and the int32 scalars `steps` (steps counted in all: it drives the data-dependent
-   * initialisation, the restart windows and their seeds) and `epochSteps` (steps in this epoch).
-   */
-  readonly buffers: Readonly<Record<string, tf.Variable>>
-  /** Assignments per code over the last full epoch (the current epoch's so far before one ends). */
-  readonly usage: () => number[]
-  /** Counts the batch's assignments; with `ema`, applies {@link emaCodebookUpdate}; restarts dead codes at window ends. */
-  readonly afterStep: (args: readonly tf.Tensor[]) => void
-  /** Closes the previous epoch's usage (for {@link CodebookState.usage}). */
-  readonly beforeEpoch: (epoch: number) => void
-  readonly dispose: () => void
-}
-
-/** A variable holding `init` (the initial tensor is released). */
-const fresh = (init: tf.Tensor, trainable = false): tf.Variable => {
-  const v = tf.variable(init, trainable)
-  init.dispose()
-  return v
-}
-
-/** The variables a dead-code restart rewrites. */
-interface Stats { readonly codebook: tf.Variable; readonly counts: tf.Variable; readonly sums: tf.Variable }
-
-/** Sets each dead code to a random row of `batch` [N, D] (N_k = 1, m_k = e_k for the EMA statistics). */
-const restartDead = (v: Stats, batch: tf.Tensor, dead: readonly boolean[], seed: number | undefined): void => tf.tidy(() => {
-  const [k, d] = v.codebook.shape as [number, number]
-  const rows = tf.gather(batch, tf.randomUniform([k], 0, batch.shape[0]!, 'int32', seed))
-  const mask = tf.tensor1d(dead.map((b) => (b ? 1 : 0)), 'bool')
-  const wide = tf.broadcastTo(tf.expandDims(mask, 1), [k, d])
-  v.codebook.assign(tf.where(wide, rows, v.codebook))
-  v.sums.assign(tf.where(wide, rows, v.sums))
-  v.counts.assign(tf.where(mask, tf.onesLike(v.counts), v.counts))
-})
-
-/** Codes used less than `fraction` of a uniform share of `counts`' total. */
-const rarelyUsed = (counts: readonly number[], fraction: number): boolean[] => {
-  const share = counts.reduce((a, b) => a + b, 0) / counts.length
-  return counts.map((c) => c < fraction * share)
-}
-
-/**
- * The codebook and its bookkeeping for a VQ-VAE whose encoder is `encoder` (x → z_e [B, …, D]).
- * `afterStep` re-encodes the step's batch with the updated encoder, counts its assignments and
- * (with `ema`) moves the codebook. After the first step every code is set to a random encoder
- * output (data-dependent initialisation); after every `restartEvery` steps, codes used less than
- * `restartBelow` of a uniform share in that window are set to random encoder outputs of the current
- * batch (restarted codes split crowded clusters). All of this state lives in `buffers`, which a
- * checkpoint saves and restores: a resumed run continues the step count, the windows and the EMA
- * statistics where they were. Restored from a checkpoint written before the buffers were saved (the
- * step count reads 0 at an epoch after the first), a loss-mode codebook (a restored param) is not
- * re-initialised; an EMA one (not in such checkpoints) is, from the first batch, as in a new run.
- *
- * @example
- * const state = codebookState({ numCodes: 64, codeDim: 16, ema: true, decay: 0.99, seed: 1 }, encoder)
- * state.afterStep([x]); state.beforeEpoch(2); state.usage()
- */
-export const codebookState = (o: CodebookStateOptions, encoder: { readonly apply: (x: tf.Tensor) => tf.Tensor }): CodebookState => {
-  const k = o.numCodes, d = o.codeDim, every = o.restartEvery ?? 50
-  const codebook = fresh(tf.randomUniform([k, d], -1 / k, 1 / k, 'float32', o.seed), !o.ema)
-  const stats: Stats = { codebook, counts: fresh(tf.ones([k])), sums: fresh(tf.clone(codebook)) }
-  const windowUsage = fresh(tf.zeros([k])), epochUsage = fresh(tf.zeros([k])), lastUsage = fresh(tf.zeros([k]))
-  const steps = fresh(tf.scalar(0, 'int32')), epochSteps = fresh(tf.scalar(0, 'int32'))
-  const buffers = { ...(o.ema && { codebook, emaCounts: stats.counts, emaSums: stats.sums }), windowUsage, epochUsage, lastUsage, steps, epochSteps }
-  // Set by a resume from a checkpoint without buffers in loss mode: the restored codebook is kept.
-  let keepCodebook = false
-  const count = (v: tf.Variable): number => v.dataSync()[0]!   // read at each call: a checkpoint may have restored it since
-  const seedAt = (step: number) => (o.seed === undefined ? undefined : (o.seed ^ Math.imul(step, 0x9e3779b1)) >>> 0)
-  const afterStep = (args: readonly tf.Tensor[]): void => {
-    const x = args[0]
-    if (x === undefined) return
-    const done = count(steps)
-    tf.tidy(() => {
-      const flat = tf.reshape(encoder.apply(x), [-1, d])
-      if (done === 0 && !keepCodebook) restartDead(stats, flat, Array.from({ length: k }, () => true), seedAt(0))
-      const indices = nearestCodes(flat, codebook)
-      const counted = tf.sum(indicesToOneHot(indices, k), 0)
-      epochUsage.assign(tf.add(epochUsage, counted))
-      windowUsage.assign(tf.add(windowUsage, counted))
-      if (o.ema) {
-        const next = emaCodebookUpdate(stats, flat, indices, o.decay)
-        stats.counts.assign(next.counts); stats.sums.assign(next.sums); codebook.assign(next.codebook)
-      }
-      if ((done + 1) % every === 0) {
-        const dead = rarelyUsed(Array.from(windowUsage.dataSync()), o.restartBelow ?? 0.3)
-        if (dead.includes(true)) restartDead(stats, flat, dead, seedAt(done + 1))
-        windowUsage.assign(tf.zerosLike(windowUsage))
-      }
-      steps.assign(tf.scalar(done + 1, 'int32'))
-      epochSteps.assign(tf.add(epochSteps, tf.scalar(1, 'int32')))
-    })
-  }
-  const beforeEpoch = (epoch: number): void => {
-    if (epoch > 1 && !o.ema && count(steps) === 0) keepCodebook = true
-    if (count(epochSteps) === 0) return
-    tf.tidy(() => {
-      lastUsage.assign(tf.clone(epochUsage))
-      epochUsage.assign(tf.zerosLike(epochUsage))
-      epochSteps.assign(tf.scalar(0, 'int32'))
-    })
-  }
-  return {
-    codebook, buffers, afterStep, beforeEpoch,
-    // An epoch has closed once some counted steps lie before the current epoch.
-    usage: () => Array.from((count(steps) > count(epochSteps) ? lastUsage : epochUsage).dataSync()),
-    dispose: () => { for (const v of new Set([codebook, stats.counts, stats.sums, ...Object.values(buffers)])) v.dispose() },
-  }
 }

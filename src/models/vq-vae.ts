@@ -9,6 +9,8 @@
  * so ELBO = log p(x | z_q) − 49 log K per image, the paper's bound. The auxiliary terms
  * enter as model `factor`s (the ELBO adds model factors and ignores guide ones):
  * −‖sg(z_e) − z_q‖² (codebook, 'loss' mode only) and −β ‖z_e − sg(z_q)‖² (commitment).
+ * The encoder and the code search run once per step, in the guide: the model reads z_e and
+ * the codes from the guide's trace, and the after-step codebook update from the step's.
  */
 import * as tf from '@tensorflow/tfjs-core'
 import { InvalidArgumentError } from '../errors.js'
@@ -16,7 +18,7 @@ import { subSeed } from '../backend/seed.js'
 import { conv2dTranspose } from '../backend/conv-grad.js'
 import * as constraints from '../distributions/constraints.js'
 import { delta } from '../distributions/delta.js'
-import { factor, module, observe, param, plate, sample } from '../dsl/primitives.js'
+import { deterministic, factor, module, observe, param, plate, sample } from '../dsl/primitives.js'
 import { gen } from '../dsl/program.js'
 import type { NetworkWithBuffers } from '../inference/params.js'
 import { pixelLikelihood, pixelMean } from './heads.js'
@@ -24,8 +26,9 @@ import type { Likelihood } from './heads.js'
 import type { Extra, ImageModel } from './image-model.js'
 import { glorot, zerosVariable } from './networks.js'
 import type { OwnedNetwork } from './networks.js'
-import { codebookHeatmaps, codebookState, lookupCodes, perplexity, uniformCodes, vectorQuantize } from './vector-quantize.js'
-import type { CodebookState } from './vector-quantize.js'
+import { codebookState } from './codebook-state.js'
+import type { CodebookState } from './codebook-state.js'
+import { VQ_SITES, codebookHeatmaps, codeIndices, lookupCodes, perplexity, quantizeAt, uniformCodes, vectorQuantize, vqLosses } from './vector-quantize.js'
 
 /** Options of {@link vqVae}. */
 export interface VqVaeOptions {
@@ -71,6 +74,12 @@ export interface VqVae extends ImageModel {
    * their initial values (an EMA codebook is re-initialised from the first batch, as in a new run).
    */
   readonly buffers: Readonly<Record<string, tf.Variable>>
+  /** The step's sites `afterStep` reads ({@link VQ_SITES}: the guide's z_e and codes): give them to `svi({ keep })`. */
+  readonly keep: readonly string[]
+  /** The codebook's after-step update (see {@link vqVae}), on the step's kept sites when given. */
+  readonly afterStep: CodebookState['afterStep']
+  /** Closes the previous epoch's usage. */
+  readonly beforeEpoch: CodebookState['beforeEpoch']
   /** Code assignments counted over the last full epoch (the current one before the first ends). */
   readonly usage: () => number[]
   /** exp(H(usage)), in [1, K]. */
@@ -130,7 +139,8 @@ interface Nets { readonly encoder: OwnedNetwork; readonly decoder: OwnedNetwork;
  * The model: p(codes) p(x | codes). `codes` are code *vectors* (z_q), not indices, so the guide's
  * straight-through z_q is the value the decoder sees and its gradient reaches the encoder; an index
  * site (categorical) would cut that path. The VQ terms are model factors because the ELBO adds the
- * model's factors and ignores the guide's; they need z_e, so the model runs the encoder too.
+ * model's factors and ignores the guide's; they need z_e and its codes, which the model reads from
+ * the guide's trace (deterministic sites of the same names) and computes only when run without one.
  */
 const vqModel = (o: Resolved, nets: Nets) => (x: tf.Tensor) => gen(function* () {
   const decode = yield* module('decoder', nets.decoder)
@@ -143,17 +153,19 @@ const vqModel = (o: Resolved, nets: Nets) => (x: tf.Tensor) => gen(function* () 
     return drawn
   }))
   // The VQ terms are sums over the batch already: outside the data plate, so they count once.
-  const vq = vectorQuantize(encode(x), codebook)
+  const ze = yield* deterministic(VQ_SITES.encoded, () => encode(x))
+  const vq = vqLosses(ze, yield* deterministic(VQ_SITES.codes, () => codeIndices(ze, codebook)), codebook)
   if (o.codebookUpdate === 'loss') yield* factor('vq_codebook', tf.neg(vq.codebookLoss))
   yield* factor('vq_commitment', tf.mul(-o.beta, vq.commitmentLoss))
   return codes
 })
 
-/** The guide: a point mass on the quantised latents, carrying the straight-through gradient. */
+/** The guide: a point mass on the quantised latents, carrying the straight-through gradient; z_e and its codes are recorded for the model. */
 const vqGuide = (nets: Nets) => (x: tf.Tensor) => gen(function* () {
   const encode = yield* module('encoder', nets.encoder)
   const codebook = (yield* module('codebook', nets.book))(undefined)
-  const zq = vectorQuantize(encode(x), codebook).zq
+  const ze = yield* deterministic(VQ_SITES.encoded, encode(x))
+  const zq = quantizeAt(ze, yield* deterministic(VQ_SITES.codes, codeIndices(ze, codebook)), codebook)
   return yield* plate('data', x.shape[0]!, {}, () => gen(function* () { return yield* sample('codes', delta(zq, { eventDims: 3 })) }))
 })
 
@@ -216,14 +228,17 @@ const pictures = (o: Resolved, nets: Nets, state: CodebookState) => {
  * `afterStep` counts code usage (and applies the EMA update in 'ema' mode), sets every code to a
  * random encoder output after the first step, and every `restartEvery` steps restarts the codes used
  * less than `restartBelow` of a uniform share in that window from encoder outputs; `beforeEpoch` closes the epoch's usage.
+ * It reads the step's encoder outputs and codes when given the values of the sites `keep` that the step
+ * kept (`svi({ keep: m.keep })`, `m.afterStep(batch, s.takeKept())`); without them it encodes the batch again.
  * That state is kept in `buffers`, registered with the `codebook` module, so checkpoints (`fit`'s, `tfppl train`'s)
  * include it and a run resumed after any epoch trains bit for bit like an uninterrupted one.
  * `extras()` returns the codebook heat maps [K, s, s, 1] (the caller disposes them) and the usage counts.
  *
  * @example
  * const m = vqVae({ imageShape: [28, 28, 1], numCodes: 64, codeDim: 16, codebookUpdate: 'ema', seed: 1 })
- * await svi({ optimizer: tf.train.adam(1e-3), loss: elbo() }).fit(m.model, m.guide, x, {
- *   epochs: 10, onEpochStart: m.beforeEpoch, onStep: ({ batch }) => m.afterStep?.(batch) })
+ * const s = svi({ optimizer: tf.train.adam(1e-3), loss: elbo(), keep: m.keep })
+ * await s.fit(m.model, m.guide, x, { epochs: 10, onEpochStart: m.beforeEpoch, onStep: ({ batch }) => {
+ *   const kept = s.takeKept(); m.afterStep(batch, kept); tf.dispose(Object.values(kept)) } })
  */
 export const vqVae = (opts: VqVaeOptions): VqVae => {
   const o = resolve(opts)
@@ -236,7 +251,7 @@ export const vqVae = (opts: VqVaeOptions): VqVae => {
   const nets: Nets = { encoder, decoder, book: { apply: () => state.codebook, variables: ema ? [] : [state.codebook], buffers: state.buffers } }
   return {
     kind: 'vqvae', imageShape: o.imageShape, numCodes: o.numCodes, codeDim: o.codeDim,
-    model: vqModel(o, nets), guide: vqGuide(nets), networks: { encoder, decoder }, codebook: state.codebook, buffers: state.buffers,
+    model: vqModel(o, nets), guide: vqGuide(nets), networks: { encoder, decoder }, codebook: state.codebook, buffers: state.buffers, keep: Object.values(VQ_SITES),
     inputs: (x) => [tf.clone(x)],
     encode: (x) => tf.tidy(() => encoder.apply(x)),
     ...pictures(o, nets, state), afterStep: state.afterStep, beforeEpoch: state.beforeEpoch,

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core'
 import { describe, expect, it } from 'vitest'
 import { normal } from '../../src/distributions/normal.js'
-import { factor, observe, param, plate, sample, scaled } from '../../src/dsl/primitives.js'
+import { deterministic, factor, observe, param, plate, sample, scaled } from '../../src/dsl/primitives.js'
 import { gen } from '../../src/dsl/program.js'
 import { block, condition, mask, replay, seed, substitute } from '../../src/inference/handlers.js'
 import { SiteError } from '../../src/inference/interpreter.js'
@@ -54,6 +54,34 @@ describe('handlers', () => {
     const { trace } = traceProgram(model(tf.scalar(1)), [replay(guideTrace), seed(2)])
     expect(read(site(trace, 'z').value)).toEqual(read(site(guideTrace, 'z').value))
     expect(site(trace, 'z').dist.name).toBe('normal')
+  }))
+
+  it('replay gives a deterministic site the value of the traced deterministic site of its name; a thunk runs only without one', () => tf.tidy(() => {
+    let computed = 0
+    const twice = (z: tf.Tensor) => () => { computed += 1; return tf.mul(z, 2) }
+    const guide = gen(function* () {
+      const z = yield* sample('z', normal(5, 0.1))
+      yield* deterministic('w', tf.scalar(7))
+      return yield* deterministic('twice', twice(z)())
+    })
+    const prog = gen(function* () {
+      const z = yield* sample('z', normal(0, 1))
+      const w = yield* deterministic('w', () => tf.scalar(-1))
+      return [yield* deterministic('twice', twice(z)), w, yield* deterministic('own', twice(z))] as const
+    })
+    const valued = gen(function* () { return yield* deterministic('w', tf.scalar(-2)) })   // a value, not a thunk: kept, as in Pyro
+    const q = traceProgram(guide, [seed(1)]).trace
+    computed = 0
+    const { trace, value: [t, w, own] } = traceProgram(prog, [replay(q), seed(2)])
+    expect(q.byName.get('twice')).toMatchObject({ _tag: 'Deterministic', value: t })
+    expect(read(w)).toEqual([7])
+    expect(computed).toBe(1)   // 'own' only: the guide has no such site
+    expect(read(own)).toEqual(read(tf.mul(site(q, 'z').value, 2)))
+    expect(trace.byName.get('twice')).toMatchObject({ _tag: 'Deterministic', value: t })
+    // A sample site of the replayed trace does not answer a deterministic site of its name, nor the other way round.
+    const alone = traceProgram(gen(function* () { return yield* deterministic('z', () => tf.scalar(3)) }), [replay(q)])
+    expect(read(alone.value)).toEqual([3])
+    expect(read(traceProgram(valued, [replay(q)]).value)).toEqual([-2])
   }))
 
   it('substitute replaces params', () => tf.tidy(() => {

@@ -26,12 +26,15 @@ afterEach(async () => { await fs.rm(root, { recursive: true, force: true }) })
 /** 6 images in batches of 2: 3 steps per epoch; the restart window of steps 5–8 straddles the checkpoint after step 6. */
 const OPTIONS: VqVaeOptions = { imageShape: [28, 28, 1], numCodes: 8, codeDim: 4, codebookUpdate: 'ema', decay: 0.9, restartEvery: 4, restartBelow: 0.9, seed: 11 }
 
-/** A fresh model and SVI driver, as a new process would build them from the same config. */
-const fresh = (o: Partial<VqVaeOptions> = {}) => ({ m: vqVae({ ...OPTIONS, ...o }), s: svi({ optimizer: tf.train.adam(1e-2), loss: elbo(), seed: 11 }) })
+/** A fresh model and SVI driver (keeping the sites the hooks read), as a new process would build them from the same config. */
+const fresh = (o: Partial<VqVaeOptions> = {}) => {
+  const m = vqVae({ ...OPTIONS, ...o })
+  return { m, s: svi({ optimizer: tf.train.adam(1e-2), loss: elbo(), seed: 11, keep: m.keep }) }
+}
 
-/** fit with the model's hooks wired as `tfppl train` wires them. */
+/** fit with the model's hooks wired as `tfppl train` wires them: the after-step update reads the step's kept sites. */
 const fit = (m: VqVae, s: ReturnType<typeof svi>, x: tf.Tensor, opts: FitOptions) =>
-  s.fit(m.model, m.guide, x, { batchSize: 2, seed: 3, progress: false, onEpochStart: m.beforeEpoch, onStep: ({ batch }) => m.afterStep!(batch), ...opts })
+  s.fit(m.model, m.guide, x, { batchSize: 2, seed: 3, progress: false, onEpochStart: m.beforeEpoch, onStep: ({ batch }) => { const kept = s.takeKept(); m.afterStep(batch, kept); tf.dispose(Object.values(kept)) }, ...opts })
 
 /** Every stored number by name: params, module weights and module buffers, as exact float32 (or int32) values. */
 const snapshot = (store: ParamStore): Record<string, number[]> => Object.fromEntries(store.entries().flatMap((e) => e.kind === 'param'

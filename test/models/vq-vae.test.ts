@@ -5,10 +5,12 @@ import { replay } from '../../src/inference/handlers.js'
 import { factorTerm, sampleLogProb, siteTerm } from '../../src/inference/log-joint.js'
 import { paramStore } from '../../src/inference/params.js'
 import { svi } from '../../src/inference/svi.js'
+import type { Svi } from '../../src/inference/svi.js'
 import { traceProgram } from '../../src/inference/trace.js'
 import type { FactorSite, SampleSite } from '../../src/inference/trace.js'
 import { perplexity, uniformCodes, vectorQuantize } from '../../src/models/vector-quantize.js'
 import { vqVae } from '../../src/models/vq-vae.js'
+import type { VqVae } from '../../src/models/vq-vae.js'
 import { expectClose, expectNoLeak, read } from '../helpers.js'
 import { binaryImages } from './fixtures.js'
 
@@ -18,6 +20,13 @@ const sqDists = (z: number[], e: number[], d: number): number[][] =>
     Array.from({ length: d }, (_, j) => (z[i * d + j]! - e[k * d + j]!) ** 2).reduce((a, b) => a + b, 0)))
 
 const named = (m: tf.NamedTensorMap, v: tf.Variable): tf.Tensor | undefined => m[v.name] ?? undefined
+
+/** The after-step update as `tfppl train` runs it: on the values of the sites the step kept (then freed). */
+const afterStep = (m: VqVae, s: Svi, batch: readonly tf.Tensor[]): void => {
+  const kept = s.takeKept()
+  m.afterStep(batch, kept)
+  tf.dispose(Object.values(kept))
+}
 
 describe('vectorQuantize', () => {
   it('picks the nearest code (float64 brute force) and returns its value and the per-image losses', () => tf.tidy(() => {
@@ -86,9 +95,9 @@ describe('vqVae', () => {
   it.each(['loss', 'ema'] as const)('fit with the hooks lowers the loss (%s codebook); only the loss-mode codebook is trained', async (codebookUpdate) => {
     const x = binaryImages(16)
     const m = vqVae({ imageShape: [28, 28, 1], numCodes: 16, codeDim: 8, codebookUpdate, seed: 2 })
-    const s = svi({ optimizer: tf.train.adam(1e-2), loss: elbo(), seed: 2 })   // 12 steps: fast enough to recover from the data-dependent codebook reset after step 1
-    // Two steps per epoch, the hooks wired as in training.
-    const h = await s.fit(m.model, m.guide, x, { epochs: 6, batchSize: 8, progress: false, onEpochStart: m.beforeEpoch, onStep: ({ batch }) => m.afterStep!(batch) })
+    const s = svi({ optimizer: tf.train.adam(1e-2), loss: elbo(), seed: 2, keep: m.keep })   // 12 steps: fast enough to recover from the data-dependent codebook reset after step 1
+    // Two steps per epoch, the hooks wired as in training (the after-step update reads the step's kept sites).
+    const h = await s.fit(m.model, m.guide, x, { epochs: 6, batchSize: 8, progress: false, onEpochStart: m.beforeEpoch, onStep: ({ batch }) => afterStep(m, s, batch) })
     const losses = h.epochs.map((e) => e.trainLoss)
     losses.forEach((l) => expect(Number.isFinite(l)).toBe(true))
     expect(losses.at(-1)!).toBeLessThan(losses[0]! - 20)
@@ -169,16 +178,25 @@ describe('vqVae', () => {
     labels.dispose(); m.dispose(); x.dispose()
   })
 
-  it('svi steps with afterStep and an epoch boundary leak no tensors after the first step', () => {
+  it.each([true, false])('svi steps with afterStep and an epoch boundary leak no tensors after the first step (kept sites: %s)', (keeping) => {
     const x = binaryImages(8, 6)
     const m = vqVae({ imageShape: [28, 28, 1], numCodes: 16, codeDim: 4, codebookUpdate: 'ema', seed: 6 })
-    const s = svi({ optimizer: tf.train.adam(1e-3), loss: elbo(), seed: 6 })
+    const s = svi({ optimizer: tf.train.adam(1e-3), loss: elbo(), seed: 6, ...(keeping && { keep: m.keep }) })
     const counts = [1, 2, 3, 4].map((i) => {
-      s.step(m.model, m.guide, x); m.afterStep!([x])
-      if (i === 2) m.beforeEpoch!(2)
+      s.step(m.model, m.guide, x)
+      if (keeping) afterStep(m, s, [x]); else m.afterStep([x])
+      if (i === 2) m.beforeEpoch(2)
       return tf.memory().numTensors
     })
     expect(new Set(counts).size).toBe(1)
+    // Values a step kept and nobody took are freed by the next step.
+    s.step(m.model, m.guide, x)
+    const before = tf.memory().numTensors
+    s.step(m.model, m.guide, x)
+    expect(tf.memory().numTensors).toBe(before)
+    const kept = s.takeKept()
+    expect(Object.fromEntries(Object.entries(kept).map(([k, v]) => [k, [v.dtype, v.shape]]))).toEqual(keeping ? { z_e: ['float32', [8, 7, 7, 4]], code_indices: ['int32', [8, 7, 7]] } : {})
+    tf.dispose(Object.values(kept))
     s.params.dispose(); m.dispose(); x.dispose()
   })
 })

@@ -71,7 +71,7 @@ describe('command lines that fail after parsing', () => {
     const afile = join(root, 'afile')
     writeFileSync(afile, 'a regular file')
     const out = join(afile, 'out')
-    const parts = [`tfppl train: --out ${out}: cannot create the run directory (ENOTDIR)`, 'expected a directory path that can be created and written']
+    const parts = [`tfppl train: --out ${out}: cannot create ${out} (${afile} is a file, not a directory)`, 'expected a directory path that can be created and written']
     await expectRefused(['train', 'vae', ...QUICK, '--out', out], 2, parts)
     await expectNamed(() => train('vae', { limit: 16, 'batch-size': 8, epochs: 1, hidden: [8], 'z-dim': 2, out }, capture().io), UsageError, parts, { dirs: [root] })
   })
