@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs-core'
 import { InvalidArgumentError } from '../errors.js'
 import { contractModel } from './enum-contract.js'
 import type { GuidePlates, LogFactor } from './enum-contract.js'
-import { expectUnderGuide, plateIndex, siteFactor, toPlateTerm } from './enum-factors.js'
+import { expectUnderGuide, modelFactors, plateIndex, siteFactor, toPlateTerm } from './enum-factors.js'
 import type { PlateIndex } from './enum-factors.js'
 import { enumState, enumerateSites } from './enumerate.js'
 import type { SequentialRun } from './enumerate.js'
@@ -82,12 +82,11 @@ const guideCosts = (q: Trace, plates: PlateIndex): LogFactor[] =>
 /** One estimate from a traced pair: expected costs along their plates, and the score-function terms of Monte Carlo guide sites that are not reparameterised. */
 const fromTraces = (q: Trace, p: Trace, plates: PlateIndex, ctx: LossContext): LossEstimate => {
   const guideVars = guideVariables(q, plates)
-  const modelFactors = p.sites.flatMap((s) => s._tag === 'Deterministic' ? [] : [siteFactor(s, plates, ctx.warn)])
-  const sumVars = new Set(latents(p).flatMap((s) => s.enumeration?.own?.side === 'model' ? [enumAxis(s.name)] : []))
+  const { factors, sumVars } = modelFactors(p, plates, ctx.warn)
   if (sumVars.size === 0 && guideVars.logQ.size === 0) {
     ctx.warn?.({ cause: 'no-enumerated-site', message: 'enumElbo found no site marked { enumerate: \'parallel\' } in the model or the guide; it is then the plain ELBO. Mark discrete sites sample(name, d, { enumerate: \'parallel\' }), or use elbo()' })
   }
-  const model = contractModel(modelFactors, sumVars, guideVars.livesIn)
+  const model = contractModel(factors, sumVars, guideVars.livesIn)
   const costs = [...model.map((f) => ({ side: 'model' as const, f })), ...guideCosts(q, plates).map((f) => ({ side: 'guide' as const, f }))]
   const nodes: CostNode[] = costs.map(({ side, f }, index) => ({ side, index, term: toPlateTerm(f.name, expectUnderGuide(f.named, guideVars.logQ), plates) }))
   const scored = latents(q).filter((g) => g.enumeration?.own === undefined && !g.dist.reparameterized && g.options.auxiliary !== true && g.options.enumerate !== 'sequential')

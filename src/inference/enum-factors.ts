@@ -15,6 +15,7 @@ import type { LogFactor } from './enum-contract.js'
 import type { PlateTerm } from './plate-costs.js'
 import { SiteError } from './site-error.js'
 import type { FactorSite, SampleSite, Trace } from './trace.js'
+import { latents } from './trace.js'
 import type { Warn } from './warnings.js'
 
 /** The vectorised plates of a trace pair, by dim and by name. */
@@ -64,6 +65,17 @@ export const siteFactor = (site: SampleSite | FactorSite, plates: PlateIndex, wa
   const ordinal = new Set([...site.plates.filter((p) => p.iteration === undefined).map((p) => p.name), ...kept.filter((a) => !isEnumAxis(a.name)).map((a) => a.name.slice(6))])
   return { name: site.name, named: { value, dims: kept.map((a) => a.name) }, ordinal, scale: site.scale }
 }
+
+/**
+ * What the model's contraction starts from: a log-factor per sample and factor site of the model's
+ * trace, and the axes of its model-enumerated variables (the ones `contractModel` sums out).
+ *
+ * @example const { factors, sumVars } = modelFactors(p, plates); contractModel(factors, sumVars, new Map())
+ */
+export const modelFactors = (p: Trace, plates: PlateIndex, warn?: Warn): { readonly factors: LogFactor[]; readonly sumVars: Set<string> } => ({
+  factors: p.sites.flatMap((s) => s._tag === 'Deterministic' ? [] : [siteFactor(s, plates, warn)]),
+  sumVars: new Set(latents(p).flatMap((s) => s.enumeration?.own?.side === 'model' ? [enumAxis(s.name)] : [])),
+})
 
 /**
  * E_q over the guide-enumerated variables a cost holds: Σ over their values of Π q(values) · cost,

@@ -10,7 +10,7 @@ import { InvalidArgumentError } from '../errors.js'
 import type { Message } from '../dsl/messages.js'
 import { gen } from '../dsl/program.js'
 import { contractModel } from './enum-contract.js'
-import { plateIndex, siteFactor } from './enum-factors.js'
+import { modelFactors, plateIndex } from './enum-factors.js'
 import { enumState, enumerateSites } from './enumerate.js'
 import type { Handler } from './interpreter.js'
 import type { ProgramFn } from './loss.js'
@@ -96,7 +96,8 @@ export const inferDiscrete = <Args extends readonly unknown[]>(model: ProgramFn<
     const sites = latents(p).filter((s) => s.enumeration?.own?.side === 'model')
     const recorded: [string, Named][] = []
     const how: Elimination = { reduce: opts.temperature === 0 ? maxOver : MARGINAL.reduce, record: (v, joint) => recorded.push([v, joint]) }
-    contractModel(p.sites.flatMap((s) => s._tag === 'Deterministic' ? [] : [siteFactor(s, plates)]), new Set(sites.map((s) => enumAxis(s.name))), new Map(), how)
+    const { factors, sumVars } = modelFactors(p, plates)
+    contractModel(factors, sumVars, new Map(), how)
     const chosen = new Map<string, Named>()
     recorded.reverse().forEach(([v, joint], i) => chosen.set(v, pick(atChosen(joint, v, chosen), v, opts.temperature, opts.seed === undefined ? undefined : opts.seed + 7919 * (i + 1))))
     return Object.fromEntries(sites.map((s) => [s.name, asValue(s, chosen.get(enumAxis(s.name))!, depth)]))

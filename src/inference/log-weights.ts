@@ -13,8 +13,7 @@ import type { PlateTerm } from './plate-costs.js'
 import type { Trace } from './trace.js'
 import { latents } from './trace.js'
 import { contractModel } from './enum-contract.js'
-import { plateIndex, siteFactor, toPlateTerm } from './enum-factors.js'
-import { enumAxis } from './named-tensor.js'
+import { modelFactors, plateIndex, toPlateTerm } from './enum-factors.js'
 import { SiteError } from './site-error.js'
 
 /** The log weights of a trace pair: `value` has one axis per plate of `plates` (left to right), in that order. */
@@ -32,8 +31,7 @@ const contractedModelTerms = (p: Trace, q: Trace, depth: number): PlateTerm[] =>
   const g = latents(q).find((s) => s.enumeration?.own !== undefined)
   if (g !== undefined) throw new SiteError(`guide site '${g.name}' is enumerated; importance weights (iwae, logMarginal) need a draw from the guide there: sample it, or use enumElbo`)
   const plates = plateIndex([q, p], depth)
-  const sumVars = new Set(latents(p).flatMap((s) => s.enumeration?.own?.side === 'model' ? [enumAxis(s.name)] : []))
-  const factors = p.sites.flatMap((s) => s._tag === 'Deterministic' ? [] : [siteFactor(s, plates)])
+  const { factors, sumVars } = modelFactors(p, plates)
   return contractModel(factors, sumVars, new Map()).map((f) => toPlateTerm(f.name, f.named, plates))
 }
 
