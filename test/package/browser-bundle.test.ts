@@ -10,7 +10,7 @@
  *   started as the sources start it), and `--conditions=browser` gives the core.
  */
 import { spawnSync } from 'node:child_process'
-import { existsSync, promises as fs, readdirSync, statSync } from 'node:fs'
+import { existsSync, promises as fs, readdirSync, realpathSync, statSync } from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import * as vm from 'node:vm'
@@ -19,6 +19,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { backendInfo } from '../../src/backend/init.js'
 
 const ROOT = path.resolve('.')
+/** ROOT with symlinks resolved, as esbuild names the files it reads. */
+const REAL_ROOT = realpathSync(ROOT)
 
 /** Modules of dist/ that need Node: the root must not reach them under the `browser` condition. */
 const NODE_ONLY = ['node.js', 'platform-node.js', 'backend/native.js', 'inference/checkpoint.js', 'inference/checkpoint-files.js',
@@ -75,16 +77,16 @@ const bundle = async (dir: string, entry: string, opts: BuildOptions = {}) => {
       metafile: true, logLevel: 'silent', ...opts })
     const out = r.outputFiles?.[0], meta = r.metafile
     if (out === undefined || meta === undefined) throw new Error('esbuild returned no bundle')
-    return { text: out.text, inputs: Object.keys(meta.inputs), imports: Object.values(meta.outputs).flatMap((o) => o.imports.map((i) => i.path)) }
+    return { text: out.text, inputs: Object.keys(meta.inputs).map((f) => path.resolve(dir, f)), imports: Object.values(meta.outputs).flatMap((o) => o.imports.map((i) => i.path)) }
   } catch (e) {
     const errors = (e as { errors?: { text: string; location?: { file: string } | null }[] }).errors ?? []
     throw new Error(`esbuild failed for the browser:\n${errors.map((x) => `${x.location?.file ?? ''}: ${x.text}`).join('\n') || String(e)}`)
   }
 }
 
-/** The dist/ files (relative) and the packages (`@scope/name` or `name`) among a bundle's inputs. */
+/** The dist/ files (relative) and the packages (`@scope/name` or `name`) among a bundle's inputs (absolute paths: esbuild's are relative to its working directory). */
 const inputsOf = (inputs: readonly string[]) => ({
-  dist: inputs.map((f) => path.resolve(f)).filter((f) => f.startsWith(path.join(ROOT, 'dist') + path.sep)).map((f) => path.relative(path.join(ROOT, 'dist'), f)),
+  dist: inputs.filter((f) => f.startsWith(path.join(REAL_ROOT, 'dist') + path.sep)).map((f) => path.relative(path.join(REAL_ROOT, 'dist'), f)),
   packages: [...new Set(inputs.flatMap((f) => {
     const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(f.slice(f.lastIndexOf('node_modules/')))
     return m === null ? [] : [m[1]!]
