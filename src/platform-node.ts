@@ -7,6 +7,32 @@
 import { loadNative, nativeThreads } from './backend/native.js'
 import { type Platform, platform, setPlatform } from './platform.js'
 
+/** The part of the `webgpu` package (Dawn for Node) used here. */
+interface DawnModule {
+  readonly create: (flags: string[]) => unknown
+  readonly globals: Record<string, unknown>
+}
+
+/**
+ * Installs `navigator.gpu` from the optional `webgpu` package, with the WebGPU constants tfjs reads
+ * (`GPUBufferUsage`, …); resolves to why not when the package is missing or fails to load.
+ */
+const provideWebgpu = async (): Promise<string | undefined> => {
+  let dawn: DawnModule
+  try {
+    dawn = await import('webgpu' as string) as DawnModule   // by name: an optional peer
+  } catch (err) {
+    const msg = (err as Error).message ?? String(err)
+    return /Cannot find (package|module) 'webgpu'/.test(msg) ? "no WebGPU in Node: install the optional package 'webgpu' (Dawn) and '@tensorflow/tfjs-backend-webgpu'" : `the 'webgpu' package failed to load (${msg.split('\n')[0]})`
+  }
+  const g = globalThis as Record<string, unknown> & { navigator?: object }
+  for (const [k, v] of Object.entries(dawn.globals)) if (!(k in g)) g[k] = v
+  const gpu = dawn.create([])
+  if (g.navigator === undefined) g.navigator = { gpu }
+  else Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true })
+  return undefined
+}
+
 /**
  * The Node platform.
  *
@@ -17,6 +43,7 @@ export const nodePlatform = (): Platform => ({
   env: (name) => process.env[name],
   native: { load: loadNative, threads: nativeThreads },
   importPackage: (name) => import(name),
+  provideWebgpu,
   yieldToHost: () => new Promise<void>((resolve) => setImmediate(resolve)),
   progress: (line) => { process.stderr.write(`${line}\n`) },
   fitCheckpoints: () => import('./inference/fit-checkpoint.js'),

@@ -39,6 +39,11 @@ export interface Platform {
   readonly yieldToHost: () => Promise<void>
   /** Writes one progress line of `fit` (no trailing newline). */
   readonly progress: (line: string) => void
+  /**
+   * Installs `navigator.gpu` where the host has no WebGPU of its own (Node: the optional `webgpu`
+   * package, Dawn); resolves to undefined when it did, else to why not.
+   */
+  readonly provideWebgpu?: () => Promise<string | undefined>
   /** `fit`'s checkpoint saving and resuming, where the host has storage for it. */
   readonly fitCheckpoints?: () => Promise<FitCheckpointIo>
 }
@@ -70,7 +75,8 @@ const nextMacrotask = (): Promise<void> => new Promise((resolve) => {
 
 /**
  * The host-independent platform: no environment variables, no accelerator, no
- * packages by name, no checkpoint files; progress lines go to `console.log`.
+ * packages by name, no checkpoint files; progress lines go to `console.log`;
+ * `fit`'s checkpoints go to IndexedDB (`checkpoint.dir` is the key), where the host has it.
  *
  * @example platform().name === 'portable'   // in a browser
  */
@@ -79,6 +85,7 @@ export const PORTABLE: Platform = {
   env: () => undefined,
   yieldToHost: nextMacrotask,
   progress: (line) => console.log(line),
+  fitCheckpoints: () => import('./inference/fit-checkpoint-idb.js'),
 }
 
 // ---------------------------------------------------------------------------

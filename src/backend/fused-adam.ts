@@ -103,7 +103,7 @@ const isSlot = (s: unknown): s is Slot => typeof s === 'object' && s !== null &&
  * The saved values are clones, which share their buffers (a variable's `assign` swaps buffers, never
  * writes into one), so this costs no copy; call both inside one `tidy`, which frees them.
  */
-const snapshot = (optimizer: tf.Optimizer, vars: readonly tf.Variable[]): (() => void) => {
+const snapshot = (optimizer: tf.Optimizer, vars: readonly tf.Variable[]): { restore: () => void; saved: () => tf.Tensor[] } => {
   const own = optimizer as unknown as Record<string, unknown>
   const values = new Map<tf.Variable, tf.Tensor>()
   const keep = (v: tf.Variable): void => { if (!values.has(v)) values.set(v, tf.clone(v)) }
@@ -115,7 +115,7 @@ const snapshot = (optimizer: tf.Optimizer, vars: readonly tf.Variable[]): (() =>
     else if (Array.isArray(field)) { arrays.push([key, field, [...field]]); field.forEach((s) => { if (isSlot(s)) keep(s.variable) }) }
     else if (typeof field !== 'object' && typeof field !== 'function') plain.set(key, field)
   }
-  return () => {
+  const restore = (): void => {
     for (const [v, old] of values) v.assign(old)
     for (const [key, array, items] of arrays) {
       const kept = new Set(items)
@@ -129,12 +129,13 @@ const snapshot = (optimizer: tf.Optimizer, vars: readonly tf.Variable[]): (() =>
       else if (typeof own[key] !== 'object' && typeof own[key] !== 'function') delete own[key]   // e.g. iterations_, set by the first step
     }
   }
+  return { restore, saved: () => [...values.values()] }
 }
 
 /** tfjs's `applyGradients`, kept only if the loss, the gradients and every updated variable are finite (else undone). */
 const appliedIfFinite = (optimizer: tf.Optimizer, value: tf.Scalar, grads: tf.NamedTensorMap): boolean => tf.tidy(() => {
   const vars = Object.keys(grads).map((name) => tf.engine().registeredVariables[name]!)
-  const restore = snapshot(optimizer, vars)
+  const { restore } = snapshot(optimizer, vars)
   try { optimizer.applyGradients(grads) } catch (err) { restore(); throw err }
   const given = Object.values(grads).filter((g): g is tf.Tensor => g !== undefined && g !== null)
   if (allFinite(value, [...given, ...vars])) return true
@@ -157,4 +158,26 @@ const appliedIfFinite = (optimizer: tf.Optimizer, value: tf.Scalar, grads: tf.Na
 export const applyFiniteGradients = (optimizer: tf.Optimizer, value: tf.Scalar, grads: tf.NamedTensorMap): boolean => {
   if (fusable(optimizer)) return Number.isFinite(value.dataSync()[0]) && fusedAdam(optimizer as unknown as AdamState, grads)
   return appliedIfFinite(optimizer, value, grads)
+}
+
+/**
+ * {@link applyFiniteGradients} without a synchronous read, for the GPU backends: tfjs's `applyGradients`,
+ * then one asynchronous read of whether every updated variable is finite, and the variables and optimizer
+ * state put back if not. The caller has checked the loss and the gradients already (`svi.stepAsync`).
+ *
+ * @example const applied = await applyGradientsAsync(tf.train.adam(1e-3), grads)
+ */
+export const applyGradientsAsync = async (optimizer: tf.Optimizer, grads: tf.NamedTensorMap): Promise<boolean> => {
+  const vars = Object.keys(grads).map((name) => tf.engine().registeredVariables[name]!)
+  const saved = snapshot(optimizer, vars)   // outside any tidy: its clones live until the finally below
+  try {
+    try { optimizer.applyGradients(grads) } catch (err) { tf.tidy(saved.restore); throw err }
+    const finite = tf.tidy(() => tf.all(tf.stack(vars.map((v) => tf.all(tf.isFinite(v))))))
+    const ok = (await finite.data())[0] === 1
+    finite.dispose()
+    if (!ok) tf.tidy(saved.restore)
+    return ok
+  } finally {
+    tf.dispose(saved.saved())
+  }
 }

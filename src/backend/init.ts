@@ -1,9 +1,12 @@
 /**
  * Choosing and initialising the tfjs backend.
  *
- * Order when nothing is forced: `tensorflow` (from `@tensorflow/tfjs-node-gpu`,
- * then `@tensorflow/tfjs-node`, when installed), then `wasm` (SIMD), then `cpu`.
- * `TFPPL_BACKEND=wasm|cpu|tensorflow` or `initBackend({ backend })` forces one;
+ * Order when nothing is forced — in Node: `tensorflow` (from `@tensorflow/tfjs-node-gpu`,
+ * then `@tensorflow/tfjs-node`, when installed), `webgpu` (when the optional `webgpu`
+ * package is installed and a hardware adapter exists), `wasm` (SIMD, with the native
+ * accelerator), `cpu`; in a browser: `webgpu`, `webgl`, `wasm`, `cpu`. A software GPU
+ * (SwiftShader, llvmpipe) is skipped by the automatic choice, being slower than wasm.
+ * `TFPPL_BACKEND=<name>` or `initBackend({ backend })` forces one;
  * a forced backend that cannot be loaded (or a name tfppl does not know) is a
  * {@link BackendError} that says why, never a silent fallback. What depends on
  * the host (environment variables, tfjs-node, the native accelerator) comes
@@ -20,10 +23,11 @@ import { installWasmAdam } from './wasm-adam.js'
 import { installWasmSoftplus } from './simd-softplus.js'
 import { installNativeKernels, nativeKernels, uninstallNativeKernels } from './native-kernels.js'
 import { BackendError } from '../errors.js'
+import { type GpuAdapter, type GpuStart, startWebgl, startWebgpu } from './gpu.js'
 import { platform } from '../platform.js'
 
 /** The backends tfppl knows how to choose. */
-export type BackendName = 'tensorflow' | 'wasm' | 'cpu'
+export type BackendName = 'tensorflow' | 'webgpu' | 'webgl' | 'wasm' | 'cpu'
 
 /** Options for {@link initBackend}. */
 export interface BackendOptions {
@@ -38,8 +42,10 @@ export interface BackendInfo {
   readonly name: BackendName
   /** The npm package that provides the backend. */
   readonly package: string
-  /** Whether the backend runs on a GPU (tfjs-node-gpu). */
+  /** Whether the backend runs on a GPU (tfjs-node-gpu, webgpu, webgl). */
   readonly gpu: boolean
+  /** webgpu/webgl: the device, as the platform describes it (`software` for SwiftShader and the like). */
+  readonly adapter?: GpuAdapter
   /** wasm: whether SIMD is in use. */
   readonly simd: boolean
   /** wasm: threads in use (1 when the threaded build is unavailable). */
@@ -55,7 +61,11 @@ export interface BackendInfo {
 }
 
 const NODE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const
-const NAMES: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu']
+const NAMES: readonly BackendName[] = ['tensorflow', 'webgpu', 'webgl', 'wasm', 'cpu']
+
+/** The automatic order on this platform. */
+const automaticOrder = (): readonly BackendName[] =>
+  platform().name === 'node' ? ['tensorflow', 'webgpu', 'wasm', 'cpu'] : ['webgpu', 'webgl', 'wasm', 'cpu']
 
 let current: BackendInfo | undefined
 
@@ -143,8 +153,27 @@ const tryCpu = async (skipped: string[]): Promise<BackendInfo | undefined> =>
     ? { name: 'cpu', package: '@tensorflow/tfjs-backend-cpu', gpu: false, simd: false, threads: 1, native: false, nativeStatus: NOT_WASM, nativeKernels: [], skipped }
     : undefined
 
-const tryOne = (name: BackendName, opts: BackendOptions, skipped: string[]): Promise<BackendInfo | undefined> =>
-  name === 'tensorflow' ? tryTensorflow(skipped) : name === 'wasm' ? tryWasm(opts.threads, skipped) : tryCpu(skipped)
+const GPU_PACKAGES = { webgpu: '@tensorflow/tfjs-backend-webgpu', webgl: '@tensorflow/tfjs-backend-webgl' } as const
+
+/** A GPU backend (`automatic`: a software device is refused), or its reason in `skipped`. */
+const tryGpu = async (name: 'webgpu' | 'webgl', automatic: boolean, skipped: string[]): Promise<BackendInfo | undefined> => {
+  let r: GpuStart
+  try {
+    r = await (name === 'webgpu' ? startWebgpu : startWebgl)(automatic)
+  } catch (err) {
+    r = { ok: false, reason: describe(err) }
+  }
+  if (!r.ok) {
+    skipped.push(`${GPU_PACKAGES[name]}: ${r.reason}`)
+    return undefined
+  }
+  return { name, package: GPU_PACKAGES[name], gpu: true, adapter: r.adapter, simd: false, threads: 1, native: false, nativeStatus: NOT_WASM, nativeKernels: [], skipped }
+}
+
+const tryOne = (name: BackendName, opts: BackendOptions, automatic: boolean, skipped: string[]): Promise<BackendInfo | undefined> =>
+  name === 'tensorflow' ? tryTensorflow(skipped)
+    : name === 'webgpu' || name === 'webgl' ? tryGpu(name, automatic, skipped)
+      : name === 'wasm' ? tryWasm(opts.threads, skipped) : tryCpu(skipped)
 
 const isBackendName = (raw: unknown): raw is BackendName => (NAMES as readonly unknown[]).includes(raw)
 
@@ -168,7 +197,7 @@ const requested = (opts: BackendOptions): BackendName | undefined => {
  * Chooses, initialises and returns the backend (idempotent for the same request).
  *
  * @example
- * const info = await initBackend()          // auto: tensorflow → wasm → cpu
+ * const info = await initBackend()          // auto (Node): tensorflow → webgpu → wasm → cpu
  * console.log(info.name, info.simd)
  * await initBackend({ backend: 'cpu' })     // forced: a BackendError if unavailable
  */
@@ -178,8 +207,8 @@ export const initBackend = async (opts: BackendOptions = {}): Promise<BackendInf
     return current
   }
   const skipped: string[] = []
-  for (const name of forced === undefined ? NAMES : [forced]) {
-    const info = await tryOne(name, opts, skipped)
+  for (const name of forced === undefined ? automaticOrder() : [forced]) {
+    const info = await tryOne(name, opts, forced === undefined, skipped)
     if (info !== undefined) return (current = info)
   }
   throw new BackendError(forced === undefined

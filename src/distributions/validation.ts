@@ -8,6 +8,7 @@ import { InvalidArgumentError, NonFiniteArgumentError, ShapeError, SupportError,
 import { scoped, untaped } from '../backend/scope.js'
 import { nativeAllIn } from '../backend/native-check.js'
 import type { Constraint } from './constraints.js'
+import { type Violation, deferCheck, deferredChecks, violationIn } from './validation-deferred.js'
 
 let enabled = true
 
@@ -30,13 +31,9 @@ const readFlag = (f: () => tf.Tensor): number => untaped(() => flagOf(f))
 const SMALL = 64
 
 /** Finds the first failing element: its multi-index and value, or undefined if all pass. */
-const findViolation = (ok: tf.Tensor, x: tf.Tensor): { index: number[]; value: number } | undefined => {
+const findViolation = (ok: tf.Tensor, x: tf.Tensor): Violation | undefined => {
   if (ok.size > SMALL && readFlag(() => tf.all(ok)) === 1) return undefined   // one scalar read-back, not the whole mask
-  const flat = ok.dataSync().findIndex((v) => v !== 1)
-  if (flat < 0) return undefined
-  const index = indexIn(flat, ok.shape)
-  // x may hold several elements per check (event dims) or be broadcast by it.
-  return { index, value: x.dataSync()[Math.floor((flat * x.size) / Math.max(ok.size, 1))] ?? NaN }
+  return violationIn(ok.dataSync() as ArrayLike<number>, ok.shape, x.dataSync() as ArrayLike<number>)
 }
 
 /** Whether two shapes broadcast against each other (right-aligned). */
@@ -49,19 +46,27 @@ const compatible = (a: readonly number[], b: readonly number[]): boolean => {
 }
 
 /** The first element of a small x failing `holds`, or undefined. */
-const firstFailing = (x: tf.Tensor, holds: (v: number) => boolean): { index: number[]; value: number } | undefined => {
+const firstFailing = (x: tf.Tensor, holds: (v: number) => boolean): Violation | undefined => {
   const values = x.dataSync() as ArrayLike<number>
   for (let i = 0; i < values.length; i++) if (!holds(values[i]!)) return { index: indexIn(i, x.shape), value: values[i]! }
   return undefined
 }
 
-const checkWith = (c: Constraint, x: tf.Tensor): { index: number[]; value: number } | undefined => {
+const violation = (c: Constraint, x: tf.Tensor): Violation | undefined => {
   const elementwise = c.base ?? c   // independent(base, n): every element must be in base's set
   if (x.size <= SMALL && elementwise.holds !== undefined && x.dtype !== 'string' && x.dtype !== 'complex64') return firstFailing(x, elementwise.holds)
   if (x.size > SMALL && nativeAllIn(elementwise._tag, x) === true) return undefined   // one native pass (the accelerator), no kernels
   if (c.quick !== undefined && x.size > SMALL && readFlag(() => c.quick!(x)) === 1) return undefined
   const ok = untaped(() => scoped('constraint.check', (t: tf.Tensor) => c.check(t))(x))
   try { return findViolation(ok, x) } finally { ok.dispose() }
+}
+
+/** Throws `report`'s error if `x` violates `c`; inside `deferChecks` (GPU backends), records the check instead. */
+const checkWith = (c: Constraint, x: tf.Tensor, report: (bad: Violation) => Error): void => {
+  const deferred = deferredChecks()
+  if (deferred !== undefined) return deferCheck(deferred, c, x, report)
+  const bad = violation(c, x)
+  if (bad !== undefined) throw report(bad)
 }
 
 /**
@@ -73,11 +78,10 @@ const checkWith = (c: Constraint, x: tf.Tensor): { index: number[]; value: numbe
  */
 export const checkParam = (dist: string, arg: string, value: tf.Tensor, c: Constraint): void => {
   if (!enabled) return
-  const bad = checkWith(c, value)
-  if (bad !== undefined) {
+  checkWith(c, value, (bad) => {
     const Failure = Number.isFinite(bad.value) ? InvalidArgumentError : NonFiniteArgumentError
-    throw new Failure(`${dist}: argument '${arg}' must satisfy ${c.describe}; got ${bad.value} at index [${bad.index.join(', ')}] of shape ${showShape(value.shape)}`)
-  }
+    return new Failure(`${dist}: argument '${arg}' must satisfy ${c.describe}; got ${bad.value} at index [${bad.index.join(', ')}] of shape ${showShape(value.shape)}`)
+  })
 }
 
 /**
@@ -93,8 +97,6 @@ export const checkValue = (dist: string, value: tf.Tensor, batch: readonly numbe
     throw new ShapeError(`${dist}.logProb: value of shape ${showShape(s)} does not fit sampleShape ++ batchShape ${showShape(batch)} ++ eventShape ${showShape(event)}`)
   }
   if (!checkSupport) return
-  const bad = checkWith(support, value)
-  if (bad !== undefined) {
-    throw new SupportError(`${dist}.logProb: value outside the support (${support.describe}); got ${bad.value} at index [${bad.index.join(', ')}] of a value of shape ${showShape(s)}`)
-  }
+  checkWith(support, value, (bad) =>
+    new SupportError(`${dist}.logProb: value outside the support (${support.describe}); got ${bad.value} at index [${bad.index.join(', ')}] of a value of shape ${showShape(s)}`))
 }

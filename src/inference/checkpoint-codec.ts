@@ -3,8 +3,8 @@
  * module weights and module buffers) and an optimizer (its slots mapped to
  * variables by position) into a manifest and one buffer. The manifest's codec
  * and checks: `checkpoint-manifest.ts`. Nothing here touches the disk or Node's
- * modules: the digest of the weights is passed in by `checkpoint.ts`, which
- * writes the files.
+ * modules: the digest of the weights is passed in (`node:crypto` by `checkpoint.ts`, which
+ * writes the files; `crypto.subtle` by the browser's stores, `checkpoint-digest.ts`).
  */
 import * as tf from '@tensorflow/tfjs-core'
 import { transformNames } from '../distributions/biject.js'
@@ -12,6 +12,7 @@ import type { TransformName } from '../distributions/biject.js'
 import * as constraints from '../distributions/constraints.js'
 import type { Constraint } from '../distributions/constraints.js'
 import { CheckpointError, FORMAT_VERSION } from './checkpoint-manifest.js'
+import type { Digest } from './checkpoint-digest.js'
 import type { BlobRecord, BufferRecord, EntryRecord, Manifest, OptimizerRecord, ParamRecord } from './checkpoint-manifest.js'
 import { moduleBuffers, paramTransform } from './params.js'
 import type { ParamStore } from './params.js'
@@ -178,11 +179,11 @@ const jsonCopy = (what: string, x: object): Record<string, unknown> => {
 
 /**
  * Reads every tensor of a checkpoint into a manifest and one buffer (nothing touches the disk);
- * `digest` hashes the buffer for the manifest's `weightsSha256`.
+ * `digest` hashes the buffer for the manifest's `weightsSha256` (synchronously, or asynchronously as `crypto.subtle` does).
  *
- * @example const { manifest, bytes } = await encodeCheckpoint({ store }, sha256)
+ * @example const { manifest, bytes } = await encodeCheckpoint({ store }, sha256Web)
  */
-export const encodeCheckpoint = async (c: Checkpoint, digest: (bytes: Uint8Array) => string): Promise<{ manifest: Manifest; bytes: Uint8Array }> => {
+export const encodeCheckpoint = async (c: Checkpoint, digest: Digest): Promise<{ manifest: Manifest; bytes: Uint8Array }> => {
   const p = packer()
   const entries = await encodeEntries(c.store, p)
   const optimizer = c.optimizer === undefined ? undefined : await encodeOptimizer(c.optimizer, c.store, p)
@@ -191,7 +192,7 @@ export const encodeCheckpoint = async (c: Checkpoint, digest: (bytes: Uint8Array
     throw new CheckpointError(`saveCheckpoint: state must have a non-negative integer step and finite baselines; got ${JSON.stringify(c.state)}`)
   }
   const manifest: Manifest = {
-    format: 'tfppl-checkpoint', version: FORMAT_VERSION, weightsBytes: p.size(), weightsSha256: digest(bytes), entries,
+    format: 'tfppl-checkpoint', version: FORMAT_VERSION, weightsBytes: p.size(), weightsSha256: await digest(bytes), entries,
     ...(optimizer && { optimizer }),
     ...(c.state && { state: { step: c.state.step, baselines: { ...c.state.baselines } } }),
     ...(c.extra && { extra: jsonCopy('extra', c.extra) }),

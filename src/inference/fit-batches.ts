@@ -25,7 +25,7 @@ export interface EpochSource {
   /** The first batch of every tensor dataset (to create the params before a resume); the caller disposes them. */
   readonly firstBatches: () => tf.Tensor[][]
   /** Runs the data checks: finite values, validation shaped like a dataset of the same arity. */
-  readonly check: (validation: readonly tf.Tensor[] | undefined) => void
+  readonly check: (validation: readonly tf.Tensor[] | undefined) => Promise<void>
 }
 
 /** One tensor dataset of the source, resolved: its tensors, size, batch size and batches per pass. */
@@ -162,9 +162,9 @@ const streamSource = (data: FitStreams<readonly tf.Tensor[]>, opts: FitOptions):
     batches: (epoch) => streamBatches(streams, plan, (i, pass) => opts.shuffle === false ? undefined : permutation(streams[i]!.n, passSeed(seed, epoch, i, pass, false))),
     owned: true, perEpoch: plan.length, batchSize: opts.batchSize ?? streams[0]!.batchSize,
     firstBatches: () => streams.map((s) => s.xs.map((x) => tf.slice(x, 0, s.batchSize))),
-    check: (validation) => {
-      streams.forEach((s, i) => checkFinite(`fit: streams[${i}].data`, s.xs))
-      if (validation !== undefined) { checkStreamsValidation(streams, validation); checkFinite('fit: validation', validation) }
+    check: async (validation) => {
+      for (const [i, s] of streams.entries()) await checkFinite(`fit: streams[${i}].data`, s.xs)
+      if (validation !== undefined) { checkStreamsValidation(streams, validation); await checkFinite('fit: validation', validation) }
     },
   }
 }

@@ -7,6 +7,7 @@ import * as path from 'node:path'
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js'
 import { MANIFEST, backupOf, checkReplaceable, ensureParent, exists } from './checkpoint-files.js'
 import { CheckpointError } from './checkpoint-manifest.js'
+import { epochCheckpoint, resumedRun, trainerTarget } from './fit-checkpoint-run.js'
 import type { EpochRecord, Trainer } from './fit-types.js'
 
 /**
@@ -15,7 +16,7 @@ import type { EpochRecord, Trainer } from './fit-types.js'
  * @example await saveEpoch(s, 'runs/vae', 3, history)
  */
 export const saveEpoch = (s: Trainer, dir: string, epoch: number, records: readonly EpochRecord[]): Promise<void> =>
-  saveCheckpoint(dir, { store: s.params, optimizer: s.optimizer, state: s.state, extra: { epoch, history: records } })
+  saveCheckpoint(dir, epochCheckpoint(s, epoch, records))
 
 /**
  * Loads the checkpoint in `dir` into `s` when there is one; `init` first creates the
@@ -26,10 +27,7 @@ export const saveEpoch = (s: Trainer, dir: string, epoch: number, records: reado
 export const resumeFrom = async (s: Trainer, dir: string, init: () => void): Promise<{ epoch: number; records: EpochRecord[] } | undefined> => {
   if (!(await exists(path.join(dir, MANIFEST))) && !(await exists(backupOf(dir)))) return undefined
   init()
-  const { state, extra } = await loadCheckpoint(dir, { store: s.params, optimizer: s.optimizer })
-  if (state !== undefined) s.restore(state)
-  const records = Array.isArray(extra?.['history']) ? extra['history'] as EpochRecord[] : []
-  return { epoch: typeof extra?.['epoch'] === 'number' ? extra['epoch'] : 0, records }
+  return resumedRun(s, await loadCheckpoint(dir, trainerTarget(s)))
 }
 
 /**

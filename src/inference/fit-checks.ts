@@ -34,15 +34,19 @@ export const checkFitOptions = (opts: FitOptions): void => {
  * Checks that every float tensor of `xs` holds only finite values (one reduction each; the
  * element is located only on failure), so NaN or ±∞ data is refused before training starts.
  *
- * @example checkFinite('fit: data', [x])   // throws: fit: data: argument 0 (shape [4]) holds NaN at index [1]; expected finite values
+ * @example await checkFinite('fit: data', [x])   // throws: fit: data: argument 0 (shape [4]) holds NaN at index [1]; expected finite values
  */
-export const checkFinite = (where: string, xs: readonly tf.Tensor[]): void => {
-  xs.forEach((x, i) => {
-    if (x.dtype !== 'float32' || tf.tidy(() => tf.all(tf.isFinite(x)).dataSync()[0] === 1)) return
-    const data = x.dataSync()
+export const checkFinite = async (where: string, xs: readonly tf.Tensor[]): Promise<void> => {
+  for (const [i, x] of xs.entries()) {
+    if (x.dtype !== 'float32') continue
+    const flag = tf.tidy(() => tf.all(tf.isFinite(x)))
+    const ok = (await flag.data())[0] === 1   // asynchronous: the GPU backends cannot read synchronously
+    flag.dispose()
+    if (ok) continue
+    const data = await x.data()
     const flat = data.findIndex((v) => !Number.isFinite(v))
     throw new InvalidArgumentError(`${where}: argument ${i} (shape ${showShape(x.shape)}) holds ${data[flat]} at index [${indexIn(flat, x.shape).join(', ')}]; expected finite values (NaN and ±Infinity are not data)`)
-  })
+  }
 }
 
 /**
@@ -68,10 +72,10 @@ export const checkValidationFits = (data: readonly tf.Tensor[], validation: read
  * The data checks of `fit` after the shapes: validation shaped like tensor training data, and
  * finite values in both (`xs` is empty for an iterable dataset, whose batches are not checked).
  *
- * @example checkFitData([x], [xVal], true)
+ * @example await checkFitData([x], [xVal], true)
  */
-export const checkFitData = (xs: readonly tf.Tensor[], validation: readonly tf.Tensor[] | undefined, tensorData: boolean): void => {
+export const checkFitData = async (xs: readonly tf.Tensor[], validation: readonly tf.Tensor[] | undefined, tensorData: boolean): Promise<void> => {
   if (validation !== undefined && tensorData) checkValidationFits(xs, validation)
-  checkFinite('fit: data', xs)
-  if (validation !== undefined) checkFinite('fit: validation', validation)
+  await checkFinite('fit: data', xs)
+  if (validation !== undefined) await checkFinite('fit: validation', validation)
 }

@@ -111,7 +111,7 @@ export interface FitOptions {
   readonly progress?: boolean
   /** Epochs already done (numbering and shuffling continue from here; default 0). */
   readonly initialEpoch?: number
-  /** Save params, optimizer and SVI state to `dir` every `every` epochs (default 1), atomically (Node only: it writes files). */
+  /** Save params, optimizer and SVI state every `every` epochs (default 1), all or nothing: in Node to the folder `dir`, in a browser to IndexedDB under the key `dir`. */
   readonly checkpoint?: { readonly dir: string; readonly every?: number }
   /** Continue from the checkpoint in `checkpoint.dir` when there is one (tensor data only). */
   readonly resume?: boolean
@@ -140,6 +140,8 @@ export interface Trainer {
   readonly init: OnBatch<void>
   /** One gradient step; returns the loss. */
   readonly step: OnBatch<number>
+  /** One gradient step without synchronous reads (GPU backends); `fit` prefers it when given. */
+  readonly stepAsync?: OnBatch<Promise<number>>
   /** The loss without an update (validation). */
   readonly evaluate: OnBatch<Promise<number>>
   /** The step counter (read after each step) and baselines; saved with each checkpoint. */

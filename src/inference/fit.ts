@@ -62,7 +62,7 @@ export const fitLoop = async <Args extends readonly tf.Tensor[]>(s: Trainer, mod
   const src = epochSource(data as FitData<readonly tf.Tensor[]>, opts)
   const valXs = opts.validation === undefined ? undefined : asTuple(opts.validation)
   if (valXs !== undefined) checkTensors('fit: validation', valXs)
-  src.check(valXs)
+  await src.check(valXs)
   const ckpt = await checkpointing(opts)
   if (ckpt !== undefined) await ckpt.io.checkCheckpointDir(ckpt.dir)
   const m = model as unknown as BatchProgram, g = guide as unknown as BatchProgram
@@ -82,7 +82,7 @@ export const fitLoop = async <Args extends readonly tf.Tensor[]>(s: Trainer, mod
     await opts.onEpochStart?.(epoch)
     const t0 = performance.now()
     const train = await meanOver(src.batches(epoch), async (b) => {
-      const loss = s.step(m, g, ...b)
+      const loss = s.stepAsync !== undefined ? await s.stepAsync(m, g, ...b) : s.step(m, g, ...b)
       opts.onStep?.({ step: s.state.step, loss, batch: b })
       await platform().yieldToHost()   // let Ctrl-C, timers and a page's events run between steps
       return loss

@@ -115,6 +115,8 @@ export interface ParamStore {
   readonly dispose: () => void
   /** Runs `f`; if it throws, the entries created meanwhile are removed (their variables freed), so the store is as it was. */
   readonly transaction: <A>(f: () => A) => A
+  /** {@link ParamStore.transaction} for an asynchronous `f`: a rejection removes the entries it created. */
+  readonly transactionAsync: <A>(f: () => Promise<A>) => Promise<A>
 }
 
 /** Creates the variable of a param on first use (outside any tidy's reach: variables survive tidy). */
@@ -211,6 +213,10 @@ export const paramStore = (): ParamStore => {
     transaction: (f) => {
       const before = new Set(byName.keys())
       try { return f() } catch (err) { removeAllBut(byName, before); throw err }
+    },
+    transactionAsync: async (f) => {
+      const before = new Set(byName.keys())
+      try { return await f() } catch (err) { removeAllBut(byName, before); throw err }
     },
   }
 }

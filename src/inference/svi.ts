@@ -4,11 +4,11 @@
  * every tfjs tensor a step creates (one `tidy` per step).
  */
 import * as tf from '@tensorflow/tfjs-core'
-import { stopGradient } from '../backend/gradient.js'
+import { readsSync } from '../backend/gpu.js'
 import { subSeed } from '../backend/seed.js'
 import { applyFiniteGradients } from '../backend/fused-adam.js'
 import { variableGradsOrRelease } from '../backend/scope.js'
-import { InvalidArgumentError, NonFiniteArgumentError, TfpplError, showShape } from '../errors.js'
+import { BackendError, InvalidArgumentError, NonFiniteArgumentError, TfpplError, showShape } from '../errors.js'
 import type { Message } from '../dsl/messages.js'
 import type { Handler } from './interpreter.js'
 import type { GuideCheck } from './guide-check.js'
@@ -23,6 +23,8 @@ import type { PredictiveOptions } from './predictive.js'
 import { warningSink } from './warnings.js'
 import type { TfpplWarning } from './warnings.js'
 import type { FitData, FitOptions, History } from './fit.js'
+import { clip, keeper, reportingBound } from './svi-parts.js'
+import { type AsyncPass, readAsync, updateAsync } from './svi-async.js'
 
 /** Options of {@link svi}. */
 export interface SviOptions {
@@ -70,8 +72,17 @@ export interface Svi {
   readonly restore: (state: SviState) => void
   /** Creates every param by running the loss once (no update). */
   readonly init: <Args extends readonly unknown[], MM extends Message, MG extends Message>(...pair: [...Pair<Args, MM, MG>, ...Args]) => void
-  /** One gradient step; returns the loss (−bound per data point, never the score-function surrogate). */
+  /**
+   * One gradient step; returns the loss (−bound per data point, never the score-function surrogate).
+   * Reads the loss back synchronously: on the GPU backends (webgpu, webgl) it is an error, use `stepAsync`.
+   */
   readonly step: <Args extends readonly unknown[], MM extends Message, MG extends Message>(...pair: [...Pair<Args, MM, MG>, ...Args]) => number
+  /**
+   * {@link Svi.step} on every backend, GPU ones included: there, no synchronous read (validation is
+   * read with the loss, in one asynchronous read, before the update is applied). On cpu and wasm it is
+   * `step`, with the same results. `fit` uses it.
+   */
+  readonly stepAsync: <Args extends readonly unknown[], MM extends Message, MG extends Message>(...pair: [...Pair<Args, MM, MG>, ...Args]) => Promise<number>
   /** The loss (−bound per data point) without updating anything. */
   readonly evaluate: <Args extends readonly unknown[], MM extends Message, MG extends Message>(...pair: [...Pair<Args, MM, MG>, ...Args]) => Promise<number>
   /**
@@ -118,41 +129,6 @@ export const checkBatch = (where: string, args: readonly unknown[]): void => {
 }
 
 /**
- * The estimate's surrogate with the bound's value: surrogate + ⟂(bound − surrogate). Its gradient is
- * the surrogate's (score-function terms included) and its value the bound's, so a step reports −ELBO.
- */
-const reportingBound = (est: LossEstimate): tf.Scalar =>
-  est.surrogate === est.bound ? est.bound : tf.add(est.surrogate, stopGradient(tf.sub(est.bound, est.surrogate))) as tf.Scalar
-
-/** Global-norm clipping: g · min(1, c / ‖g‖). */
-const clip = (grads: tf.NamedTensorMap, c: number | undefined): tf.NamedTensorMap => {
-  if (c === undefined) return grads
-  const norm = tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g)))))
-  const factor = tf.minimum(1, tf.div(c, tf.maximum(norm, 1e-12)))
-  return Object.fromEntries(Object.entries(grads).map(([k, g]) => [k, tf.mul(g, factor)]))
-}
-
-/**
- * What a step keeps of the deterministic sites named `names` (see `SviOptions.keep`): `handler` records each
- * one's value as a run meets it (a copy outside every tidy; a later run of the step replaces an earlier
- * one's), `take` hands them over, `release` frees those not taken.
- */
-const keeper = (names: readonly string[] = []) => {
-  const wanted = new Set(names)
-  let kept: Record<string, tf.Tensor> = {}
-  const handler: Handler = (msg, next) => {
-    const r = next(msg)
-    if (r.msg._tag === 'Deterministic' && wanted.has(r.msg.name) && r.value instanceof tf.Tensor) {
-      kept[r.msg.name]?.dispose()
-      kept[r.msg.name] = tf.keep(tf.clone(r.value))
-    }
-    return r
-  }
-  const take = (): Record<string, tf.Tensor> => { const k = kept; kept = {}; return k }
-  return { handlers: wanted.size === 0 ? [] : [handler], take, release: () => { tf.dispose(Object.values(take())) } }
-}
-
-/**
  * An SVI driver: `step`, `evaluate`, `fit`.
  *
  * @example
@@ -175,8 +151,9 @@ export const svi = (opts: SviOptions): Svi => {
     checkBatch('svi.init', pair.slice(2))
     params.transaction(() => { tf.tidy(() => { estimate(pair) }) })
   }
-  /** The NonFiniteError of the current step: `what` went wrong, traced to its site (or `otherwise`). */
+  /** The NonFiniteError of the current step: `what` went wrong, traced to its site (or `otherwise`; GPU backends: not traced). */
   const nonFinite = (pair: readonly unknown[], what: string, otherwise: string): NonFiniteError => {
+    if (!readsSync()) return new NonFiniteError(`svi step ${state.step}: ${what}; the update was not applied and the parameters are those of the last good step (the site is not traced on ${tf.getBackend()}: that needs synchronous reads; the same step on 'cpu' names it)`)
     const culprit = tf.tidy(() => {
       const [model, guide, ...args] = pair as [ProgramFn<unknown[]>, ProgramFn<unknown[]>, ...unknown[]]
       return diagnoseNonFinite(model, guide, args, ctx())
@@ -195,6 +172,7 @@ export const svi = (opts: SviOptions): Svi => {
   // A failed step removes the entries it created (a fresh store's params, a module met late): the store is as it was.
   const step = (...pair: readonly unknown[]): number => {
     checkBatch('svi.step', pair.slice(2))
+    if (!readsSync()) throw new BackendError(`svi.step reads the loss back synchronously, which the '${tf.getBackend()}' backend cannot do (webgpu in Node) or does only by stalling the GPU; use \`await svi.stepAsync(model, guide, ...batch)\` (fit does)`)
     kept.release()
     try {
       return params.transaction(() => {
@@ -204,6 +182,40 @@ export const svi = (opts: SviOptions): Svi => {
     } catch (e) {
       kept.release()   // a failed step's values
       throw e
+    }
+  }
+  /** One forward and backward pass for the asynchronous step (inside its tidy; the baselines' costs kept). */
+  const pass = (pair: readonly unknown[]): AsyncPass => {
+    let costs: Array<readonly [BaselineSeen, tf.Scalar]> = []
+    const { value, grads } = variableGradsOrRelease(() => {
+      const r = estimate(pair, kept.handlers)
+      costs = r.est.baselines.map((b) => [b, tf.keep(tf.clone(b.meanCost))] as const)
+      return tf.neg(tf.div(reportingBound(r.est), dataPoints(r.args, r.est))) as tf.Scalar
+    }, params.variables())
+    return { value, grads, costs }
+  }
+  const stepAsync = async (...pair: readonly unknown[]): Promise<number> => {
+    if (readsSync()) return step(...pair)
+    checkBatch('svi.stepAsync', pair.slice(2))
+    kept.release()
+    try {
+      return await params.transactionAsync(async () => {
+        if (params.variables().length === 0) await readAsync(() => { estimate(pair); return tf.scalar(0) })   // creates the params
+        const r = await updateAsync({ pass: () => pass(pair), optimizer: opts.optimizer, clipNorm: opts.clipNorm, nonFinite: (what) => nonFinite(pair, what, '') })
+        recordBaselines(r.costs)
+        state.step += 1
+        return r.loss
+      })
+    } catch (e) {
+      kept.release()
+      throw e
+    }
+  }
+  /** Each score-function site's decaying-average baseline, updated with this step's mean cost. */
+  const recordBaselines = (seen: ReadonlyArray<readonly [BaselineSeen, number]>): void => {
+    for (const [b, cost] of seen) {
+      const old = state.baselines[b.site]
+      if (Number.isFinite(cost)) state.baselines[b.site] = old === undefined ? cost : b.beta * old + (1 - b.beta) * cost
     }
   }
   const update = (pair: readonly unknown[]): number => {
@@ -222,10 +234,7 @@ export const svi = (opts: SviOptions): Svi => {
       return [value.dataSync()[0]!, okValue] as const
     }))
     if (!finite) throw nonFinite(pair, `the loss, a gradient or an updated parameter is ${Number.isNaN(loss) ? 'NaN' : 'not finite'} (loss ${loss})`, 'a gradient or the update (every site is finite)')
-    for (const [b, cost] of seen) {
-      const old = state.baselines[b.site]
-      if (Number.isFinite(cost)) state.baselines[b.site] = old === undefined ? cost : b.beta * old + (1 - b.beta) * cost
-    }
+    recordBaselines(seen)
     state.step += 1
     return loss
   }
@@ -236,13 +245,14 @@ export const svi = (opts: SviOptions): Svi => {
         init(...pair)
         if (params.variables().length > 0) warn({ cause: 'fresh-params', message: `svi.evaluate: this svi's param store was empty, so evaluate created the params it reads: the loss is that of freshly initialised params. To evaluate a fitted model, give this svi the fitted store (svi({ …, params: fitted.params })) or call evaluate on the svi that was fitted` })
       }
+      if (!readsSync()) return readAsync(() => { const { est, args } = estimate(pair); return tf.neg(tf.div(est.bound, dataPoints(args, est))) as tf.Scalar })
       return tf.tidy(() => { const { est, args } = estimate(pair); return -tf.div(est.bound, dataPoints(args, est)).dataSync()[0]! })
     })
   }
   const self: Svi = {
     params, optimizer: opts.optimizer, state,
     restore: (saved) => { state.step = saved.step; state.baselines = { ...saved.baselines } },
-    init: init as Svi['init'], step: step as Svi['step'], evaluate: evaluate as Svi['evaluate'], takeKept: kept.take,
+    init: init as Svi['init'], step: step as Svi['step'], stepAsync: stepAsync as Svi['stepAsync'], evaluate: evaluate as Svi['evaluate'], takeKept: kept.take,
     fit: (model, guide, data, fitOpts) => fitLoop(self, model, guide, data, fitOpts ?? {}),
     predictive: (model, popts) => {
       if (params.entries().length === 0) warn({ cause: 'fresh-params', message: `svi.predictive: this svi's param store is empty (no step has run), so the predictive's guide and model would create fresh params; fit first, or give this svi the fitted store` })

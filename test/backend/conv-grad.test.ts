@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { backendInfo, initBackend } from '../../src/backend/init.js'
+import { type BackendName, backendInfo, initBackend } from '../../src/backend/init.js'
 import { conv2dTranspose } from '../../src/backend/conv-grad.js'
 import { expectClose, read } from '../helpers.js'
 
@@ -50,7 +50,7 @@ const expectWasmEqualsCpu = async (f: () => number[][], onWasm: () => void = () 
 }
 
 describe('conv gradients and conv2dTranspose rewritten as convolutions on wasm', () => {
-  let chosen: 'tensorflow' | 'wasm' | 'cpu' = 'wasm'
+  let chosen: BackendName = 'wasm'
   beforeAll(() => { chosen = backendInfo().name })
   afterAll(async () => { await initBackend({ backend: chosen }) })
 

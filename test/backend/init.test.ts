@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core'
 import { createRequire } from 'node:module'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { backendInfo, initBackend } from '../../src/backend/init.js'
+import { type BackendName, backendInfo, initBackend } from '../../src/backend/init.js'
 import { BackendError } from '../../src/errors.js'
 
 const resolvable = (pkg: string): boolean => {
@@ -11,7 +11,7 @@ const hasNode = resolvable('@tensorflow/tfjs-node') || resolvable('@tensorflow/t
 
 describe('initBackend', () => {
   // The backend test/setup.ts chose; restored after the tests that switch it.
-  let chosen: 'tensorflow' | 'wasm' | 'cpu' = 'wasm'
+  let chosen: BackendName = 'wasm'
   beforeAll(() => { chosen = backendInfo().name })
   afterAll(async () => { await initBackend({ backend: chosen }) })
 
@@ -44,9 +44,9 @@ describe('initBackend', () => {
 
   it('an unknown TFPPL_BACKEND is a BackendError naming the value', async () => {
     const saved = process.env['TFPPL_BACKEND']
-    process.env['TFPPL_BACKEND'] = 'webgpu'
+    process.env['TFPPL_BACKEND'] = 'vulkan'
     try {
-      await expect(initBackend()).rejects.toThrow(/TFPPL_BACKEND='webgpu' is not a backend tfppl knows; expected one of tensorflow, wasm, cpu/)
+      await expect(initBackend()).rejects.toThrow(/TFPPL_BACKEND='vulkan' is not a backend tfppl knows; expected one of tensorflow, webgpu, webgl, wasm, cpu/)
     } finally {
       if (saved === undefined) delete process.env['TFPPL_BACKEND']; else process.env['TFPPL_BACKEND'] = saved
     }

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { backendInfo, initBackend, setNative } from '../../src/backend/init.js'
+import { type BackendName, backendInfo, initBackend, setNative } from '../../src/backend/init.js'
 import { swapPays } from '../../src/backend/wasm-matmul.js'
 import { FC, read, sizeOf } from '../helpers.js'
 
@@ -33,7 +33,7 @@ const product = fc.record({
 })
 
 describe('wasm BatchMatMul with transpose flags (transpose, then XNNPACK)', () => {
-  let chosen: 'tensorflow' | 'wasm' | 'cpu' = 'wasm'
+  let chosen: BackendName = 'wasm'
   beforeAll(async () => { chosen = backendInfo().name; await initBackend({ backend: 'wasm' }) })
   afterAll(async () => { await initBackend({ backend: chosen }) })
 

@@ -28,7 +28,7 @@ const NODE_ONLY = ['node.js', 'platform-node.js', 'backend/native.js', 'inferenc
 
 /** What tfppl's own code may import in a browser. */
 const BROWSER_PACKAGES = ['@tensorflow/tfjs-core', '@tensorflow/tfjs-core/dist/register_all_gradients.js', '@tensorflow/tfjs-backend-cpu',
-  '@tensorflow/tfjs-backend-wasm', 'fp-ts/lib/Either.js', 'io-ts']
+  '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-webgl', '@tensorflow/tfjs-backend-webgpu', 'fp-ts/lib/Either.js', 'io-ts']
 
 /** A Node global or module named in code (a property `x.process` aside; `globalThis.process` included). */
 const NODE_NAMES = /(?<![\w$.])(process|Buffer|setImmediate|require|__dirname|__filename|global)(?![\w$])|globalThis\.(process|Buffer|setImmediate|require)\b|\bnode:[a-z_]+|import\.meta/g
@@ -115,13 +115,27 @@ describe('the package for the browser and for Node (built dist/)', () => {
   })
   afterAll(async () => { if (dir !== '') await fs.rm(dir, { recursive: true, force: true }) })
 
-  it("a five-line program importing 'tfppl' bundles for the browser with no externals; no Node-only module, no umbrella", async () => {
-    const b = await bundle(dir, 'five.mjs', { minify: true })
-    const { dist, packages } = inputsOf(b.inputs)
+  it("a five-line program importing 'tfppl' bundles for the browser with no externals; no Node-only module, no umbrella; GPU backends load on demand", async () => {
+    const b = await build({ absWorkingDir: dir, entryPoints: ['five.mjs'], bundle: true, platform: 'browser', format: 'esm', splitting: true, outdir: 'out',
+      write: false, metafile: true, logLevel: 'silent', minify: true })
+    // What loads with the page: the entry and the chunks it imports statically; the rest loads when a dynamic import() runs.
+    const outs = b.metafile.outputs
+    const eager = new Set<string>()
+    const visit = (file: string): void => {
+      if (eager.has(file)) return
+      eager.add(file)
+      for (const i of outs[file]!.imports) if (i.kind === 'import-statement') visit(i.path)
+    }
+    visit(Object.keys(outs).find((f) => outs[f]!.entryPoint === 'five.mjs')!)
+    const inputsIn = (files: readonly string[]) => files.flatMap((f) => Object.keys(outs[f]!.inputs).map((i) => path.resolve(dir, i)))
+    const lazy = inputsOf(inputsIn(Object.keys(outs).filter((f) => !eager.has(f)))).packages
+    const { dist, packages } = inputsOf(inputsIn([...eager]))
+    const entry = { bytes: [...eager].reduce((n, f) => n + outs[f]!.bytes, 0) }
     expect(dist).toContain('index.js')
     expect(dist.filter((f) => NODE_ONLY.includes(f))).toEqual([])
-    expect(packages.filter((p) => /^@tensorflow\/tfjs(-backend-webgl|-layers|-converter|-data)?$/.test(p))).toEqual([])
-    expect(b.text.length).toBeLessThan(700_000)   // measured 551 KB minified (150 KB gzipped); the umbrella made it 1.2 MB
+    expect(packages.filter((p) => /^@tensorflow\/tfjs(-backend-webgl|-backend-webgpu|-layers|-converter|-data)?$/.test(p))).toEqual([])
+    expect(lazy).toEqual(expect.arrayContaining(['@tensorflow/tfjs-backend-webgl', '@tensorflow/tfjs-backend-webgpu']))   // chunks fetched when initBackend tries them
+    expect(entry.bytes).toBeLessThan(700_000)   // measured 551 KB minified (150 KB gzipped); the umbrella made it 1.2 MB
   })
 
   it('every name of the root bundles for the browser, and tfppl\'s own code names no Node global or module', async () => {
@@ -172,6 +186,9 @@ describe('the package for the browser and for Node (built dist/)', () => {
     const r = nodeJson(`const tp = await import('./dist/index.js'); const i = await tp.initBackend()
       console.log(JSON.stringify({ name: i.name, skipped: i.skipped }))`, [], undefined, { TFPPL_BACKEND: 'cpu' })
     expect(r['name']).toBe('wasm')   // TFPPL_BACKEND is not read by the core: no environment on the portable platform
-    expect(r['skipped']).toEqual([expect.stringMatching(/^@tensorflow\/tfjs-node-gpu \/ @tensorflow\/tfjs-node: Node only/)])
+    expect(r['skipped']).toEqual([   // the browser order, webgpu → webgl → wasm → cpu: no GPU API in Node without its entry
+      expect.stringMatching(/^@tensorflow\/tfjs-backend-webgpu: no WebGPU here \(navigator\.gpu is undefined\)/),
+      expect.stringMatching(/^@tensorflow\/tfjs-backend-webgl: no WebGL2 context/),
+    ])
   })
 })

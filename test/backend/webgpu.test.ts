@@ -1,0 +1,46 @@
+/**
+ * WebGPU in Node (issue 20, point 7): the optional `webgpu` package (Dawn) with tfjs-backend-webgpu, on
+ * Chromium's SwiftShader Vulkan driver here (a software GPU: this tests correctness, not speed). A child
+ * process (the driver's environment is read at start-up) trains the same small VAE on cpu and on webgpu
+ * with `stepAsync` and `fit`; the losses must agree within 1e-3 relative (measured: ≈ 1e-7, float32
+ * rounding of different kernels), `numTensors` must stay flat, and the synchronous `step` must refuse.
+ * Skipped, saying why, where Debian's `chromium` (which ships the driver) is absent; `.ci/run` installs it.
+ * Runs in the first of CI's three configurations only: the child picks its own backends.
+ */
+import { spawnSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import * as path from 'node:path'
+import { describe, expect, it } from 'vitest'
+
+const ICD = '/usr/lib/chromium/vk_swiftshader_icd.json'
+const once = process.env['TFPPL_BACKEND'] !== 'cpu' && process.env['TFPPL_NATIVE'] !== '0'
+const why = !existsSync(ICD) ? `no software Vulkan driver at ${ICD} (apt-get install -y chromium)` : !once ? 'runs in the first CI configuration only' : ''
+
+interface Run { losses: number[]; fitted: number[]; tensors: number[]; evaluated: number; stepError: string; info: { name: string; adapter?: { software: boolean; architecture: string } }; error?: string }
+
+const relative = (a: number, b: number): number => Math.abs(a - b) / Math.max(Math.abs(b), 1e-12)
+
+describe.skipIf(why !== '')(`webgpu in Node${why === '' ? '' : ` (skipped: ${why})`}`, () => {
+  it('trains a VAE with stepAsync and fit to the cpu backend\'s losses within 1e-3 relative, numTensors flat; step refuses', () => {
+    const tsx = path.resolve('node_modules/.bin/tsx')
+    const r = spawnSync(tsx, ['test/backend/fixtures/gpu-steps.ts', 'cpu', 'webgpu'], {
+      encoding: 'utf8', timeout: 240_000,
+      env: { ...process.env, VK_ICD_FILENAMES: ICD, LD_LIBRARY_PATH: '/usr/lib/chromium', TFPPL_BACKEND: '' },
+    })
+    const last = r.stdout.trim().split('\n').pop() ?? ''
+    expect(last.startsWith('{'), `the child printed no result (exit ${r.status}): ${r.stderr.slice(-2000)}`).toBe(true)
+    const { cpu, webgpu } = JSON.parse(last) as { cpu: Run; webgpu: Run }
+    expect(cpu.error).toBeUndefined()
+    expect(webgpu.error).toBeUndefined()
+    expect(webgpu.info.name).toBe('webgpu')
+    expect(webgpu.info.adapter?.software).toBe(true)   // SwiftShader, reported as a software device
+    expect(webgpu.losses).toHaveLength(20)
+    webgpu.losses.forEach((l, i) => expect(relative(l, cpu.losses[i]!), `step ${i}: ${l} vs ${cpu.losses[i]}`).toBeLessThan(1e-3))
+    webgpu.fitted.forEach((l, i) => expect(relative(l, cpu.fitted[i]!), `fit epoch ${i + 1}`).toBeLessThan(1e-3))
+    expect(relative(webgpu.evaluated, cpu.evaluated)).toBeLessThan(1e-3)
+    expect(cpu.losses[19]!).toBeLessThan(cpu.losses[0]! - 5)   // it trains: the loss falls
+    expect(new Set(webgpu.tensors.slice(2)).size).toBe(1)      // flat after the first steps (params and Adam moments made)
+    expect(webgpu.stepError).toMatch(/svi\.step reads the loss back synchronously, which the 'webgpu' backend cannot do.*stepAsync/)
+    expect(cpu.stepError).toBe('')
+  }, 300_000)
+})
