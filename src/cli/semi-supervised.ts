@@ -6,7 +6,8 @@
  */
 import { existsSync } from 'node:fs'
 import * as tf from '@tensorflow/tfjs-core'
-import { DataError, FASHION_MNIST_DIR, SEMI_SUPERVISED_POOL, labelledSplit } from '../data/index.js'
+import { DataError, FASHION_MNIST_DIR, labelledSplit } from '../data/index.js'
+import { SEMI_SUPERVISED_POOL } from '../data/labelled-split.js'
 import type { Dataset } from '../data/index.js'
 import { InvalidArgumentError } from '../errors.js'
 import { enumElbo } from '../inference/enum-elbo.js'
@@ -36,7 +37,7 @@ export const DEFAULT_LABELS_PER_CLASS = 100
  *
  * @example svi({ optimizer, loss: ssvaeLoss() })
  */
-export const ssvaeLoss = (): Loss => enumElbo({ maxPlateNesting: 1 })
+export const ssvaeLoss = (): Loss => enumElbo({ maxPlateNesting: 1, strictEnumerationWarning: false })   // labelled batches observe y: nothing to enumerate there, as expected
 
 /** Adam's learning rate for the semi-supervised VAE: Pyro's ss_vae_M2 default (4.2e-4, with batch 200). */
 export const SSVAE_LEARNING_RATE = 4.2e-4

@@ -26,6 +26,7 @@ import type { CostNode } from './score-function.js'
 import { SiteError } from './site-error.js'
 import { sampleLogProb } from './log-joint.js'
 import { latents } from './trace.js'
+import type { TfpplWarning } from './warnings.js'
 import type { SampleSite, Trace } from './trace.js'
 import { subSeed } from '../backend/seed.js'
 
@@ -37,9 +38,15 @@ export interface EnumElboOptions {
   readonly vectorizeParticles?: boolean
   /** The program's plate nesting (Pyro's max_plate_nesting): enumeration dims start left of it; default: read from one traced run. */
   readonly maxPlateNesting?: number
+  /**
+   * Warn ('no-enumerated-site') when an estimate meets no enumerated site (default true, as Pyro's
+   * `strict_enumeration_warning`); false where that is expected, e.g. a semi-supervised model's
+   * labelled batches, whose label is observed (Pyro's ss_vae example turns it off too).
+   */
+  readonly strictEnumerationWarning?: boolean
 }
 
-const OPTIONS: ReadonlySet<string> = new Set(['numParticles', 'vectorizeParticles', 'maxPlateNesting'])
+const OPTIONS: ReadonlySet<string> = new Set(['numParticles', 'vectorizeParticles', 'maxPlateNesting', 'strictEnumerationWarning'])
 
 /** The guide's and model's traces of one estimate, with one enumeration state for both. */
 const enumTraces = <Args extends readonly unknown[]>(
@@ -144,8 +151,10 @@ const sequentially = (once: (run: SequentialRun) => { estimate: LossEstimate; we
 const checkOptions = (options: EnumElboOptions): void => {
   const unknown = Object.keys(options).filter((k) => !OPTIONS.has(k))
   if (unknown.length > 0) throw new InvalidArgumentError(`enumElbo: unknown option(s) ${unknown.map((k) => `'${k}'`).join(', ')}; the options are ${[...OPTIONS].map((k) => `'${k}'`).join(', ')}`)
-  const v: unknown = options.vectorizeParticles
-  if (v !== undefined && typeof v !== 'boolean') throw new InvalidArgumentError(`enumElbo: vectorizeParticles must be true or false; got ${JSON.stringify(v)}`)
+  for (const flag of ['vectorizeParticles', 'strictEnumerationWarning'] as const) {
+    const v: unknown = options[flag]
+    if (v !== undefined && typeof v !== 'boolean') throw new InvalidArgumentError(`enumElbo: ${flag} must be true or false; got ${JSON.stringify(v)}`)
+  }
   checkParticleOptions('enumElbo', options.numParticles ?? 1, options.maxPlateNesting)
 }
 
@@ -172,7 +181,8 @@ export const enumElbo = (options: EnumElboOptions = {}): Loss => {
   const depthOf = plateDepthMemo(options.maxPlateNesting, { coverage: false })
   return {
     _tag: 'Loss', name: `enumElbo(${k > 1 ? `${k} particles${vectorize ? '' : ' in a loop'}` : 'exact over enumerated sites'})`,
-    estimate: <Args extends readonly unknown[]>(model: ProgramFn<Args>, guide: ProgramFn<Args>, args: Args, ctx: LossContext): LossEstimate => {
+    estimate: <Args extends readonly unknown[]>(model: ProgramFn<Args>, guide: ProgramFn<Args>, args: Args, given: LossContext): LossEstimate => {
+      const ctx = options.strictEnumerationWarning === false ? { ...given, warn: (w: TfpplWarning) => { if (w.cause !== 'no-enumerated-site') given.warn?.(w) } } : given
       const depth = depthOf(model, guide, args, ctx)
       const runs = vectorize || k === 1 ? [undefined] : Array.from({ length: k }, (_, i) => i)
       const parts = runs.map((i) => sequentially((run) => {

@@ -83,6 +83,14 @@ describe('enumElbo: warnings', () => {
     tf.tidy(() => enumElbo().estimate(model, empty, [] as const, ctx((w) => seen.push(w))).bound)
     expect(seen.map((w) => w.cause)).toEqual(['no-enumerated-site'])
   })
+
+  it("strictEnumerationWarning: false silences only that warning (Pyro's strict_enumeration_warning); a non-boolean is an error", () => {
+    const seen: TfpplWarning[] = []
+    const model = () => gen(function* () { yield* observe('x', normal(0, 1), tf.scalar(0.1)) })
+    tf.tidy(() => enumElbo({ strictEnumerationWarning: false }).estimate(model, empty, [] as const, ctx((w) => seen.push(w))).bound)
+    expect(seen).toEqual([])
+    expect(() => enumElbo({ strictEnumerationWarning: 'no' as unknown as boolean })).toThrow(/enumElbo: strictEnumerationWarning must be true or false; got "no"/)
+  })
 })
 
 describe('enumElbo under svi', () => {
