@@ -7,7 +7,7 @@
  * kernel per variable when the accelerator is on), to compare at equal optimizer.
  */
 import * as tf from '@tensorflow/tfjs-core'
-import { applyFiniteGradients } from 'tfppl'
+import { applyFiniteGradients } from 'tfppl/internals'
 
 const LOG_SQRT_2PI = 0.5 * Math.log(2 * Math.PI)
 

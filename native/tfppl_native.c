@@ -1,6 +1,7 @@
 /*
  * tfppl's optional native accelerator (this file registers the module; one file per
- * kernel: gemm.c, unary.c, dense.c, adam.c, check.c, density.c, conv.c; common.c reads arguments): kernels that run on the tfjs wasm
+ * kernel, named as its TypeScript side in src/backend/kernels/native/: batch-mat-mul.c, unary.c,
+ * dense.c, adam.c, check.c, densities.c, conv.c; common.c reads arguments): kernels that run on the tfjs wasm
  * backend's heap from outside it. JavaScript passes the heap's ArrayBuffer and
  * byte offsets of tensors (inputs, and outputs it has just allocated); every
  * access is bounds-checked here against the buffer's current length.
@@ -22,7 +23,7 @@
  *   check(kind, heap, off, n)
  *       whether every element is finite (0), positive (1), in {0, 1} (2), in [0, 1] (3).
  *   bernoulliLogProb, bernoulliLogProbGrad, normalLogProb, normalLogProbGrad
- *       the two log densities and their gradients in one pass each (density.c).
+ *       the two log densities and their gradients in one pass each (densities.c).
  *   conv(which, heap, b, h, w, c, kh, kw, o, oh, ow, sh, sw, pt, pl, offA, offB, offOut)
  *       NHWC 2-D convolution (which 0), its input gradient (1) and its filter gradient (2) by
  *       im2col / col2im and sgemm (conv.c).

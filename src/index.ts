@@ -7,13 +7,17 @@
  * re-exports all of this plus what needs Node (the native accelerator, datasets
  * and checkpoints on disk).
  *
+ * The root holds what users write models with; the building blocks beneath
+ * (seeds, scopes, kernels' entry points, shape helpers)
+ * are under `tfppl/internals`.
+ *
  * @example
  * import { initBackend, normal, kl } from 'tfppl'
  * await initBackend()
  * const d = normal(0, 1)
  */
 export * from './backend/index.js'
-export * from './errors.js'
+export { TfpplError, InvalidArgumentError, NonFiniteArgumentError, ShapeError, SupportError, BackendError, NotImplementedError } from './errors.js'
 export * from './distributions/index.js'
 export * from './dsl/index.js'
 export * from './inference/index.js'

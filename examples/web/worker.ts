@@ -55,9 +55,6 @@ const decodeLatent = async (): Promise<void> => {
 
 const train = async (steps: number, backend: string | undefined): Promise<void> => {
   setWasmPaths(new URL('wasm/', scope.location.href).href)
-  // The page is cross-origin isolated, so tfjs-backend-wasm would pick its threaded build, whose memory
-  // tfppl's wasm fast paths cannot bind today (the build's Module.asm has no `memory`); the SIMD build it is.
-  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false)
   const t0 = performance.now()
   const info = await initBackend(backend === undefined ? {} : { backend: backend as BackendName } satisfies BackendOptions)
   const initMs = performance.now() - t0

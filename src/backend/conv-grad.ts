@@ -12,7 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core'
 import '#tfjs-gradients' // tfjs's Conv2D gradients, wrapped below (package.json "imports")
-import { nativeConvActive } from './native-conv.js'
+import { nativeConvActive } from './kernels/native/conv.js'
 
 type Attrs = { strides: number | [number, number]; pad: 'same' | 'valid' | number; dimRoundingMode?: 'floor' | 'round' | 'ceil'; dilations?: number | [number, number] }
 

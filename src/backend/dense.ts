@@ -1,13 +1,13 @@
 /**
  * The dense layer y = act(x·W + b) as one op: with the native accelerator on wasm it is one
- * fused kernel forward and one or two backward (`native-dense.ts`); everywhere else it is the
+ * fused kernel forward and one or two backward (`kernels/native/dense.ts`); everywhere else it is the
  * composite `add(matMul(x, W), b)` followed by the activation. Same values either way (the
  * forward pass is bit-identical to the composite on the accelerator; gradients agree to float32
  * rounding, test/backend/dense.test.ts). User code never changes between the two.
  */
 import * as tf from '@tensorflow/tfjs-core'
-import { nativeKernelsInstalled } from './native-kernels.js'
-import { DENSE_ACTIVATIONS, DENSE_KERNEL } from './native-dense.js'
+import { nativeKernelsInstalled } from './kernels/state.js'
+import { DENSE_ACTIVATIONS, DENSE_KERNEL } from './kernels/native/dense.js'
 import { softplus } from './numerics.js'
 
 /** Hidden-unit nonlinearities of a dense layer. */

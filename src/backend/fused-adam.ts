@@ -5,15 +5,15 @@
  * kernels per variable per step; on the wasm backend `svi` applies the same
  * update — same formula, same state (the optimizer's own moment variables and
  * β-powers, so checkpoints and `getWeights` see no difference) — with one
- * `TfpplAdam` kernel per variable (`wasm-adam.ts`: C with the accelerator,
+ * `TfpplAdam` kernel per variable (`kernels/wasm/adam.ts`: C with the accelerator,
  * WebAssembly SIMD on the heap without), which also checks the gradient's and the new value's
  * finiteness, so no separate pass is needed. Any other optimizer, or backend, runs tfjs's own
  * `applyGradients`: what that may change is saved first (buffer-sharing clones, no copies) and put
  * back if the loss, a gradient or an updated variable is not finite.
  */
 import * as tf from '@tensorflow/tfjs-core'
-import { nativeAllIn } from './native-check.js'
-import { ADAM_KERNEL, wasmAdamInstalled } from './wasm-adam.js'
+import { nativeAllIn } from './kernels/native/check.js'
+import { ADAM_KERNEL, wasmAdamInstalled } from './kernels/wasm/adam.js'
 
 interface Slot { originalName: string; variable: tf.Variable }
 

@@ -16,12 +16,7 @@ import * as tf from '@tensorflow/tfjs-core'
 import '@tensorflow/tfjs-backend-cpu'
 import * as wasm from '@tensorflow/tfjs-backend-wasm'
 import './gradients.js' // tfjs's gradients, zero gradients for comparisons, conv filter gradients
-import { installWasmMatMul } from './wasm-matmul.js'
-import { installWasmIdentity } from './wasm-identity.js'
-import { installWasmSlice } from './wasm-slice.js'
-import { installWasmAdam } from './wasm-adam.js'
-import { installWasmSoftplus } from './simd-softplus.js'
-import { installNativeKernels, nativeKernels, uninstallNativeKernels } from './native-kernels.js'
+import { installNativeKernels, installWasmKernels, nativeKernels, uninstallNativeKernels } from './kernels/register.js'
 import { BackendError } from '../errors.js'
 import { type GpuAdapter, type GpuStart, startWebgl, startWebgpu } from './gpu.js'
 import { platform } from '../platform.js'
@@ -130,11 +125,7 @@ const tryWasm = async (threads: number | undefined, skipped: string[]): Promise<
   try {
     if (await tf.setBackend('wasm')) {
       await tf.ready()
-      installWasmMatMul()
-      installWasmIdentity()
-      installWasmSlice()
-      installWasmAdam()
-      installWasmSoftplus()
+      installWasmKernels()
       const native = startNative()
       return {
         name: 'wasm', package: '@tensorflow/tfjs-backend-wasm', gpu: false,

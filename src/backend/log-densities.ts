@@ -4,14 +4,14 @@
  * saved-tensor clones), and the backward pass is a few fused formulas instead of tfjs's
  * op-by-op autodiff (≈ 30 kernel launches fewer per Normal site, ≈ 12 per Bernoulli site).
  * Values are computed by exactly the ops they replace; gradients are the same derivatives.
- * With the accelerator on wasm each is one native kernel each way instead (`native-densities.ts`),
+ * With the accelerator on wasm each is one native kernel each way instead (`kernels/native/densities.ts`),
  * bit-identical to these ops. `sumLast` > 0 sums the rightmost dims inside the same op (what
  * `toEvent` asks for): its gradient broadcasts dy into the density's gradient directly.
  */
 import * as tf from '@tensorflow/tfjs-core'
 import { customGradSaved } from './gradient.js'
-import { nativeKernelsInstalled } from './native-kernels.js'
-import { BERNOULLI_KERNEL, NORMAL_KERNEL } from './native-densities.js'
+import { nativeKernelsInstalled } from './kernels/state.js'
+import { BERNOULLI_KERNEL, NORMAL_KERNEL } from './kernels/native/densities.js'
 import { expandRightmost, sumRightmost } from './rightmost.js'
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI)

@@ -3,7 +3,7 @@
  * install with node-gyp and OpenBLAS, whose functions run kernels on the wasm
  * backend's heap. This module only finds and loads it, and says why not when
  * it cannot: not built, a library missing, disabled by `TFPPL_NATIVE=0`, or a
- * wasm backend version it was not made for. Kernels: `native-kernels.ts`.
+ * wasm backend version it was not made for. Kernels: `kernels/native/` (installed by `kernels/register.ts`).
  * Node only: the Node platform (`platform-node.ts`) hands it to `init.ts`, so
  * the core (the browser's entry) never imports this module.
  */
@@ -12,29 +12,9 @@ import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { version_wasm } from '@tensorflow/tfjs-backend-wasm'
 import { BackendError } from '../errors.js'
+import type { NativeAddon } from './kernels/native/addon.js'
 
-/** The addon's functions (offsets in bytes, strides in elements; see native/*.c). */
-export interface NativeAddon {
-  readonly gemm: (heap: ArrayBuffer, batch: number, m: number, n: number, k: number, transA: number, transB: number,
-    offA: number, strideA: number, offB: number, strideB: number, offC: number) => void
-  readonly unary: (kind: number, heap: ArrayBuffer, offIn: number, offOut: number, n: number) => void
-  readonly adam: (heap: ArrayBuffer, n: number, offX: number, offG: number, offM: number, offV: number,
-    offX2: number, offM2: number, offV2: number, lr: number, beta1: number, beta2: number, epsilon: number, c1: number, c2: number) => boolean
-  readonly dense: (heap: ArrayBuffer, m: number, n: number, k: number, act: number, offX: number, offW: number, offB: number, offY: number) => void
-  readonly denseGrad: (heap: ArrayBuffer, which: number, m: number, n: number, k: number, act: number,
-    offDy: number, offY: number, offOther: number, offOut: number) => void
-  /** Whether every one of the n floats at `off` lies in set `kind` (0 finite, 1 positive, 2 {0, 1}, 3 [0, 1]). */
-  readonly check: (kind: number, heap: ArrayBuffer, off: number, n: number) => boolean
-  /** `inner` (≥ 1, dividing n): values summed per output (1: elementwise); the gradients read one dy per `inner` values. */
-  readonly bernoulliLogProb: (heap: ArrayBuffer, n: number, offX: number, offL: number, offOut: number, inner: number) => void
-  readonly bernoulliLogProbGrad: (heap: ArrayBuffer, n: number, offDy: number, offX: number, offL: number, offOut: number, inner: number) => void
-  /** `locAll`/`scaleAll`: 1 when the parameter holds n values, 0 when one value is broadcast. */
-  readonly normalLogProb: (heap: ArrayBuffer, n: number, offX: number, offLoc: number, locAll: number, offScale: number, scaleAll: number, offOut: number, inner: number) => void
-  /** `which`: 0 ∂/∂x, 1 ∂/∂loc, 2 ∂/∂scale, elementwise. */
-  readonly normalLogProbGrad: (which: number, heap: ArrayBuffer, n: number, offDy: number, offX: number, offLoc: number, locAll: number,
-    offScale: number, scaleAll: number, offOut: number, inner: number) => void
-  readonly setThreads: (n: number) => void
-}
+export type { NativeAddon } from './kernels/native/addon.js'
 
 /** The wasm backend version whose heap layout and kernel attributes the accelerator was written against. */
 export const NATIVE_WASM_VERSION = '4.22.0'

@@ -11,7 +11,7 @@
  */
 export { DataError } from './errors.js'
 export { type Dataset, type DatasetParts, type ImageShape, datasetFromArrays, flatten, makeDataset, subset, validate } from './dataset.js'
-export { IDX_MAGIC, type IdxArray, type IdxKind, encodeIdx, parseIdx } from './idx-codec.js'
+export { type IdxArray, type IdxKind, encodeIdx, parseIdx } from './idx-codec.js'
 export { type Binarizer, binarize } from './binarize.js'
 export { DIGIT_CLASSES, FASHION_MNIST_CLASSES, oneHot } from './labels.js'
-export { SEMI_SUPERVISED_POOL, type LabelledSplit, type LabelledSplitOptions, chooseLabelled, labelledSplit } from './labelled-split.js'
+export { type LabelledSplit, type LabelledSplitOptions, labelledSplit } from './labelled-split.js'

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core'
 import { InvalidArgumentError, NonFiniteArgumentError, ShapeError, SupportError, indexIn, showShape } from '../errors.js'
 import { scoped, untaped } from '../backend/scope.js'
-import { nativeAllIn } from '../backend/native-check.js'
+import { nativeAllIn } from '../backend/kernels/native/check.js'
 import type { Constraint } from './constraints.js'
 import { type Violation, deferCheck, deferredChecks, violationIn } from './validation-deferred.js'
 

@@ -1,5 +1,5 @@
 /** Inference: handlers, traces, the param store, estimators, SVI, prediction. */
-export { run, interpreter, draw, SiteError } from './interpreter.js'
+export { run, SiteError } from './interpreter.js'
 export type { Handler, Interpret, Resolved } from './interpreter.js'
 export { replay, condition, substitute, block, mask, seed } from './handlers.js'
 export type { BlockSpec } from './handlers.js'
@@ -36,4 +36,3 @@ export { StrictWarningError } from './warnings.js'
 export type { TfpplWarning, WarningCause, WarningOptions } from './warnings.js'
 export { autoMultivariateNormal, autoLowRankMultivariateNormal } from './autoguide/continuous.js'
 export type { AuxiliaryName, ContinuousGuide, LowRankOptions } from './autoguide/continuous.js'
-export { paramTransform } from './params.js'

@@ -52,7 +52,7 @@ const images = () => {
 export const run = async (backend, wasmPaths) => {
   if (wasmPaths !== undefined) {
     setWasmPaths(wasmPaths)
-    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false)   // the SIMD build, as in Node (see examples/web/worker.ts)
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false)   // the single-threaded SIMD build, as in Node: like against like
   }
   const info = await initBackend({ backend })
   const x = tf.tensor2d(images(), [64, 64])

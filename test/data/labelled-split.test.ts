@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core'
 import { describe, expect, it } from 'vitest'
 import { InvalidArgumentError } from '../../src/errors.js'
-import { DataError, chooseLabelled, datasetFromArrays, labelledSplit } from '../../src/data/index.js'
+import { DataError, datasetFromArrays, labelledSplit } from '../../src/data/index.js'
+import { chooseLabelled } from '../../src/data/labelled-split.js'
 import type { Dataset } from '../../src/data/index.js'
 
 /** n 1×1 images whose pixel is i / n, labels i mod k. */

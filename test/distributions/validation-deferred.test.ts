@@ -21,7 +21,7 @@ const deferred = async (f: () => unknown): Promise<Error | undefined> => {
 
 describe('deferred validation', () => {
   /** 66 scales (more than validation reads back element by element), the third negative. */
-  const scales = (): tf.Tensor => tf.tidy(() => tf.where(tf.equal(tf.range(0, 66), 2), tf.scalar(-3), tf.range(1, 67)))
+  const scales = (): tf.Tensor => tf.tidy(() => tf.where(tf.equal(tf.range(0, 66), 2), tf.fill([66], -3), tf.range(1, 67)))
 
   it.each([
     ['a negative scale (large tensor)', () => normal(0, scales()), InvalidArgumentError],

@@ -162,9 +162,11 @@ describe('the package for the browser and for Node (built dist/)', () => {
 
   it("in Node, 'tfppl' is the Node entry: initBackend, loadCheckpoint, the datasets, the accelerator as the sources start it", () => {
     const names = ['initBackend', 'loadCheckpoint', 'saveCheckpoint', 'mnistDigits', 'fashionMnist', 'idxDataset', 'normal', 'svi']
-    const r = nodeJson(`const tp = await import('tfppl'), n = await import('tfppl/node'); const i = await tp.initBackend()
-      console.log(JSON.stringify({ kinds: ${JSON.stringify(names)}.map((k) => typeof tp[k]), same: n.initBackend === tp.initBackend, name: i.name, native: i.native, nativeStatus: i.nativeStatus }))`)
+    const r = nodeJson(`const tp = await import('tfppl'), n = await import('tfppl/node'), x = await import('tfppl/internals'); const i = await tp.initBackend()
+      console.log(JSON.stringify({ kinds: ${JSON.stringify(names)}.map((k) => typeof tp[k]), same: n.initBackend === tp.initBackend, name: i.name, native: i.native, nativeStatus: i.nativeStatus,
+        internals: [typeof x.subSeed, typeof x.scoped, typeof tp.subSeed, typeof tp.scoped] }))`)
     expect(r['kinds']).toEqual(names.map(() => 'function'))
+    expect(r['internals']).toEqual(['function', 'function', 'undefined', 'undefined'])   // building blocks under 'tfppl/internals', not at the root
     expect(r['same']).toBe(true)
     const here = backendInfo()   // the sources, on the Node platform (test/setup.ts), with the same environment
     expect({ name: r['name'], native: r['native'], nativeStatus: r['nativeStatus'] }).toEqual({ name: here.name, native: here.native, nativeStatus: here.nativeStatus })

@@ -8,11 +8,13 @@
  * The composite `add(matMul(x, W), b)` + activation launches ≈ 18 kernels per layer and step on
  * tfjs (products, bias, activation, their saved-tensor clones and gradients); this launches 4–5.
  * act′ is computed from the output: softplus′ = σ(a) = −expm1(−y), relu′ = [y > 0], tanh′ = 1 − y².
+ * C: `native/dense.c`; the op that chooses between this and the composite: `../../dense.ts`.
  */
 import * as tf from '@tensorflow/tfjs-core'
-import type { NativeAddon } from './native.js'
-import { heapBuffer, heapOffset } from './wasm-kernels.js'
-import type { KernelFn, KernelInfo as Info, WasmHeapBackend } from './wasm-kernels.js'
+import { heapBuffer, heapOffset } from '../heap.js'
+import type { KernelFn, KernelInfo as Info, WasmHeapBackend } from '../heap.js'
+import { kernelState } from '../state.js'
+import type { NativeAddon } from './addon.js'
 
 /** The forward kernel's name (inputs x [m, k], w [k, n], b [n]; attribute `activation`). */
 export const DENSE_KERNEL = 'TfpplDense'
@@ -68,18 +70,16 @@ const denseGradient: tf.GradConfig = {
   },
 }
 
-let registered = false
-
 /**
  * Registers the two kernels on the wasm backend and the forward kernel's gradient (idempotent).
- * They are used only while the accelerator is installed ({@link nativeDense} checks).
+ * They are used only while the accelerator is installed (`dense` checks).
  *
  * @example
  * const n = loadNative(); if (n.ok) registerNativeDense(n.addon)
  */
 export const registerNativeDense = (addon: NativeAddon): void => {
-  if (registered) return
-  registered = true
+  if (kernelState.registered.has('dense')) return
+  kernelState.registered.add('dense')
   tf.registerKernel({ kernelName: DENSE_KERNEL, backendName: 'wasm', kernelFunc: denseKernel(addon) as unknown as tf.KernelFunc })
   tf.registerKernel({ kernelName: DENSE_GRAD_KERNEL, backendName: 'wasm', kernelFunc: denseGradKernel(addon) as unknown as tf.KernelFunc })
   tf.registerGradient(denseGradient)

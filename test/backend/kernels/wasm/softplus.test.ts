@@ -5,11 +5,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core'
 import { describe, expect, it } from 'vitest'
-import { backendInfo, initBackend, setNative } from '../../src/backend/init.js'
-import { simdSoftplus } from '../../src/backend/simd-softplus.js'
-import { i32, leb } from '../../src/backend/wasm-asm.js'
-import type { WasmMemory } from '../../src/backend/wasm-asm.js'
-import { read } from '../helpers.js'
+import { backendInfo, initBackend, setNative } from '../../../../src/backend/init.js'
+import { simdSoftplus } from '../../../../src/backend/kernels/wasm/softplus.js'
+import { i32, leb } from '../../../../src/backend/kernels/wasm/asm.js'
+import type { WasmMemory } from '../../../../src/backend/kernels/wasm/asm.js'
+import { read } from '../../../helpers.js'
 
 const info = await initBackend()
 const onWasm = info.name === 'wasm'

@@ -3,12 +3,12 @@
  * memory (it imports that `WebAssembly.Memory`): the stock-wasm path of `TfpplAdam`, for users
  * without the native accelerator. Four floats per instruction, the same float32 operations in the
  * same order as `native/adam.c` (IEEE f32x4 arithmetic is exact per lane), so the two agree bit for
- * bit. The module (≈ 200 bytes) is assembled from its instructions (`wasm-asm.ts`); no toolchain needed.
+ * bit. The module (≈ 200 bytes) is assembled from its instructions (`asm.ts`); no toolchain needed.
  */
 
-import { assemble, bindToMemory, f32x4, F32, get, I32, i32, load, set, simd, SIMD, store, V128 } from './wasm-asm.js'
-import type { WasmMemory } from './wasm-asm.js'
-export type { WasmMemory } from './wasm-asm.js'
+import { assemble, bindToMemory, f32x4, F32, get, I32, i32, load, set, simd, SIMD, store, V128 } from './asm.js'
+import type { WasmMemory } from './asm.js'
+export type { WasmMemory } from './asm.js'
 
 /** The exported function: (n4, x, g, m, v, x2, m2, v2 byte offsets, b1, b2, 1−b1, 1−b2, ε, c1, c2, −lr) → 1 if some g or some x′ was not finite. */
 export type SimdAdam = (n4: number, x: number, g: number, m: number, v: number, x2: number, m2: number, v2: number,
@@ -63,4 +63,4 @@ const BYTES = assemble('adam', {
  * @example
  * const adam = simdAdam(backend.wasm.asm.memory); adam?.(n & ~3, …)
  */
-export const simdAdam = (memory: WasmMemory): SimdAdam | undefined => bindToMemory(BYTES, 'adam', memory) as SimdAdam | undefined
+export const simdAdam = (memory: WasmMemory | undefined): SimdAdam | undefined => bindToMemory(BYTES, 'adam', memory) as SimdAdam | undefined

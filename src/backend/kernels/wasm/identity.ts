@@ -6,12 +6,11 @@
  * `assign` swaps its buffer, never writes into it), so, as on the cpu backend,
  * the output can share the input's buffer with its reference count raised.
  */
-import { replaceWasmKernel } from './wasm-kernels.js'
-import type { KernelInfo as Info } from './wasm-kernels.js'
+import { replaceWasmKernel } from '../heap.js'
+import type { KernelInfo as Info } from '../heap.js'
+import { kernelState } from '../state.js'
 
 interface RefCounted { readonly incRef: (dataId: object) => void }
-
-let installed = false
 
 /** The same buffer under a new tensor: the reference count goes up, nothing is copied. */
 const share = (x: Info, backend: unknown): Info => {
@@ -28,8 +27,8 @@ const share = (x: Info, backend: unknown): Info => {
  * tf.clone(x)   // no copy: x's buffer, one more reference
  */
 export const installWasmIdentity = (): void => {
-  if (installed) return
+  if (kernelState.wasm.has('identity')) return
   replaceWasmKernel('Identity', (identity) => ({ inputs, backend }) => (inputs['x']!.dtype === 'string' ? identity({ inputs, backend }) : share(inputs['x']!, backend)))
   replaceWasmKernel('Cast', (cast) => (args) => (args.inputs['x']!.dtype === args.attrs?.['dtype'] && args.inputs['x']!.dtype !== 'string' ? share(args.inputs['x']!, args.backend) : cast(args)))
-  installed = true
+  kernelState.wasm.add('identity')
 }

@@ -8,15 +8,16 @@
  * with col(x) the [b·oh·ow, kh·kw·c] matrix of input patches. The first two replace the wasm kernels
  * (anything else — dilation, NCHW, another dtype, empty — goes to the kernel they replaced); the gradients
  * of `Conv2D` and `Conv2DBackpropInput` use the three while they are installed, and the previous
- * gradients (`conv-grad.ts`: XNNPACK convolutions) otherwise. Each kernel allocates its output first
+ * gradients (`../../conv-grad.ts`: XNNPACK convolutions) otherwise. Each kernel allocates its output first
  * (which may grow the wasm memory), then takes the heap's current buffer; C checks every operand's
  * bounds against it. Bias and ReLU are not fused: the models add them with separate ops.
  */
 import * as tf from '@tensorflow/tfjs-core'
-import type { NativeAddon } from './native.js'
-import { heapBuffer, heapOffset } from './wasm-kernels.js'
-import type { KernelFn, KernelInfo as Info, WasmHeapBackend } from './wasm-kernels.js'
-import { BackendError } from '../errors.js'
+import { heapBuffer, heapOffset } from '../heap.js'
+import type { KernelFn, KernelInfo as Info, ReplaceKernel, WasmHeapBackend } from '../heap.js'
+import { kernelState } from '../state.js'
+import type { NativeAddon } from './addon.js'
+import { BackendError } from '../../../errors.js'
 
 /**
  * The filter gradient's kernel name (inputs x, dy; attributes as tfjs's `Conv2DBackpropFilter`, `filterShape` included).
@@ -104,9 +105,6 @@ const run = (conv: ConvFn, which: 0 | 1 | 2, backend: WasmHeapBackend, plan: Con
   return out
 }
 
-/** The stock `Conv2D` the last install replaced: native convolution is active while wasm's `Conv2D` is another. */
-let stock: KernelFn | undefined
-
 /**
  * Whether the native convolutions are installed and the wasm backend is the current one; the gradients
  * of `Conv2D` and `Conv2DBackpropInput` take the native path only then.
@@ -114,6 +112,7 @@ let stock: KernelFn | undefined
  * @example if (nativeConvActive()) console.log('Conv2D: im2col + sgemm')
  */
 export const nativeConvActive = (): boolean => {
+  const stock = kernelState.convStock
   const current = stock === undefined || tf.getBackend() !== 'wasm' ? undefined : tf.getKernel('Conv2D', 'wasm')?.kernelFunc
   return current !== undefined && current !== (stock as unknown as tf.KernelFunc)
 }
@@ -163,12 +162,10 @@ const transposeGradient = (previous: tf.GradConfig): tf.GradConfig => ({
   },
 })
 
-let registered = false
-
 /** The filter kernel and the two gradient wrappers, once (they stay: they defer to the previous gradients when inactive). */
 const registerOnce = (conv: ConvFn): void => {
-  if (registered) return
-  registered = true
+  if (kernelState.registered.has('conv')) return
+  kernelState.registered.add('conv')
   tf.registerKernel({ kernelName: CONV_FILTER_KERNEL, backendName: 'wasm', kernelFunc: filterKernel(conv) as unknown as tf.KernelFunc })
   for (const [name, wrap] of [['Conv2D', conv2dGradient], ['Conv2DBackpropInput', transposeGradient]] as const) {
     const previous = tf.getGradient(name)
@@ -177,27 +174,19 @@ const registerOnce = (conv: ConvFn): void => {
 }
 
 /**
- * How the accelerator's installer replaces a wasm kernel: `make(original)` is registered, and the original kept to restore.
- *   kernel(name) ← make(kernel(name))
- *
- * @example const replace: ReplaceKernel = (name, make) => { replaceWasmKernel(name, make) }
- */
-export type ReplaceKernel = (name: string, make: (fallback: KernelFn) => KernelFn) => void
-
-/**
  * Installs the native convolutions through the accelerator's `replace` (so its uninstall restores the
  * stock `Conv2D` and `Conv2DBackpropInput`); nothing when the addon predates `native/conv.c`.
  *   y = col(x)·W,  dx = col⁻¹(dy·Wᵀ),  dW = col(x)ᵀ·dy
  *
  * @example
- * installNativeConv(addon, replace)   // inside installNativeKernels
+ * installNativeConv(addon, replace)   // inside register.ts's installNativeKernels
  */
 export const installNativeConv = (addon: NativeAddon, replace: ReplaceKernel): void => {
   const conv = (addon as ConvAddon).conv
   if (typeof conv !== 'function') return
   registerOnce(conv)
   replace('Conv2D', (fallback) => {
-    stock = fallback
+    kernelState.convStock = fallback
     return replacement(conv, 0)(fallback)
   })
   replace('Conv2DBackpropInput', replacement(conv, 1))

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type BackendName, backendInfo, initBackend, setNative } from '../../src/backend/init.js'
-import { swapPays } from '../../src/backend/wasm-matmul.js'
-import { FC, read, sizeOf } from '../helpers.js'
+import { type BackendName, backendInfo, initBackend, setNative } from '../../../../src/backend/init.js'
+import { swapPays } from '../../../../src/backend/kernels/wasm/batch-mat-mul.js'
+import { FC, read, sizeOf } from '../../../helpers.js'
 
 /** op(A)·op(B) in doubles, batch dims broadcast; A is [...ba, r, c] row-major. */
 const reference = (a: number[], sa: number[], b: number[], sb: number[], tA: boolean, tB: boolean): number[] => {

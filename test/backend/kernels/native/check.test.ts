@@ -6,10 +6,10 @@
 import * as tf from '@tensorflow/tfjs-core'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { initBackend } from '../../src/backend/init.js'
-import { nativeAllIn } from '../../src/backend/native-check.js'
-import * as constraints from '../../src/distributions/constraints.js'
-import { FC } from '../helpers.js'
+import { initBackend } from '../../../../src/backend/init.js'
+import { nativeAllIn } from '../../../../src/backend/kernels/native/check.js'
+import * as constraints from '../../../../src/distributions/constraints.js'
+import { FC } from '../../../helpers.js'
 
 const info = await initBackend()
 const sets = { real: constraints.real, positive: constraints.positive, boolean: constraints.boolean, unitInterval: constraints.unitInterval } as const

@@ -1,5 +1,5 @@
 /**
- * The accelerator's density kernels (`native-densities.ts`, `native/density.c`): `normalLogDensity`
+ * The accelerator's density kernels (`kernels/native/densities.ts`, `native/densities.c`): `normalLogDensity`
  * and `bernoulliLogDensity` on the native path against `composedNormalLogDensity` and
  * `composedBernoulliLogDensity` bit for bit, values and gradients, on random shapes with full and
  * size-1 parameters and at special values; that the native kernels really run (and ∂/∂x is not
@@ -10,12 +10,12 @@
 import * as tf from '@tensorflow/tfjs-core'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { initBackend } from '../../src/backend/init.js'
-import { loadNative } from '../../src/backend/native.js'
-import { heapBuffer } from '../../src/backend/wasm-kernels.js'
-import type { WasmHeapBackend } from '../../src/backend/wasm-kernels.js'
-import { bernoulliLogDensity, composedBernoulliLogDensity, composedNormalLogDensity, normalLogDensity } from '../../src/backend/log-densities.js'
-import { expectNoLeak, FC, read, softplus64 } from '../helpers.js'
+import { initBackend } from '../../../../src/backend/init.js'
+import { loadNative } from '../../../../src/backend/native.js'
+import { heapBuffer } from '../../../../src/backend/kernels/heap.js'
+import type { WasmHeapBackend } from '../../../../src/backend/kernels/heap.js'
+import { bernoulliLogDensity, composedBernoulliLogDensity, composedNormalLogDensity, normalLogDensity } from '../../../../src/backend/log-densities.js'
+import { expectNoLeak, FC, read, softplus64 } from '../../../helpers.js'
 
 const info = await initBackend()
 const native = info.native

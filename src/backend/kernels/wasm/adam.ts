@@ -2,23 +2,23 @@
  * Adam as one wasm kernel per variable (`TfpplAdam`, inputs x, g, m, v; outputs x′, m′, v′ and
  * whether every g and every x′ was finite, so that an update overflowing a parameter is refused like
  * a NaN gradient), with or without the accelerator: in C when it is installed
- * (`native/adam.c`), otherwise as a WebAssembly SIMD function on the backend's own memory
- * (`simd-adam.ts`), the last n mod 4 floats in JavaScript. tfjs's `AdamOptimizer` launches ≈ 12
+ * (`../native/adam.ts`, `native/adam.c`), otherwise as a WebAssembly SIMD function on the backend's own memory
+ * (`adam-simd.ts`), the last n mod 4 floats in JavaScript. tfjs's `AdamOptimizer` launches ≈ 12
  * small kernels per variable per step (≈ 7 ms per VAE step on stock wasm). All three do the same
  * float32 operations in the same order — the JavaScript one rounds each with `Math.fround`, which
  * is exact for +, −, ×, ÷ and √ of float32 operands — so they agree bit for bit.
  */
 import * as tf from '@tensorflow/tfjs-core'
-import type { NativeAddon } from './native.js'
-import { simdAdam } from './simd-adam.js'
-import { heapBuffer, heapMemory, heapOffset } from './wasm-kernels.js'
-import type { KernelFn, KernelInfo as Info, WasmHeapBackend } from './wasm-kernels.js'
+import { simdAdam } from './adam-simd.js'
+import { heapBuffer, heapMemory, heapOffset } from '../heap.js'
+import type { KernelFn, KernelInfo as Info, WasmHeapBackend } from '../heap.js'
+import { nativeAdam } from '../native/adam.js'
+import type { AdamConstants, AdamOffsets } from '../native/adam.js'
+
+export type { AdamConstants } from '../native/adam.js'
 
 /** The kernel's name. */
 export const ADAM_KERNEL = 'TfpplAdam'
-
-/** Adam's constants for one step: learning rate, β₁, β₂, ε and the bias corrections cᵢ = 1 − βᵢᵗ. */
-export interface AdamConstants { readonly lr: number; readonly beta1: number; readonly beta2: number; readonly epsilon: number; readonly c1: number; readonly c2: number }
 
 /** Float offsets (not bytes) of the update's operands in one float32 heap. */
 export interface AdamOperands { readonly x: number; readonly g: number; readonly m: number; readonly v: number; readonly x2: number; readonly m2: number; readonly v2: number }
@@ -53,22 +53,12 @@ export const adamUpdate = (heap: Float32Array, n: number, o: AdamOperands, c: Ad
   return poison === 0
 }
 
-let addon: NativeAddon | undefined
-
-/**
- * Uses the accelerator's C Adam from now on (`undefined`: the WebAssembly SIMD one); `native-kernels.ts` sets it.
- *
- * @example
- * useNativeAdam(loaded.addon)
- */
-export const useNativeAdam = (a: NativeAddon | undefined): void => { addon = a }
-
 /** Without the accelerator: the SIMD function over the first n − n mod 4 floats, JavaScript for the rest (or all, without wasm SIMD). */
-const stockAdam = (backend: WasmHeapBackend, n: number, bytes: readonly number[], c: AdamConstants): boolean => {
+const stockAdam = (backend: WasmHeapBackend, n: number, bytes: AdamOffsets, c: AdamConstants): boolean => {
   const simd = simdAdam(heapMemory(backend))
   const n4 = simd === undefined ? 0 : n - (n % 4)
   const f32 = (k: number): number => bytes[k]! / 4 + n4
-  const bad = n4 > 0 && simd!(n4, ...bytes as [number, number, number, number, number, number, number], ...float32Constants(c)) === 1
+  const bad = n4 > 0 && simd!(n4, ...bytes, ...float32Constants(c)) === 1
   const rest = n4 === n || adamUpdate(new Float32Array(heapBuffer(backend)), n - n4, { x: f32(0), g: f32(1), m: f32(2), v: f32(3), x2: f32(4), m2: f32(5), v2: f32(6) }, c)
   return !bad && rest
 }
@@ -81,10 +71,8 @@ const adamKernel: KernelFn = ({ inputs, backend: raw, attrs }) => {
   const n = tf.util.sizeFromShape(x.shape)
   const at = (name: string): number => attrs?.[name] as number
   const c = { lr: at('learningRate'), beta1: at('beta1'), beta2: at('beta2'), epsilon: at('epsilon'), c1: at('c1'), c2: at('c2') }
-  const [bx, bg, bm, bv, bx2, bm2, bv2] = [x, g, m, v, ...outs].map((t) => heapOffset(backend, t)) as [number, number, number, number, number, number, number]
-  const ok = addon !== undefined
-    ? addon.adam(heapBuffer(backend), n, bx, bg, bm, bv, bx2, bm2, bv2, c.lr, c.beta1, c.beta2, c.epsilon, c.c1, c.c2)
-    : stockAdam(backend, n, [bx, bg, bm, bv, bx2, bm2, bv2], c)
+  const bytes = [x, g, m, v, ...outs].map((t) => heapOffset(backend, t)) as unknown as AdamOffsets
+  const ok = nativeAdam(heapBuffer(backend), n, bytes, c) ?? stockAdam(backend, n, bytes, c)
   backend.wasm.HEAPU8[heapOffset(backend, finite)] = ok ? 1 : 0
   return [...outs, finite]
 }

@@ -21,10 +21,9 @@
  * of its packed form still serves repeated products with fixed weights.
  */
 import * as tf from '@tensorflow/tfjs-core'
-import { replaceWasmKernel } from './wasm-kernels.js'
-import type { KernelFn, KernelInfo as Info, WasmHeapBackend } from './wasm-kernels.js'
-
-let installed = false
+import { replaceWasmKernel } from '../heap.js'
+import type { KernelFn, KernelInfo as Info, WasmHeapBackend } from '../heap.js'
+import { kernelState } from '../state.js'
 
 /** Relative costs per float moved (measured on stock wasm): a Transpose, and XNNPACK's packing of a right-hand operand. */
 const TRANSPOSE_COST = 2, PACK_COST = 8
@@ -45,14 +44,14 @@ const swapLast = (rank: number): number[] => [...Array(rank).keys()].map((i) => 
 
 /**
  * Replaces wasm's `BatchMatMul` with the transpose-then-multiply kernel (idempotent).
- * Call after the wasm backend is registered; {@link initBackend} does it.
+ * Call after the wasm backend is registered; `register.ts` does it.
  *
  * @example
  * await tf.setBackend('wasm'); installWasmMatMul()
  * tf.matMul(a, b, true, false)   // now a Transpose + XNNPACK product
  */
 export const installWasmMatMul = (): void => {
-  if (installed) return
+  if (kernelState.wasm.has('batch-mat-mul')) return
   const transpose = tf.getKernel('Transpose', 'wasm')
   if (transpose === undefined) return
   const runTranspose = transpose.kernelFunc as unknown as KernelFn
@@ -82,5 +81,5 @@ export const installWasmMatMul = (): void => {
     return !tA && !tB ? run({ inputs, backend, attrs }) : product(run, a, b, backend, attrs, tA, tB)
   })
   if (replaced === undefined) return
-  installed = true
+  kernelState.wasm.add('batch-mat-mul')
 }

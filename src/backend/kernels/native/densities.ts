@@ -10,14 +10,16 @@
  * broadcast are then no launches of their own.
  * The same float32 operations in the same order as the composite ops of `log-densities.ts` (and
  * tfjs's wasm `Sum`), so values and gradients are bit-identical to them
- * (test/backend/native-densities.test.ts).
+ * (test/backend/kernels/native/densities.test.ts). C: `native/densities.c`; the ops that choose
+ * between these and the composite: `../../log-densities.ts`.
  */
 import * as tf from '@tensorflow/tfjs-core'
-import { BackendError } from '../errors.js'
-import type { NativeAddon } from './native.js'
-import { expandRightmost } from './rightmost.js'
-import { heapBuffer, heapOffset } from './wasm-kernels.js'
-import type { KernelFn, KernelInfo as Info, WasmHeapBackend } from './wasm-kernels.js'
+import { BackendError } from '../../../errors.js'
+import { expandRightmost } from '../../rightmost.js'
+import { heapBuffer, heapOffset } from '../heap.js'
+import type { KernelFn, KernelInfo as Info, WasmHeapBackend } from '../heap.js'
+import { kernelState } from '../state.js'
+import type { NativeAddon } from './addon.js'
 
 /** Kernel names. */
 export const BERNOULLI_KERNEL = 'TfpplBernoulliLogProb'
@@ -123,8 +125,6 @@ const normalGradient: tf.GradConfig = {
   },
 }
 
-let registered = false
-
 /**
  * Registers the four kernels on the wasm backend and the forward kernels' gradients (idempotent);
  * `log-densities.ts` uses them only while the accelerator is installed.
@@ -133,8 +133,8 @@ let registered = false
  * const n = loadNative(); if (n.ok) registerNativeDensities(n.addon)
  */
 export const registerNativeDensities = (addon: NativeAddon): void => {
-  if (registered) return
-  registered = true
+  if (kernelState.registered.has('densities')) return
+  kernelState.registered.add('densities')
   const kernels: [string, KernelFn][] = [[BERNOULLI_KERNEL, bernoulliKernel(addon)], [BERNOULLI_GRAD_KERNEL, bernoulliGradKernel(addon)],
     [NORMAL_KERNEL, normalKernel(addon)], [NORMAL_GRAD_KERNEL, normalGradKernel(addon)]]
   for (const [kernelName, f] of kernels) tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: f as unknown as tf.KernelFunc })

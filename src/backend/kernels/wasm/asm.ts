@@ -1,6 +1,6 @@
 /**
  * A minimal WebAssembly assembler for tfppl's SIMD kernels on the tfjs wasm backend's memory
- * (`simd-adam.ts`, `simd-softplus.ts`): one exported function per module, the memory imported
+ * (`adam-simd.ts`, `softplus.ts`): one exported function per module, the memory imported
  * as `env.memory`. Instructions are written as byte arrays with the helpers below; the module
  * is validated by the engine when instantiated.
  */
@@ -93,14 +93,16 @@ const wasmApi = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly
 
 /**
  * One function per (module, memory), instantiated on first use; undefined where the engine
- * cannot (no WebAssembly, no SIMD, or a shared memory the module does not declare).
+ * cannot (no WebAssembly, no SIMD, no memory exposed, or a shared memory — the threaded build's —
+ * which the module, declaring an unshared one, cannot import).
  *
  * @example
  * const adam = bindToMemory(ADAM_BYTES, 'adam', memory) as SimdAdam | undefined
  */
 export const bindToMemory = (() => {
   const cache = new WeakMap<WasmMemory, Map<Uint8Array, unknown>>()
-  return (bytes: Uint8Array, name: string, memory: WasmMemory): unknown => {
+  return (bytes: Uint8Array, name: string, memory: WasmMemory | undefined): unknown => {
+    if (memory === undefined) return undefined
     let perMemory = cache.get(memory)
     if (perMemory === undefined) cache.set(memory, (perMemory = new Map()))
     if (!perMemory.has(bytes)) {

@@ -1,5 +1,5 @@
 /**
- * The native convolutions (src/backend/native-conv.ts, native/conv.c): `Conv2D`, `Conv2DBackpropInput`
+ * The native convolutions (src/backend/kernels/native/conv.ts, native/conv.c): `Conv2D`, `Conv2DBackpropInput`
  * and the filter gradient against the cpu backend's kernels of the same names on random shapes, strides
  * and paddings (not against tfjs-wasm's stock kernels: with 'same' padding wider than the input, or a
  * numeric padding on a non-square filter, those return zeros or write past their output); after the
@@ -16,10 +16,10 @@
 import * as tf from '@tensorflow/tfjs-core'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { initBackend, setNative } from '../../src/backend/init.js'
-import { loadNative } from '../../src/backend/native.js'
-import { CONV_FILTER_KERNEL, NATIVE_CONV_KERNELS, convPlan, nativeConvActive } from '../../src/backend/native-conv.js'
-import { FC, read } from '../helpers.js'
+import { initBackend, setNative } from '../../../../src/backend/init.js'
+import { loadNative } from '../../../../src/backend/native.js'
+import { CONV_FILTER_KERNEL, NATIVE_CONV_KERNELS, convPlan, nativeConvActive } from '../../../../src/backend/kernels/native/conv.js'
+import { FC, read } from '../../../helpers.js'
 
 const info = await initBackend()
 const active = info.native && nativeConvActive()

@@ -1,5 +1,5 @@
 /**
- * `TfpplAdam`, Adam as one wasm kernel per variable (`wasm-adam.ts`, `simd-adam.ts`, `fused-adam.ts`).
+ * `TfpplAdam`, Adam as one wasm kernel per variable (`kernels/wasm/adam.ts`, `kernels/wasm/adam-simd.ts`, `fused-adam.ts`).
  * On stock wasm (accelerator off: the SIMD function, then the JavaScript tail) `applyFiniteGradients`
  * follows tfjs's own `applyGradients` over 300 steps — variables, `iterations` and the moment
  * variables `getWeights` returns — for sizes that exercise the SIMD body and the tail, also after the
@@ -12,13 +12,13 @@
 import * as tf from '@tensorflow/tfjs-core'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { initBackend, setNative } from '../../src/backend/init.js'
-import { applyFiniteGradients } from '../../src/backend/fused-adam.js'
-import { ADAM_KERNEL, adamUpdate } from '../../src/backend/wasm-adam.js'
-import type { AdamConstants } from '../../src/backend/wasm-adam.js'
-import { simdAdam } from '../../src/backend/simd-adam.js'
-import type { WasmMemory } from '../../src/backend/simd-adam.js'
-import { expectClose, FC, read } from '../helpers.js'
+import { initBackend, setNative } from '../../../../src/backend/init.js'
+import { applyFiniteGradients } from '../../../../src/backend/fused-adam.js'
+import { ADAM_KERNEL, adamUpdate } from '../../../../src/backend/kernels/wasm/adam.js'
+import type { AdamConstants } from '../../../../src/backend/kernels/wasm/adam.js'
+import { simdAdam } from '../../../../src/backend/kernels/wasm/adam-simd.js'
+import type { WasmMemory } from '../../../../src/backend/kernels/wasm/adam-simd.js'
+import { expectClose, FC, read } from '../../../helpers.js'
 
 const info = await initBackend()
 const onWasm = info.name === 'wasm', nativeOn = info.native

@@ -1,10 +1,10 @@
 /**
- * Replacing a wasm kernel while keeping the original: the one mechanism behind
- * tfppl's wasm fast paths (`wasm-matmul.ts`, `wasm-identity.ts`) and the native
- * accelerator's kernels (`native-kernels.ts`).
+ * What every kernel in `wasm/` and `native/` shares: replacing a wasm kernel while keeping the
+ * original (the one mechanism behind tfppl's wasm fast paths and the native accelerator's kernels),
+ * and reaching a tensor's data in the wasm heap.
  */
 import * as tf from '@tensorflow/tfjs-core'
-import type { WasmMemory } from './wasm-asm.js'
+import type { WasmMemory } from './wasm/asm.js'
 
 /** A tensor as a kernel sees it. */
 export type KernelInfo = tf.TensorInfo
@@ -27,6 +27,15 @@ export const replaceWasmKernel = (name: string, make: (original: KernelFn) => Ke
 }
 
 /**
+ * How an installer that must be undone replaces a wasm kernel: `make(original)` is registered, and the
+ * original kept to restore (the native accelerator's installs: `register.ts` keeps the originals).
+ *   kernel(name) ← make(kernel(name))
+ *
+ * @example const replace: ReplaceKernel = (name, make) => { replaceWasmKernel(name, make) }
+ */
+export type ReplaceKernel = (name: string, make: (fallback: KernelFn) => KernelFn) => void
+
+/**
  * Puts back a kernel config {@link replaceWasmKernel} returned.
  *
  * @example
@@ -42,7 +51,8 @@ export interface WasmHeapBackend {
   readonly makeOutput: (shape: number[], dtype: tf.DataType) => KernelInfo
   readonly disposeData: (dataId: object) => unknown
   readonly dataIdMap: { get: (dataId: object) => { memoryOffset: number } | undefined }
-  readonly wasm: { readonly HEAPU8: Uint8Array; readonly asm: { readonly memory: WasmMemory } }
+  /** The memory is `asm.memory` in the single-threaded builds, `wasmMemory` in the threaded one (a page with COOP/COEP). */
+  readonly wasm: { readonly HEAPU8: Uint8Array; readonly asm?: { readonly memory?: WasmMemory }; readonly wasmMemory?: WasmMemory }
 }
 
 /** Byte offset of a tensor's data in the wasm heap. @example addon.unary(0, heapBuffer(b), heapOffset(b, x), heapOffset(b, out), n) */
@@ -51,5 +61,8 @@ export const heapOffset = (b: WasmHeapBackend, t: KernelInfo): number => b.dataI
 /** The heap's current buffer: take it only after allocating outputs (allocation may grow and detach it). @example heapBuffer(backend) */
 export const heapBuffer = (b: WasmHeapBackend): ArrayBuffer => b.wasm.HEAPU8.buffer as ArrayBuffer
 
-/** The backend's `WebAssembly.Memory` (what tfppl's SIMD kernels import). @example simdSoftplus(heapMemory(backend)) */
-export const heapMemory = (b: WasmHeapBackend): WasmMemory => b.wasm.asm.memory
+/**
+ * The backend's `WebAssembly.Memory` (what tfppl's SIMD kernels import), or undefined where the build
+ * does not expose it. @example simdSoftplus(heapMemory(backend))
+ */
+export const heapMemory = (b: WasmHeapBackend): WasmMemory | undefined => b.wasm.asm?.memory ?? b.wasm.wasmMemory

@@ -10,13 +10,14 @@
  *   log1p(e) = 2·atanh(t) = 2t·Σₖ t²ᵏ/(2k+1), k ≤ 6, t = e/(2 + e) ∈ (0, ⅓] (truncation < 1.5e-8)
  *
  * NaN stays NaN, softplus(∞) = ∞, softplus(−∞) = 0. Accuracy: within 4 ulps of the exact value over
- * the float32 range (test/backend/simd-softplus.test.ts measures it against float64).
+ * the float32 range (test/backend/kernels/wasm/softplus.test.ts measures it against float64).
  */
 import * as tf from '@tensorflow/tfjs-core'
-import { assemble, bindToMemory, f32x4, get, I32, i32, i32x4, load, set, simd, SIMD, store, V128 } from './wasm-asm.js'
-import type { WasmMemory } from './wasm-asm.js'
-import { heapMemory, heapOffset, replaceWasmKernel } from './wasm-kernels.js'
-import type { KernelFn, KernelInfo as Info, WasmHeapBackend } from './wasm-kernels.js'
+import { assemble, bindToMemory, f32x4, get, I32, i32, i32x4, load, set, simd, SIMD, store, V128 } from './asm.js'
+import type { WasmMemory } from './asm.js'
+import { heapMemory, heapOffset, replaceWasmKernel } from '../heap.js'
+import type { KernelFn, KernelInfo as Info, WasmHeapBackend } from '../heap.js'
+import { kernelState } from '../state.js'
 
 /** The exported function: softplus of n4 floats (a multiple of 4) from byte offset `input` to `output`. */
 export type SimdSoftplus = (n4: number, input: number, output: number) => void
@@ -60,7 +61,7 @@ const BYTES = assemble('softplus', { params: [I32, I32, I32], results: [], local
  * @example
  * simdSoftplus(backend.wasm.asm.memory)?.(n4, inOffset, outOffset)
  */
-export const simdSoftplus = (memory: WasmMemory): SimdSoftplus | undefined => bindToMemory(BYTES, 'softplus', memory) as SimdSoftplus | undefined
+export const simdSoftplus = (memory: WasmMemory | undefined): SimdSoftplus | undefined => bindToMemory(BYTES, 'softplus', memory) as SimdSoftplus | undefined
 
 const softplusKernel = (original: KernelFn): KernelFn => (args) => {
   const x = args.inputs['x']! as Info
@@ -83,7 +84,7 @@ const softplusKernel = (original: KernelFn): KernelFn => (args) => {
 
 /** 1–3 floats: one vector through a 4-float scratch tensor (reading 4 floats at the input, inside the heap), then copied out. */
 const fewerThanFour = (f: SimdSoftplus, backend: WasmHeapBackend, i: number, o: number, n: number): boolean => {
-  if (i + 16 > heapMemory(backend).buffer.byteLength) return false
+  if (i + 16 > backend.wasm.HEAPU8.byteLength) return false
   const scratch = backend.makeOutput([4], 'float32')
   const s = heapOffset(backend, scratch)
   f(4, i, s)
@@ -92,15 +93,13 @@ const fewerThanFour = (f: SimdSoftplus, backend: WasmHeapBackend, i: number, o: 
   return true
 }
 
-let installed = false
-
 /**
- * Replaces wasm's `Softplus` with the SIMD kernel (idempotent; {@link initBackend} calls it).
+ * Replaces wasm's `Softplus` with the SIMD kernel (idempotent; `register.ts` calls it).
  *
  * @example
  * installWasmSoftplus(); tf.softplus(x)   // four lanes at a time
  */
 export const installWasmSoftplus = (): void => {
-  if (installed) return
-  if (replaceWasmKernel('Softplus', softplusKernel) !== undefined) installed = true
+  if (kernelState.wasm.has('softplus')) return
+  if (replaceWasmKernel('Softplus', softplusKernel) !== undefined) kernelState.wasm.add('softplus')
 }

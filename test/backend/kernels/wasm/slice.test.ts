@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { FC } from '../helpers.js'
+import { FC } from '../../../helpers.js'
 
 /** The row-major elements of the box begin…begin+size of an array of `shape`. */
 const boxOf = (values: readonly number[], shape: readonly number[], begin: readonly number[], size: readonly number[]): number[] => {

@@ -11,8 +11,9 @@
  * param gathered by plate indices could not be differentiated there: we add one.
  */
 import * as tf from '@tensorflow/tfjs-core'
-import { replaceWasmKernel } from './wasm-kernels.js'
-import type { KernelFn, KernelInfo as Info } from './wasm-kernels.js'
+import { replaceWasmKernel } from '../heap.js'
+import type { KernelFn, KernelInfo as Info } from '../heap.js'
+import { kernelState } from '../state.js'
 
 /** The parts of tfjs's wasm backend these kernels touch. */
 interface WasmViews {
@@ -21,7 +22,6 @@ interface WasmViews {
 }
 
 const NUMERIC = new Set(['float32', 'int32', 'bool'])
-let installed = false
 
 /** Copies the box begin…begin+size of `x` (row-major) into `out`, one innermost run at a time. */
 const copyBox = (x: Float32Array | Int32Array | Uint8Array, shape: readonly number[], begin: readonly number[], size: readonly number[],
@@ -67,7 +67,7 @@ const unsortedSegmentSum = (args: Parameters<KernelFn>[0]): Info => {
  * tf.slice(images, 1000, 128)   // copies 128 rows, not the whole tensor
  */
 export const installWasmSlice = (): void => {
-  if (installed) return
+  if (kernelState.wasm.has('slice')) return
   replaceWasmKernel('Slice', (original) => (args) => {
     const x = args.inputs['x']!
     if (!NUMERIC.has(x.dtype) || x.shape.length === 0) return original(args)
@@ -94,5 +94,5 @@ export const installWasmSlice = (): void => {
   if (tf.getKernel('UnsortedSegmentSum', 'wasm') === undefined) {
     tf.registerKernel({ kernelName: 'UnsortedSegmentSum', backendName: 'wasm', kernelFunc: unsortedSegmentSum as unknown as tf.KernelFunc })
   }
-  installed = true
+  kernelState.wasm.add('slice')
 }
