@@ -20,6 +20,7 @@ import { svi } from '../../src/inference/svi.js'
 import { PORTABLE, setPlatform } from '../../src/platform.js'
 import { read } from '../helpers.js'
 import { XS, guide, model } from './conjugate.js'
+import { expectResumeEqualsStraight } from './fit-resume.js'
 
 let n = 0
 /** A fresh database per test. */
@@ -224,22 +225,8 @@ describe('fit on the portable platform checkpoints to IndexedDB', () => {
   it('fit with checkpoint + resume: 2 epochs, then a new run resuming for 1 more, equals 3 epochs straight', async () => {
     const previous = setPlatform({ ...PORTABLE, progress: () => undefined })
     restore = () => { setPlatform(previous) }
-    const x = tf.tensor1d([...XS, ...XS, ...XS])
     const key = `fit-run-${++n}`
-    const opts = { batchSize: 2, progress: false, seed: 5, checkpoint: { dir: key } } as const
-    const straight = svi({ optimizer: tf.train.adam(0.05), loss: elbo(), seed: 9 })
-    const h3 = await straight.fit(model, guide({ loc: 0, scale: 1 }), x, { ...opts, epochs: 3, checkpoint: undefined })
-    const first = svi({ optimizer: tf.train.adam(0.05), loss: elbo(), seed: 9 })
-    await first.fit(model, guide({ loc: 0, scale: 1 }), x, { ...opts, epochs: 2 })
-    first.params.dispose(); first.optimizer.dispose()
-    expect(await listCheckpointsIdb()).toContain(key)
-    const resumed = svi({ optimizer: tf.train.adam(0.05), loss: elbo(), seed: 9 })
-    const h = await resumed.fit(model, guide({ loc: 0, scale: 1 }), x, { ...opts, epochs: 1, resume: true })
-    expect(h.epochs.map((e) => e.epoch)).toEqual([1, 2, 3])
-    expect(h.epochs.map((e) => e.trainLoss)).toEqual(h3.epochs.map((e) => e.trainLoss))
-    expect(snapshot(resumed.params)).toEqual(snapshot(straight.params))
-    for (const s of [straight, resumed]) { s.params.dispose(); s.optimizer.dispose() }
+    await expectResumeEqualsStraight(key, async () => { expect(await listCheckpointsIdb()).toContain(key) })
     await deleteCheckpointIdb(key)
-    x.dispose()
   })
 })

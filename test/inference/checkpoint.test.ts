@@ -18,6 +18,7 @@ import type { SviState } from '../../src/inference/svi.js'
 import { traceProgram } from '../../src/inference/trace.js'
 import { read, t } from '../helpers.js'
 import { XS, guide, model } from './conjugate.js'
+import { expectResumeEqualsStraight } from './fit-resume.js'
 
 let root = ''
 beforeEach(async () => { root = await fs.mkdtemp(path.join(os.tmpdir(), 'tfppl-ckpt-')) })
@@ -228,21 +229,7 @@ describe('resume', () => {
   })
 
   it('fit with checkpoint + resume: 2 epochs, then a new run resuming for 1 more, equals 3 epochs straight', async () => {
-    const x = tf.tensor1d([...XS, ...XS, ...XS])
-    const dir = path.join(root, 'fit-run')
-    const opts = { batchSize: 2, progress: false, seed: 5, checkpoint: { dir } } as const
-    const straight = svi({ optimizer: tf.train.adam(0.05), loss: elbo(), seed: 9 })
-    const h3 = await straight.fit(model, guide({ loc: 0, scale: 1 }), x, { ...opts, epochs: 3, checkpoint: undefined })
-    const first = svi({ optimizer: tf.train.adam(0.05), loss: elbo(), seed: 9 })
-    await first.fit(model, guide({ loc: 0, scale: 1 }), x, { ...opts, epochs: 2 })
-    first.params.dispose(); first.optimizer.dispose()
-    const resumed = svi({ optimizer: tf.train.adam(0.05), loss: elbo(), seed: 9 })
-    const h = await resumed.fit(model, guide({ loc: 0, scale: 1 }), x, { ...opts, epochs: 1, resume: true })
-    expect(h.epochs.map((e) => e.epoch)).toEqual([1, 2, 3])
-    expect(h.epochs.map((e) => e.trainLoss)).toEqual(h3.epochs.map((e) => e.trainLoss))
-    expect(snapshot(resumed.params)).toEqual(snapshot(straight.params))
-    for (const s of [straight, resumed]) { s.params.dispose(); s.optimizer.dispose() }
-    x.dispose()
+    await expectResumeEqualsStraight(path.join(root, 'fit-run'))
   })
 })
 
