@@ -11,7 +11,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core'
 // From the sources, not the built package (as bench/images.ts is): this measures the working tree.
-import { binarize, elbo, fashionMnist, initBackend, mnistDigits, setNative, svi, vae, vqVae } from '../src/node.js'
+import * as lib from '../src/node.js'
+import { convStep } from './conv-models.js'
+
+const { binarize, fashionMnist, initBackend, mnistDigits, setNative } = lib
 
 const quick = process.argv.includes('--quick'), vq = process.argv.includes('--vq')
 const [ROUNDS, STEPS, WARMUP] = quick ? [3, 5, 3] : [7, 8, 5]
@@ -45,23 +48,9 @@ const images = tf.tidy(() => binarize.fixed(0.5)(tf.slice(sets.train.images, 0, 
 sets.train.dispose(); sets.test.dispose()
 const batches = Array.from({ length: 16 }, (_, i) => tf.slice(images, i * BATCH, BATCH) as tf.Tensor4D)
 
-const vqm = vq ? vqVae({ imageShape: [28, 28, 1], numCodes: 64, codeDim: 16, seed: 0 }) : undefined
-// The VQ-VAE's step keeps the guide's encoder outputs and codes, which its codebook update reads.
-const s = svi({ optimizer: tf.train.adam(1e-3), loss: elbo(), seed: 0, ...(vqm !== undefined && { keep: vqm.keep }) })
-/** One training step on a batch (the VQ-VAE's includes its after-step code bookkeeping, fed the step's kept sites as `tfppl train` does). */
-const { train, dispose } = ((): { train: (x: tf.Tensor4D) => number; dispose: () => void } => {
-  if (vqm === undefined) {
-    const m = vae({ imageShape: [28, 28, 1], conv: true, zDim: 16, seed: 0 })
-    return { train: (x) => s.step(m.model, m.guide, x), dispose: m.dispose }
-  }
-  const train = (x: tf.Tensor4D): number => {
-    const loss = s.step(vqm.model, vqm.guide, x), kept = s.takeKept()
-    vqm.afterStep([x], kept)
-    tf.dispose(Object.values(kept))
-    return loss
-  }
-  return { train, dispose: vqm.dispose }
-})()
+// The step itself is bench/conv-models.ts's (the one `npm run bench` times against PyTorch), built from the sources.
+// (The sources' types are the package's, declared twice: TypeScript cannot tell, hence the cast.)
+const { train, dispose } = convStep(lib as unknown as Parameters<typeof convStep>[0], vq ? 'vq-vae' : 'conv-vae')
 const step = (i: number): number => {
   const t0 = performance.now()
   const loss = train(batches[i % batches.length]!)
@@ -82,7 +71,7 @@ for (let r = 0; r < ROUNDS; r++) {
 }
 const tensorsAfter = tf.memory().numTensors
 configure('native')
-dispose(); s.params.dispose(); s.optimizer.dispose(); tf.dispose([images, ...batches])
+dispose(); tf.dispose([images, ...batches])
 
 /** The element at rank ⌊q·n⌋ of the sorted values. */
 const quantile = (xs: readonly number[], q: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!
