@@ -5,7 +5,7 @@
  * supervised-only baseline and the test accuracy of a classifier.
  */
 import * as tf from '@tensorflow/tfjs-core'
-import { fashionMnist, flatten, gen, labelledSplit, mnistDigits, module, observe, oneHot, oneHotCategorical, plate, ssvae, svi, elbo } from 'tfppl'
+import { fashionMnist, gen, mnistDigits, module, observe, oneHotCategorical, plate, svi } from 'tfppl'
 import type { Dataset, Loss, OwnedNetwork } from 'tfppl'
 
 /** A command-line number `--name N`, else `fallback`. @example arg('epochs', 50) */
@@ -29,28 +29,6 @@ export const loadSplits = (): { train: Dataset; test: Dataset; source: string } 
   }
 }
 
-/** One seed's data: labelled [x, one-hot y], unlabelled x, test x and labels (grey, flat); `dispose` frees them. */
-export interface SemiData {
-  readonly xl: tf.Tensor2D
-  readonly yl: tf.Tensor2D
-  readonly xu: tf.Tensor2D
-  readonly xTest: tf.Tensor2D
-  readonly testLabels: Int32Array
-  readonly dispose: () => void
-}
-
-/**
- * The labelled split of `train` for `seed` (Pyro's protocol: pool of the first 50,000 images), grey pixels.
- *
- * @example const d = semiData(train, test, 100, 0)
- */
-export const semiData = (train: Dataset, test: Dataset, labelsPerClass: number, seed: number): SemiData => {
-  const split = labelledSplit(train, { labelsPerClass, seed })
-  const xl = flatten(split.labelled), yl = oneHot(split.labelled.labels, train.numClasses), xu = flatten(split.unlabelled)
-  const xTest = flatten(test), testLabels = test.labels.dataSync() as Int32Array
-  return { xl, yl, xu, xTest, testLabels, dispose: () => { tf.dispose([xl, yl, xu, xTest]); split.dispose() } }
-}
-
 /**
  * The share of `labels` the network's argmax gets right on `x` (batches of 1,000).
  *
@@ -66,30 +44,13 @@ export const accuracy = (logits: (x: tf.Tensor) => tf.Tensor, x: tf.Tensor2D, la
   return right / x.shape[0]
 }
 
-/** The maximum-likelihood classifier: y ~ Cat(softmax(net(x))) observed; no latent, so the ELBO is the log-likelihood. */
-const classifierModel = (net: OwnedNetwork) => (x: tf.Tensor, y: tf.Tensor) => gen(function* () {
+/** The maximum-likelihood classifier: y ~ Cat(softmax(net(x))) observed; no latent, so the ELBO is the log-likelihood. @example classifierModel(m.networks.classifier) */
+export const classifierModel = (net: OwnedNetwork) => (x: tf.Tensor, y: tf.Tensor) => gen(function* () {
   const classify = yield* module('classifier', net)
   yield* plate('data', x.shape[0]!, {}, () => gen(function* () { yield* observe('y', oneHotCategorical({ logits: classify(x) }), y) }))
 })
-const noGuide = (_x: tf.Tensor, _y: tf.Tensor) => gen(function* () { /* no latent */ })
-
-/**
- * The supervised-only baseline: the SSVAE's classifier network (784-500-10 softplus MLP, the same
- * initialisation for the same seed) trained on the labelled images alone by maximum likelihood,
- * Adam 1e-3, batch 100, shuffled each epoch; its test accuracy.
- *
- * @example const { accuracy } = await trainBaseline(d, 0, 100)
- */
-export const trainBaseline = async (d: SemiData, seed: number, epochs: number): Promise<{ accuracy: number; seconds: number }> => {
-  const m = ssvae({ seed })
-  const s = svi({ optimizer: tf.train.adam(1e-3), loss: elbo(), seed })
-  const t0 = performance.now()
-  await s.fit(classifierModel(m.networks.classifier), noGuide, [d.xl, d.yl], { epochs, batchSize: Math.min(100, d.xl.shape[0]), seed, progress: false })
-  const seconds = (performance.now() - t0) / 1000
-  const acc = accuracy((x) => m.networks.classifier.apply(x), d.xTest, d.testLabels)
-  s.params.dispose(); s.optimizer.dispose(); m.dispose()
-  return { accuracy: acc, seconds }
-}
+/** The classifier's guide: nothing latent. @example svi(…).fit(classifierModel(net), noGuide, [x, y]) */
+export const noGuide = (_x: tf.Tensor, _y: tf.Tensor) => gen(function* () { /* no latent */ })
 
 /**
  * `enumElbo` from the library when this build has it (the enumeration engine lands on its own),
