@@ -6,14 +6,11 @@
  * state, and takes the 6th step again. Both 6th steps must give the same loss, bit for bit, and the
  * same params; `listCheckpointsIdb` must list the key.
  */
-import { promises as fs } from 'node:fs'
-import * as os from 'node:os'
-import * as path from 'node:path'
-import { build } from 'esbuild'
 import type { Browser } from 'puppeteer-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { serveStatic, type StaticServer } from '../../examples/web/serve.js'
-import { ROOT, checkBuilt, launch, openPage, skipReason } from './chromium.js'
+import { checkBuilt, launch, openPage, skipReason } from './chromium.js'
+import { closeAll, userPage } from './user-page.js'
 
 const PROGRAM = `import * as tf from '@tensorflow/tfjs-core'
 import { constraints, elbo, gen, initBackend, listCheckpointsIdb, loadCheckpointIdb, normal, observe, param, sample, saveCheckpointIdb, svi } from 'tfppl'
@@ -40,28 +37,17 @@ export const loadAndStep = async (key) => {
   return { sixth, ...(await values(s)), keys: await listCheckpointsIdb(), step: s.state.step }
 }
 `
-const PAGE = '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>tfppl checkpoint</title><script type="module">import * as app from "./app.js"; window.app = app</script>'
 
 describe.skipIf(skipReason() !== undefined)(`checkpoints through Chromium's IndexedDB survive a page reload${skipReason() === undefined ? '' : ` (skipped: ${skipReason()})`}`, () => {
   let dir = '', server: StaticServer | undefined, browser: Browser | undefined
   beforeAll(async () => {
     checkBuilt()
-    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'tfppl-idb-'))
-    await fs.mkdir(path.join(dir, 'node_modules'))
-    await fs.symlink(ROOT, path.join(dir, 'node_modules', 'tfppl'), 'dir')
-    await fs.symlink(path.join(ROOT, 'node_modules', '@tensorflow'), path.join(dir, 'node_modules', '@tensorflow'), 'dir')
-    await fs.writeFile(path.join(dir, 'program.mjs'), PROGRAM)
-    const www = path.join(dir, 'www')
-    await build({ absWorkingDir: dir, entryPoints: ['program.mjs'], outfile: path.join(www, 'app.js'), bundle: true, platform: 'browser', format: 'esm', logLevel: 'silent' })
-    await fs.writeFile(path.join(www, 'index.html'), PAGE)
-    server = await serveStatic(www)
+    const page = await userPage(PROGRAM)
+    dir = page.dir
+    server = await serveStatic(page.www)
     browser = await launch()
   }, 120_000)
-  afterAll(async () => {
-    await browser?.close()
-    await server?.close()
-    if (dir !== '') await fs.rm(dir, { recursive: true, force: true })
-  })
+  afterAll(() => closeAll(browser, server, dir))
 
   it('save, reload the page, load into a fresh svi: the next step equals the one taken before the reload', async () => {
     const { page, errors } = await openPage(browser!)

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type BuiltWeb, buildWeb } from '../../examples/web/build.js'
 import { serveStatic, type StaticServer } from '../../examples/web/serve.js'
 import { checkBuilt, launch, openPage, skipReason } from './chromium.js'
+import { closeAll } from './user-page.js'
 import { TRACE_CATEGORIES, tasksAfterMark } from './trace.js'
 
 /** What the page exposes as `window.tfpplDemo` (examples/web/main.ts). */
@@ -42,11 +43,7 @@ describe.skipIf(skipReason() !== undefined)(`the demo page in headless Chromium$
     server = await serveStatic(dir)
     browser = await launch()
   }, 120_000)
-  afterAll(async () => {
-    await browser?.close()
-    await server?.close()
-    if (dir !== '') await fs.rm(dir, { recursive: true, force: true })
-  })
+  afterAll(() => closeAll(browser, server, dir))
   const failure = (what: string, s?: DemoState) => `${what}; page state ${JSON.stringify({ ...s, losses: s?.losses.length })}; console: ${errors.join(' | ')}`
 
   it(`trains ${STEPS} steps in its worker on the backend initBackend() chooses (wasm here: the GPUs are software): the loss falls, the backend is shown, no main-thread long task > 50 ms while it trains`, async () => {

@@ -4,14 +4,11 @@
  * images, seed 0, on each browser backend, against the same program run by `node` on the cpu backend.
  */
 import { spawnSync } from 'node:child_process'
-import { promises as fs } from 'node:fs'
-import * as os from 'node:os'
-import * as path from 'node:path'
-import { build } from 'esbuild'
 import type { Browser } from 'puppeteer-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { serveStatic, type StaticServer } from '../../examples/web/serve.js'
-import { ROOT, checkBuilt, launch, openPage, skipReason } from './chromium.js'
+import { checkBuilt, launch, openPage, skipReason } from './chromium.js'
+import { closeAll, userPage } from './user-page.js'
 
 /** The browser backends compared with Node's cpu; webgl and webgpu are named (software devices here, which the automatic choice skips). */
 const BACKENDS = ['cpu', 'wasm', 'webgl', 'webgpu'] as const
@@ -64,27 +61,15 @@ export const run = async (backend, wasmPaths) => {
 }
 `
 
-const PAGE = '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>tfppl parity</title><script type="module">import * as app from "./app.js"; window.app = app</script>'
-
 type Result = { backend: string; losses: number[] }
 
 describe.skipIf(skipReason() !== undefined)(`a bundled user program trains in Chromium to the losses of Node's cpu backend${skipReason() === undefined ? '' : ` (skipped: ${skipReason()})`}`, () => {
   let dir = '', server: StaticServer | undefined, browser: Browser | undefined, inNode: Result | undefined
   beforeAll(async () => {
     checkBuilt()
-    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'tfppl-browser-'))
-    await fs.mkdir(path.join(dir, 'node_modules'))
-    await fs.symlink(ROOT, path.join(dir, 'node_modules', 'tfppl'), 'dir')
-    await fs.symlink(path.join(ROOT, 'node_modules', '@tensorflow'), path.join(dir, 'node_modules', '@tensorflow'), 'dir')   // the user's own tfjs
-    await fs.writeFile(path.join(dir, 'program.mjs'), PROGRAM)
-    const www = path.join(dir, 'www')
-    await build({ absWorkingDir: dir, entryPoints: ['program.mjs'], outfile: path.join(www, 'app.js'), bundle: true, splitting: false,
-      platform: 'browser', format: 'esm', logLevel: 'silent' })
-    await fs.writeFile(path.join(www, 'index.html'), PAGE)
-    const wasmDir = path.join(ROOT, 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist')
-    await fs.mkdir(path.join(www, 'wasm'))
-    for (const f of (await fs.readdir(wasmDir)).filter((f) => f.endsWith('.wasm'))) await fs.copyFile(path.join(wasmDir, f), path.join(www, 'wasm', f))
-    server = await serveStatic(www)
+    const page = await userPage(PROGRAM, { wasm: true })
+    dir = page.dir
+    server = await serveStatic(page.www)
     browser = await launch()
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', "const { run } = await import('./program.mjs'); console.log(JSON.stringify(await run('cpu')))"],
       { cwd: dir, encoding: 'utf8', timeout: 120_000 })
@@ -92,11 +77,7 @@ describe.skipIf(skipReason() !== undefined)(`a bundled user program trains in Ch
     if (r.status !== 0 || !last.startsWith('{')) throw new Error(`the program in node exited ${r.status}: ${r.stderr.split('\n').slice(-8).join('\n')}`)
     inNode = JSON.parse(last) as Result
   }, 120_000)
-  afterAll(async () => {
-    await browser?.close()
-    await server?.close()
-    if (dir !== '') await fs.rm(dir, { recursive: true, force: true })
-  })
+  afterAll(() => closeAll(browser, server, dir))
 
   it.each(BACKENDS)('on %s: 50 VAE steps within the stated tolerance of Node cpu', async (backend) => {
     const { page, errors } = await openPage(browser!)
