@@ -8,6 +8,7 @@
  * package, Dawn); WebGL needs a browser.
  */
 import * as tf from '@tensorflow/tfjs-core'
+import { BackendError } from '../errors.js'
 import { platform } from '../platform.js'
 
 /** The GPU a backend runs on, as far as the platform tells. */
@@ -81,7 +82,25 @@ export const startWebgpu = async (automatic: boolean): Promise<GpuStart> => {
   if (automatic && adapter.software) return { ok: false, reason: softwareRefused('the WebGPU adapter', adapter, 'webgpu') }
   await import('@tensorflow/tfjs-backend-webgpu')   // registers 'webgpu' now that navigator.gpu exists
   if (!(await tf.setBackend('webgpu'))) return { ok: false, reason: 'tfjs-backend-webgpu did not initialise (see the console for its error)' }
+  refuseSyncReads()
   return { ok: true, adapter }
+}
+
+/** The part of tfjs's webgpu backend patched here. */
+interface SyncReader { readSync: (dataId: object) => unknown; tfpplRefusesSync?: true }
+
+/**
+ * Where there is no `OffscreenCanvas` (Node), tfjs's webgpu backend cannot read synchronously and fails
+ * inside tfjs with a ReferenceError: make that one clear error instead, saying what to use.
+ */
+const refuseSyncReads = (): void => {
+  if (typeof (globalThis as { OffscreenCanvas?: unknown }).OffscreenCanvas !== 'undefined') return
+  const b = tf.backend() as unknown as SyncReader
+  if (b.tfpplRefusesSync === true) return
+  b.tfpplRefusesSync = true
+  b.readSync = () => {
+    throw new BackendError("webgpu in Node cannot read a tensor synchronously (dataSync, arraySync, or an op that reads back): train with `await svi.stepAsync(…)` or `fit`, read with `await t.data()`; what still reads synchronously — drawing Gamma, Beta, Dirichlet or Poisson samples, enumeration with tensor-valued scales — runs on 'wasm' or 'cpu', or in a browser")
+  }
 }
 
 /** A WebGL2 context on a scratch canvas (OffscreenCanvas, or a DOM canvas), or undefined outside browsers. */

@@ -3,7 +3,8 @@
  * Chromium's SwiftShader Vulkan driver here (a software GPU: this tests correctness, not speed). A child
  * process (the driver's environment is read at start-up) trains the same small VAE on cpu and on webgpu
  * with `stepAsync` and `fit`; the losses must agree within 1e-3 relative (measured: ≈ 1e-7, float32
- * rounding of different kernels), `numTensors` must stay flat, and the synchronous `step` must refuse.
+ * rounding of different kernels), `numTensors` must stay flat, the synchronous `step` must refuse, and
+ * any other synchronous read must be one clear BackendError (not a ReferenceError from inside tfjs).
  * Skipped, saying why, where Debian's `chromium` (which ships the driver) is absent; `.ci/run` installs it.
  * Runs in the first of CI's three configurations only: the child picks its own backends.
  */
@@ -16,7 +17,7 @@ const ICD = '/usr/lib/chromium/vk_swiftshader_icd.json'
 const once = process.env['TFPPL_BACKEND'] !== 'cpu' && process.env['TFPPL_NATIVE'] !== '0'
 const why = !existsSync(ICD) ? `no software Vulkan driver at ${ICD} (apt-get install -y chromium)` : !once ? 'runs in the first CI configuration only' : ''
 
-interface Run { losses: number[]; fitted: number[]; tensors: number[]; evaluated: number; stepError: string; info: { name: string; adapter?: { software: boolean; architecture: string } }; error?: string }
+interface Run { losses: number[]; fitted: number[]; tensors: number[]; evaluated: number; stepError: string; syncError: string; info: { name: string; adapter?: { software: boolean; architecture: string } }; error?: string }
 
 const relative = (a: number, b: number): number => Math.abs(a - b) / Math.max(Math.abs(b), 1e-12)
 
@@ -42,5 +43,7 @@ describe.skipIf(why !== '')(`webgpu in Node${why === '' ? '' : ` (skipped: ${why
     expect(new Set(webgpu.tensors.slice(2)).size).toBe(1)      // flat after the first steps (params and Adam moments made)
     expect(webgpu.stepError).toMatch(/svi\.step reads the loss back synchronously, which the 'webgpu' backend cannot do.*stepAsync/)
     expect(cpu.stepError).toBe('')
+    expect(webgpu.syncError).toMatch(/^BackendError: webgpu in Node cannot read a tensor synchronously .*await t\.data\(\)/)   // not tfjs's ReferenceError from inside
+    expect(cpu.syncError).toBe('')
   }, 300_000)
 })
