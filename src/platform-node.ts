@@ -4,6 +4,7 @@
  * (tfjs-node), `setImmediate` between steps, progress on stderr, and `fit`'s
  * checkpoints as files. `tfppl`'s Node entry (`node.ts`) and the CLI install it.
  */
+import { existsSync } from 'node:fs'
 import { loadNative, nativeThreads } from './backend/native.js'
 import { type Platform, platform, setPlatform } from './platform.js'
 
@@ -13,11 +14,24 @@ interface DawnModule {
   readonly globals: Record<string, unknown>
 }
 
+const VULKAN_DIRS = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/usr/local/lib']
+
+/**
+ * Whether Dawn can find a Vulkan driver on Linux (elsewhere it uses Metal or D3D12: true): a named
+ * driver (VK_ICD_FILENAMES) or the Vulkan loader in a library folder. Without, Dawn only prints a warning.
+ */
+const vulkanLikely = (): boolean => {
+  if (process.platform !== 'linux' || (process.env['VK_ICD_FILENAMES'] ?? '') !== '') return true
+  const dirs = [...(process.env['LD_LIBRARY_PATH'] ?? '').split(':').filter((d) => d !== ''), ...VULKAN_DIRS]
+  return dirs.some((d) => existsSync(`${d}/libvulkan.so.1`))
+}
+
 /**
  * Installs `navigator.gpu` from the optional `webgpu` package, with the WebGPU constants tfjs reads
  * (`GPUBufferUsage`, …); resolves to why not when the package is missing or fails to load.
  */
-const provideWebgpu = async (): Promise<string | undefined> => {
+const provideWebgpu = async (automatic: boolean): Promise<string | undefined> => {
+  if (automatic && !vulkanLikely()) return 'no Vulkan loader (libvulkan.so.1) and no VK_ICD_FILENAMES: no GPU driver for WebGPU here (not probed, so Dawn prints nothing); initBackend({ backend: \'webgpu\' }) tries anyway'
   let dawn: DawnModule
   try {
     dawn = await import('webgpu' as string) as DawnModule   // by name: an optional peer

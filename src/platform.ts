@@ -41,9 +41,10 @@ export interface Platform {
   readonly progress: (line: string) => void
   /**
    * Installs `navigator.gpu` where the host has no WebGPU of its own (Node: the optional `webgpu`
-   * package, Dawn); resolves to undefined when it did, else to why not.
+   * package, Dawn); resolves to undefined when it did, else to why not. `automatic` (initBackend's
+   * automatic choice) lets the host decline early where no GPU driver can be there.
    */
-  readonly provideWebgpu?: () => Promise<string | undefined>
+  readonly provideWebgpu?: (automatic: boolean) => Promise<string | undefined>
   /** `fit`'s checkpoint saving and resuming, where the host has storage for it. */
   readonly fitCheckpoints?: () => Promise<FitCheckpointIo>
 }

@@ -51,12 +51,12 @@ const softwareRefused = (what: string, a: GpuAdapter, name: string): string =>
 const gpuOf = (): GpuLike | undefined => (globalThis as { navigator?: { gpu?: GpuLike } }).navigator?.gpu
 
 /** `navigator.gpu`, from the browser or from the host (Node: the optional `webgpu` package); or why there is none. */
-const webgpuApi = async (): Promise<GpuLike | string> => {
+const webgpuApi = async (automatic: boolean): Promise<GpuLike | string> => {
   const here = gpuOf()
   if (here !== undefined) return here
   const provide = platform().provideWebgpu
   if (provide === undefined) return 'no WebGPU here (navigator.gpu is undefined)'
-  const why = await provide()
+  const why = await provide(automatic)
   return why ?? gpuOf() ?? 'the host installed no navigator.gpu'
 }
 
@@ -75,7 +75,7 @@ const webgpuAdapter = async (gpu: GpuLike): Promise<GpuAdapter | string> => {
  * @example const r = await startWebgpu(false); if (!r.ok) console.log(r.reason)
  */
 export const startWebgpu = async (automatic: boolean): Promise<GpuStart> => {
-  const gpu = await webgpuApi()
+  const gpu = await webgpuApi(automatic)
   if (typeof gpu === 'string') return { ok: false, reason: gpu }
   const adapter = await webgpuAdapter(gpu)
   if (typeof adapter === 'string') return { ok: false, reason: adapter }
