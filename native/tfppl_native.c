@@ -1,7 +1,7 @@
 /*
  * tfppl's optional native accelerator (this file registers the module; one file per
  * kernel, named as its TypeScript side in src/backend/kernels/native/: batch-mat-mul.c, unary.c,
- * dense.c, adam.c, check.c, densities.c, conv.c; common.c reads arguments): kernels that run on the tfjs wasm
+ * dense.c, adam.c, check.c, densities.c, conv.c, gamma.c; common.c reads arguments): kernels that run on the tfjs wasm
  * backend's heap from outside it. JavaScript passes the heap's ArrayBuffer and
  * byte offsets of tensors (inputs, and outputs it has just allocated); every
  * access is bounds-checked here against the buffer's current length.
@@ -27,6 +27,8 @@
  *   conv(which, heap, b, h, w, c, kh, kw, o, oh, ow, sh, sw, pt, pl, offA, offB, offOut)
  *       NHWC 2-D convolution (which 0), its input gradient (1) and its filter gradient (2) by
  *       im2col / col2im and sgemm (conv.c).
+ *   gammaLogSample(heap, n, offAlpha, offOut, seed), gammaLogGrad(heap, n, offAlpha, offLogZ, offDy, hasDy, offOut, quadrature)
+ *       log Gamma(α, 1) draws and their implicit-reparameterisation gradient d log z/dα (gamma.c).
  *   setThreads(n)    BLAS threads.
  */
 #include "common.h"
@@ -45,6 +47,8 @@ static napi_value init(napi_env env, napi_value exports) {
     { "normalLogProb", NULL, normal_log_prob, NULL, NULL, NULL, napi_default, NULL },
     { "normalLogProbGrad", NULL, normal_log_prob_grad, NULL, NULL, NULL, napi_default, NULL },
     { "conv", NULL, conv, NULL, NULL, NULL, napi_default, NULL },
+    { "gammaLogSample", NULL, gamma_log_sample, NULL, NULL, NULL, napi_default, NULL },
+    { "gammaLogGrad", NULL, gamma_log_grad, NULL, NULL, NULL, napi_default, NULL },
     { "setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL },
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);

@@ -13,11 +13,14 @@
  * by {@link logGammaGradient}; a rate enters by scaling. Seeded draws repeat on the same backend.
  */
 import * as tf from '@tensorflow/tfjs-core'
-import { standardNormal, standardUniform } from './random.js'
+import { freshSeed, standardNormal, standardUniform } from './random.js'
 import { scoped, untaped } from './scope.js'
 import { subSeed } from './seed.js'
 import { customGradSaved } from './gradient.js'
 import { digamma, logGammaCorrection } from './special.js'
+import { GAMMA_TAIL_QUADRATURE } from './gauss-laguerre.js'
+import { nativeKernelsInstalled } from './kernels/state.js'
+import { LOG_GAMMA_GRAD_KERNEL, LOG_GAMMA_SAMPLE_KERNEL } from './kernels/native/gamma.js'
 
 /** Accept/reject rounds before the fallback (P(an element still rejected) < 0.05¹² ≈ 2e-16). */
 export const MAX_ROUNDS = 12
@@ -61,14 +64,23 @@ const marsagliaTsang = (alpha: tf.Tensor, seed: number | undefined): tf.Tensor =
   return tf.tensorScatterUpdate(out, idx, tf.log(tf.gatherND(d, idx)))
 }
 
-/** log of standard Gamma(α) draws, α of any shape, without gradients (off the tape). */
-const drawLogGamma = (alpha: tf.Tensor, seed: number | undefined): tf.Tensor => untaped(() => tf.tidy(() => {
+/** Whether the accelerator's Gamma kernels take float32 `alpha` here: installed, on wasm, non-empty. */
+const nativeCovers = (alpha: tf.Tensor): boolean =>
+  nativeKernelsInstalled() && tf.getBackend() === 'wasm' && alpha.size > 0 && alpha.dtype === 'float32'
+
+/** log of standard Gamma(α) draws, α of any shape, without gradients (off the tape): the accelerator's kernel where it covers α. */
+const drawLogGamma = (alpha: tf.Tensor, seed: number | undefined): tf.Tensor => untaped(() => nativeCovers(alpha)
+  ? tf.engine().runKernel(LOG_GAMMA_SAMPLE_KERNEL, { alpha }, { seed: seed ?? freshSeed() }) as tf.Tensor
+  : composedLogGammaDraws(alpha, seed))
+
+/** {@link drawLogGamma} by tfjs ops: Marsaglia–Tsang rounds on tensors, α < 1 boosted in log space. */
+const composedLogGammaDraws = (alpha: tf.Tensor, seed: number | undefined): tf.Tensor => tf.tidy(() => {
   const flat = tf.reshape(alpha, [-1])
   const small = tf.less(flat, 1)
   const core = marsagliaTsang(tf.where(small, tf.add(flat, 1), flat), subSeed(seed, 0))
   const logU = tf.log(standardUniform([flat.size], subSeed(seed, 1)))
   return tf.reshape(tf.where(small, tf.add(core, tf.div(logU, flat)), core), alpha.shape)
-}))
+})
 
 // ---------------------------------------------------------------------------------------------
 // Implicit reparameterisation: d log z / dα for z ~ Gamma(α, 1), from (α, log z)
@@ -79,24 +91,6 @@ const ASYMPTOTIC_FROM = 20
 const SHIFT = 10
 /** Below this z (and below α), the series; above, Gauss–Laguerre quadrature of the upper tail. */
 const SERIES_BELOW = 2.5
-
-/** Nodes and weights of n-point Gauss–Laguerre quadrature (∫₀^∞ e^(−y) f(y) dy ≈ Σ wᵢ f(yᵢ)), in doubles. */
-export const gaussLaguerre = (n: number): { nodes: number[]; weights: number[] } => {
-  const laguerre = (k: number, y: number): number => {   // L_k(y) by the three-term recurrence
-    let [prev, cur] = [1, 1 - y]
-    for (let j = 1; j < k; j++) [prev, cur] = [cur, ((2 * j + 1 - y) * cur - j * prev) / (j + 1)]
-    return k === 0 ? 1 : cur
-  }
-  const nodes: number[] = []
-  for (let y = 1e-3, step = 1e-3; nodes.length < n; y += step) {   // bracket each root of L_n, then bisect
-    if (Math.sign(laguerre(n, y)) === Math.sign(laguerre(n, y + step))) continue
-    let [lo, hi] = [y, y + step]
-    for (let i = 0; i < 60; i++) { const mid = (lo + hi) / 2; if (Math.sign(laguerre(n, mid)) === Math.sign(laguerre(n, lo))) lo = mid; else hi = mid }
-    nodes.push((lo + hi) / 2)
-  }
-  return { nodes, weights: nodes.map((y) => y / ((n + 1) ** 2 * laguerre(n + 1, y) ** 2)) }
-}
-const QUADRATURE = gaussLaguerre(12)
 
 /** ℓ/(eˡ − 1) = Σ Bₙ ℓⁿ/n! (Bernoulli numbers), and T₁ below, as Taylor polynomials for |ℓ| < ½. */
 const T0_NEAR = [1, -1 / 2, 1 / 12, 0, -1 / 720, 0, 1 / 30240, 0, -1 / 1209600]
@@ -143,9 +137,9 @@ const series = (alpha: tf.Tensor, logZ: tf.Tensor, z: tf.Tensor, tail: tf.Tensor
 const upperTail = (alpha: tf.Tensor, logZ: tf.Tensor, z: tf.Tensor): tf.Tensor => {
   const base = tf.sub(logZ, digamma(alpha))
   const am1 = tf.sub(alpha, 1)
-  const terms = QUADRATURE.nodes.map((y, i) => {
+  const terms = GAMMA_TAIL_QUADRATURE.nodes.map((y, i) => {
     const lp = tf.log1p(tf.div(y, z))
-    return tf.mul(QUADRATURE.weights[i]!, tf.mul(tf.exp(tf.mul(am1, lp)), tf.add(base, lp)))
+    return tf.mul(GAMMA_TAIL_QUADRATURE.weights[i]!, tf.mul(tf.exp(tf.mul(am1, lp)), tf.add(base, lp)))
   })
   return tf.div(tf.addN(terms), z)
 }
@@ -154,12 +148,26 @@ const upperTail = (alpha: tf.Tensor, logZ: tf.Tensor, z: tf.Tensor): tf.Tensor =
  * d log z / dα for z ~ Gamma(α, 1) along the implicit reparameterisation, from α and log z
  * (elementwise, same shapes): −(∂F(z; α)/∂α) / (z p(z; α)). Written in log z so that tiny draws
  * (z underflowing float32 for α ≪ 1) keep exact gradients. Relative error ≲ 3e-5 (α ≥ 20, falling
- * as α⁻²), ≲ 1e-6 in the bulk of α < 20; {@link standardGammaGrad} multiplies by z.
+ * as α⁻²), ≲ 1e-6 in the bulk of α < 20; {@link standardGammaGrad} multiplies by z. One native
+ * kernel (the same branches in doubles) where the accelerator covers it, else
+ * {@link composedLogGammaGradient}.
  *
  * @example
  * logGammaGradient(tf.scalar(1), tf.scalar(0))   // d log z/dα at α = 1, z = 1
  */
-export const logGammaGradient = scoped('logGammaGradient', (alpha: tf.Tensor, logZ: tf.Tensor): tf.Tensor => {
+export const logGammaGradient = scoped('logGammaGradient', (alpha: tf.Tensor, logZ: tf.Tensor): tf.Tensor =>
+  nativeCovers(alpha) && tf.util.arraysEqual(alpha.shape, logZ.shape) && logZ.dtype === 'float32'
+    ? tf.engine().runKernel(LOG_GAMMA_GRAD_KERNEL, { alpha, logZ }) as tf.Tensor
+    : composedLogGammaGradient(alpha, logZ))
+
+/**
+ * {@link logGammaGradient} as composite tfjs ops (every branch on every element, merged by
+ * `where`): the path off the accelerator, exported so that tests hold the native kernel to it.
+ *
+ * @example
+ * composedLogGammaGradient(tf.scalar(1), tf.scalar(0))   // d log z/dα at α = 1, z = 1
+ */
+export const composedLogGammaGradient = scoped('composedLogGammaGradient', (alpha: tf.Tensor, logZ: tf.Tensor): tf.Tensor => {
   const large = tf.greaterEqual(alpha, ASYMPTOTIC_FROM)
   const z = tf.exp(logZ)
   const tail = temme(tf.where(large, alpha, tf.add(alpha, SHIFT)), logZ)
@@ -183,7 +191,12 @@ export const standardGammaGrad = scoped('standardGammaGrad', (alpha: tf.Tensor, 
 const reparameterize = (draw: tf.Tensor): ((alpha: tf.Tensor) => tf.Tensor) =>
   customGradSaved<[tf.Tensor]>((alpha, save) => {
     save([alpha, draw])
-    return { value: tf.clone(draw), gradFunc: (dy, [a, l]) => tf.mul(dy, logGammaGradient(a!, l!)) }
+    return {
+      value: tf.clone(draw),
+      gradFunc: (dy, [a, l]) => nativeCovers(a!) && dy.dtype === 'float32'
+        ? tf.engine().runKernel(LOG_GAMMA_GRAD_KERNEL, { alpha: a!, logZ: l!, dy }) as tf.Tensor
+        : tf.mul(dy, logGammaGradient(a!, l!)),
+    }
   })
 
 /**

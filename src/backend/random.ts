@@ -56,8 +56,8 @@ export const nextWord = (st: Int32Array): number => {
   return r >>> 0
 }
 
-/** A seed for an unseeded draw. */
-const freshSeed = (): number => Math.floor(Math.random() * TWO_POW_32)
+/** A seed for an unseeded draw: a uniform 32-bit unsigned integer from `Math.random`. @example freshSeed()   // e.g. 2846159317 */
+export const freshSeed = (): number => Math.floor(Math.random() * TWO_POW_32)
 
 /**
  * `n` standard normal values from `seed`, by Marsaglia's polar method: (x, y) uniform on the

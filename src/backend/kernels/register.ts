@@ -8,7 +8,8 @@
  * 2. The native accelerator's kernels (`native/`), while it is on; uninstalling restores what they
  *    replaced: `BatchMatMul` → the transcendentals (`Softplus`, `Exp`, `Log`, `Sigmoid`, `Tanh`,
  *    `Sqrt`) → the fused Adam's C path → `TfpplDense` → `Conv2D`/`Conv2DBackpropInput` and
- *    `TfpplConv2DBackpropFilter` → the two log densities → the finite/support checks.
+ *    `TfpplConv2DBackpropFilter` → the two log densities → the Gamma sampler and its gradient → the
+ *    finite/support checks.
  *
  * The order matters where two kernels share a name: a native kernel falls back to the one it replaced,
  * so with group 1 first, `BatchMatMul` and `Softplus` fall back to the wasm fast paths, not stock wasm.
@@ -29,6 +30,7 @@ import type { NativeUnary } from './native/unary.js'
 import { DENSE_KERNEL, registerNativeDense } from './native/dense.js'
 import { installNativeConv, NATIVE_CONV_KERNELS } from './native/conv.js'
 import { BERNOULLI_KERNEL, NORMAL_KERNEL, registerNativeDensities } from './native/densities.js'
+import { LOG_GAMMA_GRAD_KERNEL, LOG_GAMMA_SAMPLE_KERNEL, registerNativeGamma } from './native/gamma.js'
 
 export { nativeKernelsInstalled } from './state.js'
 export type { NativeUnary } from './native/unary.js'
@@ -72,6 +74,7 @@ export const installNativeKernels = (addon: NativeAddon, unary: readonly NativeU
   registerNativeDense(addon)
   installNativeConv(addon, replace)
   registerNativeDensities(addon)
+  registerNativeGamma(addon)
 }
 
 /**
@@ -98,5 +101,5 @@ export const uninstallNativeKernels = (): void => {
 export const nativeKernels = (): string[] => {
   const native = kernelState.native
   return native === undefined ? []
-    : [...new Set([...native.replaced.map((k) => k.kernelName), ...NATIVE_CONV_KERNELS, DENSE_KERNEL, BERNOULLI_KERNEL, NORMAL_KERNEL, 'Adam (fused update)', 'finite/support checks'])]
+    : [...new Set([...native.replaced.map((k) => k.kernelName), ...NATIVE_CONV_KERNELS, DENSE_KERNEL, BERNOULLI_KERNEL, NORMAL_KERNEL, LOG_GAMMA_SAMPLE_KERNEL, LOG_GAMMA_GRAD_KERNEL, 'Adam (fused update)', 'finite/support checks'])]
 }

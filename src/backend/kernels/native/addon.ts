@@ -25,5 +25,10 @@ export interface NativeAddon {
   /** `which`: 0 ∂/∂x, 1 ∂/∂loc, 2 ∂/∂scale, elementwise. */
   readonly normalLogProbGrad: (which: number, heap: ArrayBuffer, n: number, offDy: number, offX: number, offLoc: number, locAll: number,
     offScale: number, scaleAll: number, offOut: number, inner: number) => void
+  /** log Gamma(α, 1) draws for the n α at `offAlpha` (seed: 0 … 2³² − 1). */
+  readonly gammaLogSample: (heap: ArrayBuffer, n: number, offAlpha: number, offOut: number, seed: number) => void
+  /** dy · d log z/dα (dy = 1 when `hasDy` is 0); `quadrature`: 12 Gauss–Laguerre nodes, then their weights. */
+  readonly gammaLogGrad: (heap: ArrayBuffer, n: number, offAlpha: number, offLogZ: number, offDy: number, hasDy: number,
+    offOut: number, quadrature: Float64Array) => void
   readonly setThreads: (n: number) => void
 }
