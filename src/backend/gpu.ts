@@ -99,7 +99,7 @@ const refuseSyncReads = (): void => {
   if (b.tfpplRefusesSync === true) return
   b.tfpplRefusesSync = true
   b.readSync = () => {
-    throw new BackendError("webgpu in Node cannot read a tensor synchronously (dataSync, arraySync, or an op that reads back): train with `await svi.stepAsync(…)` or `fit`, read with `await t.data()`; what still reads synchronously — drawing Gamma, Beta, Dirichlet or Poisson samples, enumeration with tensor-valued scales — runs on 'wasm' or 'cpu', or in a browser")
+    throw new BackendError("webgpu in Node cannot read a tensor synchronously (dataSync, arraySync, or an op that reads back): train with `await svi.stepAsync(…)` or `fit`, create params with `await svi.initAsync(…)`, read with `await t.data()`; what still reads synchronously — drawing Gamma, Beta, Dirichlet or Poisson samples, enumeration with tensor-valued scales — runs on 'wasm' or 'cpu', or in a browser")
   }
 }
 

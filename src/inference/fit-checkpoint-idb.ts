@@ -22,11 +22,11 @@ export const saveEpoch = (s: Trainer, dir: string, epoch: number, records: reado
  * Loads the checkpoint under the key `dir` into `s` when there is one; `init` first creates the
  * params and modules (from one batch) so that every saved weight has a place to go.
  *
- * @example const r = await resumeFrom(s, 'vae', () => s.init(model, guide, firstBatch))
+ * @example const r = await resumeFrom(s, 'vae', async () => s.init(model, guide, firstBatch))
  */
-export const resumeFrom = async (s: Trainer, dir: string, init: () => void): Promise<{ epoch: number; records: EpochRecord[] } | undefined> => {
+export const resumeFrom = async (s: Trainer, dir: string, init: () => Promise<void>): Promise<{ epoch: number; records: EpochRecord[] } | undefined> => {
   if (!(await listCheckpointsIdb()).includes(dir)) return undefined
-  init()
+  await init()
   return resumedRun(s, await loadCheckpointIdb(dir, trainerTarget(s)))
 }
 

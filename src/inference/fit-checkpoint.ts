@@ -22,11 +22,11 @@ export const saveEpoch = (s: Trainer, dir: string, epoch: number, records: reado
  * Loads the checkpoint in `dir` into `s` when there is one; `init` first creates the
  * params and modules (from one batch) so that every saved weight has a place to go.
  *
- * @example const r = await resumeFrom(s, 'runs/vae', () => s.init(model, guide, firstBatch))
+ * @example const r = await resumeFrom(s, 'runs/vae', async () => s.init(model, guide, firstBatch))
  */
-export const resumeFrom = async (s: Trainer, dir: string, init: () => void): Promise<{ epoch: number; records: EpochRecord[] } | undefined> => {
+export const resumeFrom = async (s: Trainer, dir: string, init: () => Promise<void>): Promise<{ epoch: number; records: EpochRecord[] } | undefined> => {
   if (!(await exists(path.join(dir, MANIFEST))) && !(await exists(backupOf(dir)))) return undefined
-  init()
+  await init()
   return resumedRun(s, await loadCheckpoint(dir, trainerTarget(s)))
 }
 

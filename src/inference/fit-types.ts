@@ -138,6 +138,8 @@ type OnBatch<R> = (model: BatchProgram, guide: BatchProgram, ...batch: tf.Tensor
 export interface Trainer {
   /** Creates every param from one batch, without an update (before resuming). */
   readonly init: OnBatch<void>
+  /** `init` without synchronous reads (GPU backends); `fit` prefers it when given. */
+  readonly initAsync?: OnBatch<Promise<void>>
   /** One gradient step; returns the loss. */
   readonly step: OnBatch<number>
   /** One gradient step without synchronous reads (GPU backends); `fit` prefers it when given. */
@@ -164,7 +166,7 @@ export interface FitCheckpointIo {
   /** Fails at once when checkpoints cannot be saved to `dir`. */
   readonly checkCheckpointDir: (dir: string) => Promise<void>
   /** Loads the checkpoint in `dir` into the trainer, if there is one (`init` first creates the params). */
-  readonly resumeFrom: (s: Trainer, dir: string, init: () => void) => Promise<{ epoch: number; records: EpochRecord[] } | undefined>
+  readonly resumeFrom: (s: Trainer, dir: string, init: () => Promise<void>) => Promise<{ epoch: number; records: EpochRecord[] } | undefined>
   /** Saves the run after `epoch`, atomically. */
   readonly saveEpoch: (s: Trainer, dir: string, epoch: number, records: readonly EpochRecord[]) => Promise<void>
 }

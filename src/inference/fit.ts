@@ -67,9 +67,11 @@ export const fitLoop = async <Args extends readonly tf.Tensor[]>(s: Trainer, mod
   if (ckpt !== undefined) await ckpt.io.checkCheckpointDir(ckpt.dir)
   const m = model as unknown as BatchProgram, g = guide as unknown as BatchProgram
   // Before a resume: every dataset's first batch creates the params the checkpoint is loaded into.
-  const init = () => {
+  const init = async (): Promise<void> => {
     const batches = src.firstBatches()
-    try { for (const b of batches) s.init(m, g, ...b) } finally { tf.dispose(batches.flat()) }
+    try {
+      for (const b of batches) await (s.initAsync === undefined ? s.init(m, g, ...b) : s.initAsync(m, g, ...b))
+    } finally { tf.dispose(batches.flat()) }
   }
   const resumed = opts.resume === true && ckpt !== undefined ? await ckpt.io.resumeFrom(s, ckpt.dir, init) : undefined
   const records: EpochRecord[] = [...(resumed?.records ?? [])]

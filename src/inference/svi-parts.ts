@@ -1,7 +1,7 @@
 /**
  * The parts of an SVI step that `svi.ts` and the asynchronous step share: the
- * value a step reports, gradient clipping, and what a step keeps of its
- * deterministic sites.
+ * value a step reports (and `evaluate`'s), gradient clipping, and what a step
+ * keeps of its deterministic sites.
  */
 import * as tf from '@tensorflow/tfjs-core'
 import { stopGradient } from '../backend/gradient.js'
@@ -16,6 +16,30 @@ import type { LossEstimate } from './loss.js'
  */
 export const reportingBound = (est: LossEstimate): tf.Scalar =>
   est.surrogate === est.bound ? est.bound : tf.add(est.surrogate, stopGradient(tf.sub(est.bound, est.surrogate))) as tf.Scalar
+
+/** Data points a batch covers: the plate's size when subsampled, else the first tensor argument's leading dim. */
+export const dataPoints = (args: readonly unknown[], est: LossEstimate): number => {
+  if (est.dataSize !== undefined) return est.dataSize
+  const first = args.find((a): a is tf.Tensor => a instanceof tf.Tensor && a.rank > 0)
+  return first?.shape[0] ?? 1
+}
+
+/**
+ * The loss `svi` reports for an estimate of the batch `args`: −`bound` per data point ({@link dataPoints});
+ * `bound` is the estimate's bound unless given (a step gives its {@link reportingBound}, same value).
+ *
+ * @example const loss = lossPerPoint(est, [x])   // −ELBO / x.shape[0]
+ */
+export const lossPerPoint = (est: LossEstimate, args: readonly unknown[], bound: tf.Scalar = est.bound): tf.Scalar =>
+  tf.neg(tf.div(bound, dataPoints(args, est))) as tf.Scalar
+
+/**
+ * A step's loss: {@link lossPerPoint} through the {@link reportingBound}, so its gradient is the surrogate's
+ * and its value −bound per data point (never the surrogate's).
+ *
+ * @example const { value, grads } = tf.variableGrads(() => reportedLoss(estimate(), [x]))
+ */
+export const reportedLoss = (est: LossEstimate, args: readonly unknown[]): tf.Scalar => lossPerPoint(est, args, reportingBound(est))
 
 /** Global-norm clipping: g · min(1, c / ‖g‖). @example const clipped = clip(grads, 10) */
 export const clip = (grads: tf.NamedTensorMap, c: number | undefined): tf.NamedTensorMap => {

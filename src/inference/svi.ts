@@ -23,7 +23,7 @@ import type { PredictiveOptions } from './predictive.js'
 import { warningSink } from './warnings.js'
 import type { TfpplWarning } from './warnings.js'
 import type { FitData, FitOptions, History } from './fit.js'
-import { clip, keeper, reportingBound } from './svi-parts.js'
+import { clip, keeper, lossPerPoint, reportedLoss } from './svi-parts.js'
 import { type AsyncPass, readAsync, updateAsync } from './svi-async.js'
 
 /** Options of {@link svi}. */
@@ -70,8 +70,16 @@ export interface Svi {
   readonly state: Readonly<SviState>
   /** Sets the step counter and baselines (resuming from a checkpoint). */
   readonly restore: (state: SviState) => void
-  /** Creates every param by running the loss once (no update). */
+  /**
+   * Creates every param by running the loss once (no update); a failure removes the params it created.
+   * Validates them with synchronous reads: on webgpu in Node that is a BackendError, use `initAsync`.
+   */
   readonly init: <Args extends readonly unknown[], MM extends Message, MG extends Message>(...pair: [...Pair<Args, MM, MG>, ...Args]) => void
+  /**
+   * {@link Svi.init} on every backend, GPU ones included: there, no synchronous read (the checks are read in
+   * one asynchronous read); a failure removes the params it created. On cpu and wasm it is `init`.
+   */
+  readonly initAsync: <Args extends readonly unknown[], MM extends Message, MG extends Message>(...pair: [...Pair<Args, MM, MG>, ...Args]) => Promise<void>
   /**
    * One gradient step; returns the loss (−bound per data point, never the score-function surrogate).
    * Reads the loss back synchronously: on the GPU backends (webgpu, webgl) it is an error, use `stepAsync`.
@@ -83,7 +91,11 @@ export interface Svi {
    * `step`, with the same results. `fit` uses it.
    */
   readonly stepAsync: <Args extends readonly unknown[], MM extends Message, MG extends Message>(...pair: [...Pair<Args, MM, MG>, ...Args]) => Promise<number>
-  /** The loss (−bound per data point) without updating anything. */
+  /**
+   * The loss (−bound per data point) without updating anything. On an empty store it creates the params
+   * first (and warns): as `initAsync` does, so on GPU backends nothing reads synchronously; a failure
+   * removes the params it created.
+   */
   readonly evaluate: <Args extends readonly unknown[], MM extends Message, MG extends Message>(...pair: [...Pair<Args, MM, MG>, ...Args]) => Promise<number>
   /**
    * Predictive draws with the fitted params: `predictive(model, { ...opts, handlers: [params.handler, …] })`.
@@ -97,13 +109,6 @@ export interface Svi {
   readonly takeKept: () => Record<string, tf.Tensor>
   /** Trains over a dataset; see {@link FitOptions}. */
   readonly fit: <Args extends readonly tf.Tensor[], MM extends Message, MG extends Message>(model: ProgramFn<Args, MM>, guide: ProgramFn<Args, MG> & GuideCheck<MM, MG>, data: FitData<Args>, opts?: FitOptions) => Promise<History>
-}
-
-/** Data points a batch covers: the plate's size when subsampled, else the first tensor argument's leading dim. */
-export const dataPoints = (args: readonly unknown[], est: LossEstimate): number => {
-  if (est.dataSize !== undefined) return est.dataSize
-  const first = args.find((a): a is tf.Tensor => a instanceof tf.Tensor && a.rank > 0)
-  return first?.shape[0] ?? 1
 }
 
 /**
@@ -147,9 +152,20 @@ export const svi = (opts: SviOptions): Svi => {
     const [model, guide, ...args] = pair as [ProgramFn<unknown[]>, ProgramFn<unknown[]>, ...unknown[]]
     return { est: opts.loss.estimate(model, guide, args, ctx(extra)), args }
   }
+  /** The loss of `pair` (−bound per data point) as a tensor; inside the caller's tidy. */
+  const lossOf = (pair: readonly unknown[], extra?: readonly Handler[]): tf.Scalar => { const { est, args } = estimate(pair, extra); return lossPerPoint(est, args) }
+  /** Creates the params `pair` uses: its loss run once, inside the caller's transaction (which removes them if it fails). */
+  const create = (pair: readonly unknown[]): void => { tf.tidy(() => { estimate(pair) }) }
+  /** {@link create} without synchronous reads: the checks deferred, then read in one asynchronous read. */
+  const createAsync = async (pair: readonly unknown[]): Promise<void> => { await readAsync(() => { estimate(pair); return tf.scalar(0) }) }
   const init = (...pair: readonly unknown[]): void => {
     checkBatch('svi.init', pair.slice(2))
-    params.transaction(() => { tf.tidy(() => { estimate(pair) }) })
+    params.transaction(() => { create(pair) })
+  }
+  const initAsync = async (...pair: readonly unknown[]): Promise<void> => {
+    if (readsSync()) return init(...pair)
+    checkBatch('svi.initAsync', pair.slice(2))
+    await params.transactionAsync(() => createAsync(pair))
   }
   /** The NonFiniteError of the current step: `what` went wrong, traced to its site (or `otherwise`; GPU backends: not traced). */
   const nonFinite = (pair: readonly unknown[], what: string, otherwise: string): NonFiniteError => {
@@ -176,7 +192,7 @@ export const svi = (opts: SviOptions): Svi => {
     kept.release()
     try {
       return params.transaction(() => {
-        if (params.variables().length === 0) init(...pair)
+        if (params.variables().length === 0) create(pair)
         return update(pair)
       })
     } catch (e) {
@@ -190,7 +206,7 @@ export const svi = (opts: SviOptions): Svi => {
     const { value, grads } = variableGradsOrRelease(() => {
       const r = estimate(pair, kept.handlers)
       costs = r.est.baselines.map((b) => [b, tf.keep(tf.clone(b.meanCost))] as const)
-      return tf.neg(tf.div(reportingBound(r.est), dataPoints(r.args, r.est))) as tf.Scalar
+      return reportedLoss(r.est, r.args)
     }, params.variables())
     return { value, grads, costs }
   }
@@ -200,7 +216,7 @@ export const svi = (opts: SviOptions): Svi => {
     kept.release()
     try {
       return await params.transactionAsync(async () => {
-        if (params.variables().length === 0) await readAsync(() => { estimate(pair); return tf.scalar(0) })   // creates the params
+        if (params.variables().length === 0) await createAsync(pair)
         const r = await updateAsync({ pass: () => pass(pair), optimizer: opts.optimizer, clipNorm: opts.clipNorm, nonFinite: (what) => nonFinite(pair, what, '') })
         recordBaselines(r.costs)
         state.step += 1
@@ -221,13 +237,13 @@ export const svi = (opts: SviOptions): Svi => {
   const update = (pair: readonly unknown[]): number => {
     const vars = params.variables()
     // A model and guide without params still get their loss computed (nothing is updated), as in Pyro.
-    if (vars.length === 0) return -tf.tidy(() => { const { est, args } = estimate(pair, kept.handlers); return tf.div(est.bound, dataPoints(args, est)).dataSync()[0]! })
+    if (vars.length === 0) return tf.tidy(() => lossOf(pair, kept.handlers).dataSync()[0]!)
     let seen: Array<readonly [BaselineSeen, number]> = []   // read inside: variableGrads frees everything but the value it differentiates
     const [loss, finite] = guarded(pair, () => tf.tidy(() => {
       const { value, grads } = variableGradsOrRelease(() => {
         const r = estimate(pair, kept.handlers)
         seen = r.est.baselines.map((b) => [b, b.meanCost.dataSync()[0]!] as const)
-        return tf.neg(tf.div(reportingBound(r.est), dataPoints(r.args, r.est))) as tf.Scalar
+        return reportedLoss(r.est, r.args)
       }, vars)
       // No param reaches the loss: nothing to update (the optimizer's counters do not advance either).
       const okValue = Object.keys(grads).length === 0 ? Number.isFinite(value.dataSync()[0]) : applyFiniteGradients(opts.optimizer, value, clip(grads, opts.clipNorm))
@@ -240,19 +256,18 @@ export const svi = (opts: SviOptions): Svi => {
   }
   const evaluate = async (...pair: readonly unknown[]): Promise<number> => {
     checkBatch('svi.evaluate', pair.slice(2))
-    return params.transaction(() => {
+    return params.transactionAsync(async () => {
       if (params.variables().length === 0) {
-        init(...pair)
+        if (readsSync()) create(pair); else await createAsync(pair)   // cpu, wasm: no await, all as one synchronous run
         if (params.variables().length > 0) warn({ cause: 'fresh-params', message: `svi.evaluate: this svi's param store was empty, so evaluate created the params it reads: the loss is that of freshly initialised params. To evaluate a fitted model, give this svi the fitted store (svi({ …, params: fitted.params })) or call evaluate on the svi that was fitted` })
       }
-      if (!readsSync()) return readAsync(() => { const { est, args } = estimate(pair); return tf.neg(tf.div(est.bound, dataPoints(args, est))) as tf.Scalar })
-      return tf.tidy(() => { const { est, args } = estimate(pair); return -tf.div(est.bound, dataPoints(args, est)).dataSync()[0]! })
+      return readsSync() ? tf.tidy(() => lossOf(pair).dataSync()[0]!) : readAsync(() => lossOf(pair))
     })
   }
   const self: Svi = {
     params, optimizer: opts.optimizer, state,
     restore: (saved) => { state.step = saved.step; state.baselines = { ...saved.baselines } },
-    init: init as Svi['init'], step: step as Svi['step'], stepAsync: stepAsync as Svi['stepAsync'], evaluate: evaluate as Svi['evaluate'], takeKept: kept.take,
+    init: init as Svi['init'], initAsync: initAsync as Svi['initAsync'], step: step as Svi['step'], stepAsync: stepAsync as Svi['stepAsync'], evaluate: evaluate as Svi['evaluate'], takeKept: kept.take,
     fit: (model, guide, data, fitOpts) => fitLoop(self, model, guide, data, fitOpts ?? {}),
     predictive: (model, popts) => {
       if (params.entries().length === 0) warn({ cause: 'fresh-params', message: `svi.predictive: this svi's param store is empty (no step has run), so the predictive's guide and model would create fresh params; fit first, or give this svi the fitted store` })
