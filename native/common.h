@@ -36,6 +36,7 @@ napi_value unary(napi_env env, napi_callback_info info);
 napi_value dense(napi_env env, napi_callback_info info);
 napi_value dense_grad(napi_env env, napi_callback_info info);
 napi_value adam(napi_env env, napi_callback_info info);
+napi_value adam_all(napi_env env, napi_callback_info info);
 napi_value check(napi_env env, napi_callback_info info);
 napi_value bernoulli_log_prob(napi_env env, napi_callback_info info);
 napi_value bernoulli_log_prob_grad(napi_env env, napi_callback_info info);

@@ -14,6 +14,9 @@
  *   adam(heap, n, offX, offG, offM, offV, offX2, offM2, offV2, lr, b1, b2, eps, c1, c2)
  *       m' = b1·m + (1−b1)·g, v' = b2·v + (1−b2)·g², x' = x − lr·(m'/c1) / (√(v'/c2) + ε),
  *       into fresh outputs; returns whether every g was finite.
+ *   adamAll(heap, table, lr, b1, b2, eps, c1, c2)
+ *       the same update of every variable of a step in one call (table: a Float64Array, per variable
+ *       n and the 7 offsets); returns whether every g and every x' was finite.
  *   dense(heap, m, n, k, act, offX, offW, offB, offY)
  *       Y = act(X·W + b), X m×k, W k×n, b n (act: 0 linear, 1 softplus, 2 relu, 3 tanh).
  *   denseGrad(heap, which, m, n, k, act, offDy, offY, offOther, offOut)
@@ -39,6 +42,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "gemm", NULL, gemm, NULL, NULL, NULL, napi_default, NULL },
     { "unary", NULL, unary, NULL, NULL, NULL, napi_default, NULL },
     { "adam", NULL, adam, NULL, NULL, NULL, napi_default, NULL },
+    { "adamAll", NULL, adam_all, NULL, NULL, NULL, napi_default, NULL },
     { "dense", NULL, dense, NULL, NULL, NULL, napi_default, NULL },
     { "denseGrad", NULL, dense_grad, NULL, NULL, NULL, napi_default, NULL },
     { "check", NULL, check, NULL, NULL, NULL, napi_default, NULL },

@@ -4,12 +4,13 @@
  * non-finite: the variables, the optimizer's moment / accumulator variables, its slot arrays and its
  * iteration count are left exactly (bit for bit) as they were, and a finite step then applies. On every
  * path: tfjs's own `applyGradients` (cpu, and any optimizer but Adam on wasm) and the fused `TfpplAdam`
- * kernel on wasm, with the accelerator (C) and without it (WebAssembly SIMD body, JavaScript tail).
+ * kernels on wasm, with the accelerator (`TfpplAdamAll`, C) and without it (WebAssembly SIMD body, JavaScript tail).
+ * A gradient naming no variable is one named error on every path.
  */
 import * as tf from '@tensorflow/tfjs-core'
 import { describe, expect, it } from 'vitest'
 import { initBackend, setNative } from '../../src/backend/init.js'
-import { applyFiniteGradients } from '../../src/backend/fused-adam.js'
+import { applyFiniteGradients, applyGradientsAsync } from '../../src/backend/fused-adam.js'
 
 const info = await initBackend()
 const nativeOn = info.native
@@ -106,5 +107,18 @@ describe('applyFiniteGradients: an update that overflows a parameter is not appl
         }
       }
     }))
+  })
+})
+
+describe('gradients are mapped to variables by name, the same way on every path', () => {
+  it('a gradient that names no variable is a BackendError naming it, from applyFiniteGradients and applyGradientsAsync alike, changing nothing', async () => {
+    const x = tf.variable(tf.ones([2])), o = tf.train.adam(0.1)
+    const grads = (): tf.NamedTensorMap => ({ [x.name]: tf.ones([2]), 'no such variable': tf.ones([2]) })
+    expect(() => tf.tidy(() => applyFiniteGradients(o, tf.scalar(0), grads()))).toThrow(/the gradient 'no such variable' names no registered variable/)
+    const g = grads()
+    await expect(applyGradientsAsync(o, g)).rejects.toThrow(/the gradient 'no such variable' names no registered variable/)
+    tf.dispose(Object.values(g))
+    expect([Array.from(x.dataSync()), o.iterations]).toEqual([[1, 1], 0])
+    x.dispose(); o.dispose()
   })
 })

@@ -7,7 +7,7 @@
  *    `Slice`/`GatherV2`/`UnsortedSegmentSum` → `TfpplAdam` (SIMD) → `Softplus` (SIMD).
  * 2. The native accelerator's kernels (`native/`), while it is on; uninstalling restores what they
  *    replaced: `BatchMatMul` → the transcendentals (`Softplus`, `Exp`, `Log`, `Sigmoid`, `Tanh`,
- *    `Sqrt`) → the fused Adam's C path → `TfpplDense` → `Conv2D`/`Conv2DBackpropInput` and
+ *    `Sqrt`) → the fused Adam's C path and `TfpplAdamAll` → `TfpplDense` → `Conv2D`/`Conv2DBackpropInput` and
  *    `TfpplConv2DBackpropFilter` → the two log densities → the Gamma sampler and its gradient → the
  *    finite/support checks.
  *
@@ -27,6 +27,7 @@ import type { NativeAddon } from './native/addon.js'
 import { installNativeBatchMatMul } from './native/batch-mat-mul.js'
 import { installNativeUnary, NATIVE_UNARY } from './native/unary.js'
 import type { NativeUnary } from './native/unary.js'
+import { ADAM_ALL_KERNEL, registerNativeAdam } from './native/adam.js'
 import { DENSE_KERNEL, registerNativeDense } from './native/dense.js'
 import { installNativeConv, NATIVE_CONV_KERNELS } from './native/conv.js'
 import { BERNOULLI_KERNEL, NORMAL_KERNEL, registerNativeDensities } from './native/densities.js'
@@ -71,6 +72,7 @@ export const installNativeKernels = (addon: NativeAddon, unary: readonly NativeU
   const replace = keepingOriginals(replaced)
   installNativeBatchMatMul(addon, replace)
   installNativeUnary(addon, replace, unary)
+  registerNativeAdam(addon)
   registerNativeDense(addon)
   installNativeConv(addon, replace)
   registerNativeDensities(addon)
@@ -101,5 +103,5 @@ export const uninstallNativeKernels = (): void => {
 export const nativeKernels = (): string[] => {
   const native = kernelState.native
   return native === undefined ? []
-    : [...new Set([...native.replaced.map((k) => k.kernelName), ...NATIVE_CONV_KERNELS, DENSE_KERNEL, BERNOULLI_KERNEL, NORMAL_KERNEL, LOG_GAMMA_SAMPLE_KERNEL, LOG_GAMMA_GRAD_KERNEL, 'Adam (fused update)', 'finite/support checks'])]
+    : [...new Set([...native.replaced.map((k) => k.kernelName), ...NATIVE_CONV_KERNELS, DENSE_KERNEL, BERNOULLI_KERNEL, NORMAL_KERNEL, LOG_GAMMA_SAMPLE_KERNEL, LOG_GAMMA_GRAD_KERNEL, ...(kernelState.registered.has('adam') ? [ADAM_ALL_KERNEL] : []), 'Adam (fused update)', 'finite/support checks'])]
 }

@@ -12,6 +12,8 @@ export interface NativeAddon {
   readonly unary: (kind: number, heap: ArrayBuffer, offIn: number, offOut: number, n: number) => void
   readonly adam: (heap: ArrayBuffer, n: number, offX: number, offG: number, offM: number, offV: number,
     offX2: number, offM2: number, offV2: number, lr: number, beta1: number, beta2: number, epsilon: number, c1: number, c2: number) => boolean
+  /** `adam` for every variable of a step in one call: `table` holds 8 numbers per variable, n and the 7 offsets (absent from an addon built before it). */
+  readonly adamAll?: (heap: ArrayBuffer, table: Float64Array, lr: number, beta1: number, beta2: number, epsilon: number, c1: number, c2: number) => boolean
   readonly dense: (heap: ArrayBuffer, m: number, n: number, k: number, act: number, offX: number, offW: number, offB: number, offY: number) => void
   readonly denseGrad: (heap: ArrayBuffer, which: number, m: number, n: number, k: number, act: number,
     offDy: number, offY: number, offOther: number, offOut: number) => void

@@ -6,13 +6,15 @@
  * (`adam-simd.ts`), the last n mod 4 floats in JavaScript. tfjs's `AdamOptimizer` launches ≈ 12
  * small kernels per variable per step (≈ 7 ms per VAE step on stock wasm). All three do the same
  * float32 operations in the same order — the JavaScript one rounds each with `Math.fround`, which
- * is exact for +, −, ×, ÷ and √ of float32 operands — so they agree bit for bit.
+ * is exact for +, −, ×, ÷ and √ of float32 operands — so they agree bit for bit. With the
+ * accelerator, `fused-adam.ts` launches `TfpplAdamAll` (all variables in one call) instead; this
+ * kernel's C path then serves only an addon built before `adamAll`.
  */
 import * as tf from '@tensorflow/tfjs-core'
 import { simdAdam } from './adam-simd.js'
 import { heapBuffer, heapMemory, heapOffset } from '../heap.js'
 import type { KernelFn, KernelInfo as Info, WasmHeapBackend } from '../heap.js'
-import { nativeAdam } from '../native/adam.js'
+import { adamConstantsOf, nativeAdam } from '../native/adam.js'
 import type { AdamConstants, AdamOffsets } from '../native/adam.js'
 
 export type { AdamConstants } from '../native/adam.js'
@@ -69,8 +71,7 @@ const adamKernel: KernelFn = ({ inputs, backend: raw, attrs }) => {
   const outs = [x, m, v].map((t) => backend.makeOutput([...t.shape], 'float32'))
   const finite = backend.makeOutput([], 'bool')
   const n = tf.util.sizeFromShape(x.shape)
-  const at = (name: string): number => attrs?.[name] as number
-  const c = { lr: at('learningRate'), beta1: at('beta1'), beta2: at('beta2'), epsilon: at('epsilon'), c1: at('c1'), c2: at('c2') }
+  const c = adamConstantsOf(attrs)
   const bytes = [x, g, m, v, ...outs].map((t) => heapOffset(backend, t)) as unknown as AdamOffsets
   const ok = nativeAdam(heapBuffer(backend), n, bytes, c) ?? stockAdam(backend, n, bytes, c)
   backend.wasm.HEAPU8[heapOffset(backend, finite)] = ok ? 1 : 0

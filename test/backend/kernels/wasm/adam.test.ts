@@ -6,8 +6,9 @@
  * wasm memory grows; the stock and the C paths agree bit for bit on random data with extreme
  * magnitudes; `adamUpdate` and `simdAdam` agree bit for bit with a `Math.fround` reference on a private
  * memory, and both report a non-finite gradient or an x′ that overflows; a NaN or ±∞ gradient in
- * the SIMD part or the tail changes nothing; the kernel replaces tfjs's Adam kernels; no tensors
- * leak. Skipped off wasm; the C comparisons skip without the accelerator.
+ * the SIMD part or the tail changes nothing; the kernel replaces tfjs's Adam kernels (with the
+ * accelerator, `applyFiniteGradients` launches one `TfpplAdamAll` for all variables instead: its
+ * 'native' mode here, and test/backend/kernels/native/adam.test.ts); no tensors leak. Skipped off wasm; the C comparisons skip without the accelerator.
  */
 import * as tf from '@tensorflow/tfjs-core'
 import fc from 'fast-check'
@@ -15,6 +16,7 @@ import { describe, expect, it } from 'vitest'
 import { initBackend, setNative } from '../../../../src/backend/init.js'
 import { applyFiniteGradients } from '../../../../src/backend/fused-adam.js'
 import { ADAM_KERNEL, adamUpdate } from '../../../../src/backend/kernels/wasm/adam.js'
+import { ADAM_ALL_KERNEL } from '../../../../src/backend/kernels/native/adam.js'
 import type { AdamConstants } from '../../../../src/backend/kernels/wasm/adam.js'
 import { simdAdam } from '../../../../src/backend/kernels/wasm/adam-simd.js'
 import type { WasmMemory } from '../../../../src/backend/kernels/wasm/adam-simd.js'
@@ -120,6 +122,9 @@ describe.skipIf(!onWasm)('TfpplAdam on wasm', () => {
     const names = (vs: tf.Variable[]) => ['iter', ...vs.map((v) => `${v.name}/m`), ...vs.map((v) => `${v.name}/v`)]
     expect([w1.map((w) => w.name), w2.map((w) => w.name)]).toEqual([names(ours), names(theirs)])
     w1.forEach((w, k) => expectClose(read(w.tensor), read(w2[k]!.tensor), 1e-5, 1e-6))
+    // The β-powers, advanced without a kernel, are tfjs's float32 products bit for bit.
+    const powers = (o: tf.Optimizer) => { const p = o as unknown as AdamPrivate; return [p.accBeta1, p.accBeta2].map((t) => t.dataSync()[0]) }
+    expect(powers(o1)).toEqual(powers(o2))
     tf.dispose([w1[0]!.tensor, w2[0]!.tensor]); done()
   })
 
@@ -206,7 +211,7 @@ describe.skipIf(!onWasm)('TfpplAdam on wasm', () => {
     x.dispose(); o.dispose()
   }))
 
-  it.each(MODES)('%s: launches one TfpplAdam per variable and none of tfjs\'s Adam kernels', async (mode) => {
+  it.each(MODES)('%s: launches one TfpplAdam per variable (stock) or one TfpplAdamAll for all (native), and none of tfjs\'s Adam kernels', async (mode) => {
     const memory = wasmOf().asm.memory
     expect(simdAdam(memory)).toBeTypeOf('function')   // the SIMD function exists for the backend's memory (else the JS loop does all)
     expect(simdAdam(memory)).toBe(simdAdam(memory))
@@ -215,8 +220,9 @@ describe.skipIf(!onWasm)('TfpplAdam on wasm', () => {
     if (mode === 'stock' && nativeOn) setNative(false)
     let names: string[]
     try { names = (await step()).kernels.map((k) => k.name) } finally { if (mode === 'stock' && nativeOn) setNative(true) }
-    expect(names.filter((k) => k === ADAM_KERNEL)).toHaveLength(2)
-    expect(names.filter((k) => ['Sqrt', 'RealDiv', 'Square', 'Sub', 'Add', 'AddV2'].includes(k))).toEqual([])
+    expect([names.filter((k) => k === ADAM_KERNEL).length, names.filter((k) => k === ADAM_ALL_KERNEL).length]).toEqual(mode === 'native' ? [0, 1] : [2, 0])
+    // Multiply: the β-powers advance without a kernel.
+    expect(names.filter((k) => ['Sqrt', 'RealDiv', 'Square', 'Sub', 'Add', 'AddV2', 'Multiply'].includes(k))).toEqual([])
     expectClose(read(vars[0]!), Array(1024).fill(0.9), 1e-6, 1e-6)
     tf.dispose(vars); o.dispose()
   })
