@@ -4,7 +4,9 @@
  * log p(x) = logDensity if x = value (every event element equal), −∞ otherwise (logDensity default 0)
  */
 import * as tf from '@tensorflow/tfjs-core'
+import { customGradSaved } from '../backend/gradient.js'
 import { broadcastTo } from '../backend/numerics.js'
+import { untaped } from '../backend/scope.js'
 import { ShapeError, showShape } from '../errors.js'
 import * as constraints from './constraints.js'
 import type { Distribution, Independent } from './distribution.js'
@@ -58,6 +60,22 @@ const deltaParams = (value: TensorLike, eventDims: number, logDensity: TensorLik
   })[0] as { value: tf.Tensor; logDensity?: tf.Tensor }
 
 /**
+ * 0 where `x` equals `value` over the rightmost `eventDims` dims, −∞ elsewhere: one op with a zero
+ * gradient for both inputs (the indicator is piecewise constant; Pyro's Delta has no gradient there
+ * either). Its comparisons run off the tape, so a backward pass does not walk through them (the
+ * gradient of a max over a VQ-VAE's latent grid cost as much as a convolution).
+ */
+const pointMass = (eventDims: number) => customGradSaved<[tf.Tensor, tf.Tensor]>((x, value) => {
+  const [xShape, valueShape] = [x.shape, value.shape]
+  const at = untaped(() => tf.tidy(() => {
+    const gap = tf.abs(tf.sub(x, value))
+    const worst = eventDims === 0 ? gap : tf.max(gap, Array.from({ length: eventDims }, (_, i) => gap.rank - 1 - i))
+    return tf.where(tf.greaterEqual(0, worst), tf.zeros(worst.shape), tf.fill(worst.shape, -Infinity))
+  }))
+  return { value: at, gradFunc: () => [tf.zeros(xShape), tf.zeros(valueShape)] }
+})
+
+/**
  * Delta(value): all mass at `value`; log p(x) = logDensity (default 0) where x equals `value` on
  * every event element, −∞ elsewhere. batchShape is `value.shape` minus its
  * `eventDims` rightmost dims. `rsample` broadcasts `value` to
@@ -79,10 +97,7 @@ export const delta = (value: TensorLike, options: DeltaOptions = {}): Delta => {
     batchShape, eventShape, reparameterized: true, support: constraints.independent(constraints.real, eventDims),
     draw: (s) => broadcastTo($value, [...s, ...$value.shape]),
     logProb: (x) => {
-      // max |x − value| ≤ 0 over the event, via ops that all have tfjs gradients (Equal/All have none).
-      const gap = tf.abs(tf.sub(x, $value))
-      const worst = eventDims === 0 ? gap : tf.max(gap, Array.from({ length: eventDims }, (_, i) => gap.rank - 1 - i))
-      const at = tf.where(tf.greaterEqual(0, worst), tf.zeros(worst.shape), tf.fill(worst.shape, -Infinity))
+      const at = pointMass(eventDims)(x, $value)
       return $ld === undefined ? at : tf.add(at, $ld)
     },
     mean: () => tf.clone($value),

@@ -71,6 +71,16 @@ describe('delta', () => {
     expect(read(delta(v).logProb(t([1e30, 0], [2])))).toEqual([0, -Infinity])
   }))
 
+  it('logProb has a zero gradient in x and in the value, and its backward pass runs none of the indicator\'s comparisons', async () => {
+    const value = t([0.5, 1, 2, 3, 4, 5], [2, 3]), x = t([0.5, 1, 2, 3, 4, 6], [2, 3])
+    const [gx, gv] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(delta(b, { eventDims: 1 }).logProb(a)))([x, value])
+    expect([...read(gx!), ...read(gv!)]).toEqual(Array(12).fill(0))
+    const { kernels } = await tf.profile(() => tf.grads((a: tf.Tensor) => tf.sum(delta(value, { eventDims: 1 }).logProb(a)))([x]))
+    const comparisons = kernels.map((k) => k.name).filter((n) => ['Max', 'Equal', 'Abs', 'Sub', 'Select', 'GreaterEqual', 'Sign'].includes(n))
+    expect(comparisons).toEqual(['Sub', 'Abs', 'Max', 'GreaterEqual', 'Select'])   // the forward's, once
+    tf.dispose([value, x, gx!, gv!])
+  })
+
   noLeakLaw(() => {
     const value = t([0, 1, 2, 3], [2, 2]), x = t([0, 1, 2, 4], [2, 2])
     const d = delta(value, { eventDims: 1 })
