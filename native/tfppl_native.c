@@ -1,7 +1,7 @@
 /*
  * tfppl's optional native accelerator (this file registers the module; one file per
  * kernel, named as its TypeScript side in src/backend/kernels/native/: batch-mat-mul.c, unary.c,
- * dense.c, adam.c, check.c, densities.c, conv.c, gamma.c; common.c reads arguments): kernels that run on the tfjs wasm
+ * dense.c, adam.c, check.c, densities.c, conv.c, gamma.c, sum.c; common.c reads arguments): kernels that run on the tfjs wasm
  * backend's heap from outside it. JavaScript passes the heap's ArrayBuffer and
  * byte offsets of tensors (inputs, and outputs it has just allocated); every
  * access is bounds-checked here against the buffer's current length.
@@ -32,6 +32,8 @@
  *       im2col / col2im and sgemm (conv.c).
  *   gammaLogSample(heap, n, offAlpha, offOut, seed), gammaLogGrad(heap, n, offAlpha, offLogZ, offDy, hasDy, offOut, quadrature)
  *       log Gamma(α, 1) draws and their implicit-reparameterisation gradient d log z/dα (gamma.c).
+ *   sumLeading(heap, m, n, offX, offOut)
+ *       out[j] = Σ_{i<m} x[i·n + j]: Sum over leading dims, in tfjs-wasm's order (sum.c).
  *   setThreads(n)    BLAS threads.
  */
 #include "common.h"
@@ -53,6 +55,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "conv", NULL, conv, NULL, NULL, NULL, napi_default, NULL },
     { "gammaLogSample", NULL, gamma_log_sample, NULL, NULL, NULL, napi_default, NULL },
     { "gammaLogGrad", NULL, gamma_log_grad, NULL, NULL, NULL, napi_default, NULL },
+    { "sumLeading", NULL, sum_leading, NULL, NULL, NULL, napi_default, NULL },
     { "setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL },
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);

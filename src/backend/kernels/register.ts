@@ -7,9 +7,9 @@
  *    `Slice`/`GatherV2`/`UnsortedSegmentSum` → `TfpplAdam` (SIMD) → `Softplus` (SIMD).
  * 2. The native accelerator's kernels (`native/`), while it is on; uninstalling restores what they
  *    replaced: `BatchMatMul` → the transcendentals (`Softplus`, `Exp`, `Log`, `Sigmoid`, `Tanh`,
- *    `Sqrt`) → the fused Adam's C path and `TfpplAdamAll` → `TfpplDense` → `Conv2D`/`Conv2DBackpropInput` and
- *    `TfpplConv2DBackpropFilter` → the two log densities → the Gamma sampler and its gradient → the
- *    finite/support checks.
+ *    `Sqrt`) → the fused Adam's C path and `TfpplAdamAll` → `TfpplDense` →
+ *    `Conv2D`/`Conv2DBackpropInput` and `TfpplConv2DBackpropFilter` → `Sum` over leading dims → the
+ *    two log densities → the Gamma sampler and its gradient → the finite/support checks.
  *
  * The order matters where two kernels share a name: a native kernel falls back to the one it replaced,
  * so with group 1 first, `BatchMatMul` and `Softplus` fall back to the wasm fast paths, not stock wasm.
@@ -30,6 +30,7 @@ import type { NativeUnary } from './native/unary.js'
 import { ADAM_ALL_KERNEL, registerNativeAdam } from './native/adam.js'
 import { DENSE_KERNEL, registerNativeDense } from './native/dense.js'
 import { installNativeConv, NATIVE_CONV_KERNELS } from './native/conv.js'
+import { installNativeSum } from './native/sum.js'
 import { BERNOULLI_KERNEL, NORMAL_KERNEL, registerNativeDensities } from './native/densities.js'
 import { LOG_GAMMA_GRAD_KERNEL, LOG_GAMMA_SAMPLE_KERNEL, registerNativeGamma } from './native/gamma.js'
 
@@ -75,6 +76,7 @@ export const installNativeKernels = (addon: NativeAddon, unary: readonly NativeU
   registerNativeAdam(addon)
   registerNativeDense(addon)
   installNativeConv(addon, replace)
+  installNativeSum(addon, replace)
   registerNativeDensities(addon)
   registerNativeGamma(addon)
 }
@@ -95,7 +97,7 @@ export const uninstallNativeKernels = (): void => {
 
 /**
  * The kernels the accelerator runs now: the wasm kernels it replaced (BatchMatMul, the transcendentals,
- * Conv2D, Conv2DBackpropInput) and tfppl's own (dense layers, the two log densities, the filter
+ * Conv2D, Conv2DBackpropInput, Sum) and tfppl's own (dense layers, the two log densities, the filter
  * gradient, the fused Adam update, the finite/support checks); empty when off.
  *
  * @example nativeKernels()   // ['BatchMatMul', 'Softplus', …, 'Conv2D', …, 'TfpplDense', …]

@@ -32,5 +32,7 @@ export interface NativeAddon {
   /** dy · d log z/dα (dy = 1 when `hasDy` is 0); `quadrature`: 12 Gauss–Laguerre nodes, then their weights. */
   readonly gammaLogGrad: (heap: ArrayBuffer, n: number, offAlpha: number, offLogZ: number, offDy: number, hasDy: number,
     offOut: number, quadrature: Float64Array) => void
+  /** out[j] = Σ_{i<m} x[i·n + j] (float32, in ascending i). */
+  readonly sumLeading: (heap: ArrayBuffer, m: number, n: number, offX: number, offOut: number) => void
   readonly setThreads: (n: number) => void
 }
