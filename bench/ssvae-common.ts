@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core'
 import { fashionMnist, gen, mnistDigits, module, observe, oneHotCategorical, plate, svi } from 'tfppl'
-import type { Dataset, Loss, OwnedNetwork } from 'tfppl'
+import type { Dataset, OwnedNetwork } from 'tfppl'
 
 /** A command-line number `--name N`, else `fallback`. @example arg('epochs', 50) */
 export const arg = (name: string, fallback: number): number => {
@@ -51,15 +51,3 @@ export const classifierModel = (net: OwnedNetwork) => (x: tf.Tensor, y: tf.Tenso
 })
 /** The classifier's guide: nothing latent. @example svi(…).fit(classifierModel(net), noGuide, [x, y]) */
 export const noGuide = (_x: tf.Tensor, _y: tf.Tensor) => gen(function* () { /* no latent */ })
-
-/**
- * `enumElbo` from the library when this build has it (the enumeration engine lands on its own),
- * else undefined.
- *
- * @example const make = await enumElboIfBuilt()
- */
-export const enumElboIfBuilt = async (): Promise<((opts: { readonly maxPlateNesting?: number }) => Loss) | undefined> => {
-  const lib: Record<string, unknown> = await import('tfppl')
-  const f = lib['enumElbo']
-  return typeof f === 'function' ? f as (opts: { readonly maxPlateNesting?: number }) => Loss : undefined
-}
