@@ -4,7 +4,9 @@
  * Draws: Marsaglia & Tsang (2000) on whole tensors of concentrations. Every element proposes at
  * once; the rejected ones (≈ 2–5 % for α ≥ 1) are gathered and propose again, round after round
  * (at most {@link MAX_ROUNDS}; the rare element still rejected then takes the proposal's mode d);
- * no JavaScript loop runs per element except the generator filling its arrays. Concentrations
+ * no JavaScript loop runs per element except the generator filling its arrays. On backends that
+ * cannot read back synchronously (webgpu, webgl) every element proposes in every round instead,
+ * masked, with no read-back; with the native accelerator, one kernel draws them all. Concentrations
  * α < 1 are boosted: Gamma(α) = Gamma(α + 1) · U^(1/α), taken in log space (log Gamma(α + 1) +
  * log U / α) so that the log-draws of tiny α stay finite where the draws underflow float32.
  *
@@ -13,6 +15,7 @@
  * by {@link logGammaGradient}; a rate enters by scaling. Seeded draws repeat on the same backend.
  */
 import * as tf from '@tensorflow/tfjs-core'
+import { readsSync } from './gpu.js'
 import { freshSeed, standardNormal, standardUniform } from './random.js'
 import { scoped, untaped } from './scope.js'
 import { subSeed } from './seed.js'
@@ -64,6 +67,25 @@ const marsagliaTsang = (alpha: tf.Tensor, seed: number | undefined): tf.Tensor =
   return tf.tensorScatterUpdate(out, idx, tf.log(tf.gatherND(d, idx)))
 }
 
+/**
+ * {@link marsagliaTsang} without reading back, for backends that cannot read synchronously (webgpu,
+ * webgl): every round proposes for every element and the first accepted proposal is kept; after
+ * {@link MAX_ROUNDS} an element still rejected (P < 2e-16) takes the mode, log d. The first round's
+ * draws are those of the read-back version.
+ */
+const marsagliaTsangOnDevice = (alpha: tf.Tensor, seed: number | undefined): tf.Tensor => {
+  const d = tf.sub(alpha, 1 / 3)
+  const c = tf.rsqrt(tf.mul(9, d))
+  let out = tf.log(d)
+  let done = tf.zeros(d.shape, 'bool')
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    const { logValue, accepted } = propose(d, c, subSeed(seed, round))
+    out = tf.where(tf.logicalAnd(accepted, tf.logicalNot(done)), logValue, out)
+    done = tf.logicalOr(done, accepted)
+  }
+  return out
+}
+
 /** Whether the accelerator's Gamma kernels take float32 `alpha` here: installed, on wasm, non-empty. */
 const nativeCovers = (alpha: tf.Tensor): boolean =>
   nativeKernelsInstalled() && tf.getBackend() === 'wasm' && alpha.size > 0 && alpha.dtype === 'float32'
@@ -77,7 +99,8 @@ const drawLogGamma = (alpha: tf.Tensor, seed: number | undefined): tf.Tensor => 
 const composedLogGammaDraws = (alpha: tf.Tensor, seed: number | undefined): tf.Tensor => tf.tidy(() => {
   const flat = tf.reshape(alpha, [-1])
   const small = tf.less(flat, 1)
-  const core = marsagliaTsang(tf.where(small, tf.add(flat, 1), flat), subSeed(seed, 0))
+  const rounds = readsSync() ? marsagliaTsang : marsagliaTsangOnDevice
+  const core = rounds(tf.where(small, tf.add(flat, 1), flat), subSeed(seed, 0))
   const logU = tf.log(standardUniform([flat.size], subSeed(seed, 1)))
   return tf.reshape(tf.where(small, tf.add(core, tf.div(logU, flat)), core), alpha.shape)
 })

@@ -86,20 +86,29 @@ export const startWebgpu = async (automatic: boolean): Promise<GpuStart> => {
   return { ok: true, adapter }
 }
 
-/** The part of tfjs's webgpu backend patched here. */
-interface SyncReader { readSync: (dataId: object) => unknown; tfpplRefusesSync?: true }
+/** The part of tfjs's webgpu backend patched here (4.22: a tensor's values stay on the CPU until it is uploaded). */
+interface SyncReader {
+  readSync: (dataId: object) => unknown
+  readonly tensorMap: { get: (dataId: object) => { values?: unknown; dtype: string } | undefined }
+  tfpplRefusesSync?: true
+}
 
 /**
- * Where there is no `OffscreenCanvas` (Node), tfjs's webgpu backend cannot read synchronously and fails
- * inside tfjs with a ReferenceError: make that one clear error instead, saying what to use.
+ * Where there is no `OffscreenCanvas` (Node), tfjs's webgpu backend cannot read from the GPU
+ * synchronously and fails inside tfjs with a ReferenceError: make that one clear error instead, saying
+ * what to use. Values still on the CPU (a small tensor not yet uploaded, which tfjs's kernels forward
+ * to their CPU implementations) are read as tfjs reads them.
  */
 const refuseSyncReads = (): void => {
   if (typeof (globalThis as { OffscreenCanvas?: unknown }).OffscreenCanvas !== 'undefined') return
   const b = tf.backend() as unknown as SyncReader
   if (b.tfpplRefusesSync === true) return
   b.tfpplRefusesSync = true
-  b.readSync = () => {
-    throw new BackendError("webgpu in Node cannot read a tensor synchronously (dataSync, arraySync, or an op that reads back): train with `await svi.stepAsync(…)` or `fit`, create params with `await svi.initAsync(…)`, read with `await t.data()`; what still reads synchronously — drawing Gamma, Beta, Dirichlet or Poisson samples, enumeration with tensor-valued scales — runs on 'wasm' or 'cpu', or in a browser")
+  const readCpuResident = b.readSync.bind(b)
+  b.readSync = (dataId) => {
+    const data = b.tensorMap.get(dataId)
+    if (data !== undefined && (data.values != null || data.dtype === 'string')) return readCpuResident(dataId)
+    throw new BackendError("webgpu in Node cannot read a tensor synchronously (dataSync, arraySync, or an op that reads back): train with `await svi.stepAsync(…)` or `fit`, create params with `await svi.initAsync(…)`, read with `await t.data()`; what still reads synchronously — drawing Poisson, binomial, negative-binomial, beta-binomial or multinomial samples, enumeration with tensor-valued scales — runs on 'wasm' or 'cpu', or in a browser")
   }
 }
 

@@ -20,7 +20,7 @@ const once = process.env['TFPPL_BACKEND'] !== 'cpu' && process.env['TFPPL_NATIVE
 const why = !existsSync(ICD) ? `no software Vulkan driver at ${ICD} (apt-get install -y chromium)` : !once ? 'runs in the first CI configuration only' : ''
 
 interface Fresh { evaluated: number; initialised: number; entries: number; warnings: string[]; errors: string[]; left: number; error?: string }
-interface Run { fresh: Fresh; losses: number[]; fitted: number[]; tensors: number[]; evaluated: number; stepError: string; syncError: string; info: { name: string; adapter?: { software: boolean; architecture: string } }; error?: string }
+interface Run { fresh: Fresh; gamma: number[] | { error: string }; losses: number[]; fitted: number[]; tensors: number[]; evaluated: number; stepError: string; syncError: string; info: { name: string; adapter?: { software: boolean; architecture: string } }; error?: string }
 
 const relative = (a: number, b: number): number => Math.abs(a - b) / Math.max(Math.abs(b), 1e-12)
 
@@ -55,6 +55,13 @@ describe.skipIf(why !== '')(`webgpu in Node${why === '' ? '' : ` (skipped: ${why
     expect(cpu.stepError).toBe('')
     expect(webgpu.syncError).toMatch(/^BackendError: webgpu in Node cannot read a tensor synchronously .*await t\.data\(\)/)   // not tfjs's ReferenceError from inside
     expect(cpu.syncError).toBe('')
+  }, 300_000)
+
+  it('draws Gamma samples without a synchronous read: E[log X] = ψ(α) within 5 standard errors (α = 0.5, 3; 4,000 draws)', () => {
+    const { webgpu } = results()
+    const [psi, trigamma] = [[-1.9635100260214235, 0.9227843350984671], [Math.PI ** 2 / 2, 0.3949340668482264]]   // ψ, ψ′ at 0.5 and 3
+    expect(Array.isArray(webgpu.gamma), JSON.stringify(webgpu.gamma)).toBe(true)
+    ;(webgpu.gamma as number[]).forEach((m, j) => expect(Math.abs(m - psi[j]!)).toBeLessThan(5 * Math.sqrt(trigamma[j]! / 4000)))
   }, 300_000)
 
   it('evaluate and initAsync on a fresh store create the params without a synchronous read; failing on bad data, they leave the store empty', () => {

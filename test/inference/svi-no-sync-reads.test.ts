@@ -22,26 +22,12 @@ import { svi } from '../../src/inference/svi.js'
 import { BackendError, SupportError } from '../../src/errors.js'
 import type { TfpplWarning } from '../../src/inference/warnings.js'
 import { read } from '../helpers.js'
+import { asWebgpuInNode as emulated } from '../fixtures/no-sync-reads.js'
 
 const gpu = vi.hoisted(() => ({ sync: true }))
 vi.mock('../../src/backend/gpu.js', async (importOriginal) => ({ ...await importOriginal<typeof import('../../src/backend/gpu.js')>(), readsSync: () => gpu.sync }))
 
-/** The backend's read functions, patched by {@link asWebgpuInNode}. */
-interface Reads { readSync: (id: object) => unknown; read: (id: object) => Promise<unknown> }
-
-/**
- * Runs `f` with the backend behaving as webgpu in Node: `readsSync()` false, a synchronous read a
- * BackendError; an asynchronous read works, or rejects with `readFails` when given (a lost device).
- */
-const asWebgpuInNode = async <A>(f: () => Promise<A>, readFails?: Error): Promise<A> => {
-  const b = tf.backend() as unknown as Reads
-  const own = { readSync: b.readSync, read: b.read }
-  const readSync = own.readSync.bind(b)
-  b.read = async (id) => { if (readFails !== undefined) throw readFails; return readSync(id) }
-  b.readSync = () => { throw new BackendError('a synchronous read (emulated webgpu in Node)') }
-  gpu.sync = false
-  try { return await f() } finally { Object.assign(b, own); gpu.sync = true }
-}
+const asWebgpuInNode = <A>(f: () => Promise<A>, readFails?: Error): Promise<A> => emulated(gpu, f, readFails)
 
 afterEach(() => { setValidation(true) })
 
