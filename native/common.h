@@ -46,5 +46,6 @@ napi_value conv(napi_env env, napi_callback_info info);
 napi_value gamma_log_sample(napi_env env, napi_callback_info info);
 napi_value gamma_log_grad(napi_env env, napi_callback_info info);
 napi_value sum_leading(napi_env env, napi_callback_info info);
+napi_value blas_info(napi_env env, napi_callback_info info);
 
 #endif

@@ -35,6 +35,7 @@
  *   sumLeading(heap, m, n, offX, offOut)
  *       out[j] = Σ_{i<m} x[i·n + j]: Sum over leading dims, in tfjs-wasm's order (sum.c).
  *   setThreads(n)    BLAS threads.
+ *   blasInfo()       the OpenBLAS build loaded: "OpenBLAS 0.3.21, pthread build" (version, threading).
  */
 #include "common.h"
 #include <cblas.h>
@@ -57,6 +58,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "gammaLogGrad", NULL, gamma_log_grad, NULL, NULL, NULL, napi_default, NULL },
     { "sumLeading", NULL, sum_leading, NULL, NULL, NULL, napi_default, NULL },
     { "setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL },
+    { "blasInfo", NULL, blas_info, NULL, NULL, NULL, napi_default, NULL },
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   openblas_set_num_threads(1);

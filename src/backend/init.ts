@@ -47,7 +47,7 @@ export interface BackendInfo {
   readonly threads: number
   /** Whether the optional native accelerator is active (see `native/`). */
   readonly native: boolean
-  /** The accelerator's state in words: 'active (OpenBLAS, 1 thread)', or why not (not built, library missing, disabled, not the wasm backend). */
+  /** The accelerator's state in words: 'active (OpenBLAS 0.3.21, pthread build, 1 thread)' (the BLAS build loaded), or why not (not built, library missing, disabled, not the wasm backend). */
   readonly nativeStatus: string
   /** The kernels the native accelerator runs (empty when it is off; see `nativeKernels`). */
   readonly nativeKernels: readonly string[]
@@ -117,7 +117,8 @@ const startNative = (threads?: number): NativeState => {
   const n = threads ?? host.threads()
   loaded.addon.setThreads(n)
   installNativeKernels(loaded.addon)
-  return { native: true, nativeStatus: `active (OpenBLAS, ${n} thread${n === 1 ? '' : 's'})`, nativeKernels: nativeKernels() }
+  const blas = loaded.addon.blasInfo?.() ?? 'OpenBLAS'   // e.g. 'OpenBLAS 0.3.21, pthread build'
+  return { native: true, nativeStatus: `active (${blas}, ${n} thread${n === 1 ? '' : 's'})`, nativeKernels: nativeKernels() }
 }
 
 const tryWasm = async (threads: number | undefined, skipped: string[]): Promise<BackendInfo | undefined> => {
@@ -225,7 +226,7 @@ export const backendInfo = (): BackendInfo => {
  *
  * @example
  * await initBackend(); setNative(false)                    // stock wasm from here on
- * setNative(true, 2).nativeStatus                         // 'active (OpenBLAS, 2 threads)', or why not
+ * setNative(true, 2).nativeStatus                         // 'active (OpenBLAS 0.3.21, pthread build, 2 threads)', or why not
  */
 export const setNative = (on: boolean, threads = 1): BackendInfo => {
   const info = backendInfo()

@@ -6,13 +6,18 @@
  */
 import * as tf from '@tensorflow/tfjs-core'
 import fc from 'fast-check'
+import { existsSync, readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { backendInfo, initBackend, setNative } from '../../src/backend/init.js'
 import { loadNative } from '../../src/backend/native.js'
 import { applyFiniteGradients } from '../../src/backend/fused-adam.js'
 import { FC, read } from '../helpers.js'
 
+/** Debian's pthread build of OpenBLAS, which the accelerator links first (native/binding.gyp). */
+const PTHREAD_BLAS = '/usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.so.0'
+
 const info = await initBackend()
+const loaded = loadNative()
 const active = info.native
 const withoutNative = <T>(f: () => T): T => {
   setNative(false)
@@ -28,7 +33,38 @@ const productError = (a: tf.Tensor, b: tf.Tensor, tA: boolean, tB: boolean): num
 
 describe.skipIf(!active)('native accelerator', () => {
   it('reports itself active in backendInfo', () => {
-    expect(backendInfo().nativeStatus).toMatch(/^active \(OpenBLAS, \d+ threads?\)$/)
+    expect(backendInfo().nativeStatus).toMatch(/^active \(OpenBLAS \d+\.\d+\.\d+, (pthread|OpenMP|sequential) build, \d+ threads?\)$/)
+  })
+
+  // binding.gyp puts Debian's pthread build first (RUNPATH), whatever the alternatives select: with 2 threads
+  // the OpenMP build was ≈ 16× slower on this machine's products (bench/RESULTS.md, issue 21 point 3).
+  it.skipIf(!existsSync(PTHREAD_BLAS) || (process.env['LD_LIBRARY_PATH'] ?? '') !== '')('loads the pthread build of OpenBLAS where it is installed', () => {
+    expect(backendInfo().nativeStatus).toContain('pthread build')
+    const maps = readFileSync('/proc/self/maps', 'utf8')
+    expect(maps).toMatch(/\/openblas-pthread\/libopenblas/)
+    expect(maps).not.toMatch(/\/openblas-openmp\//)
+  })
+
+  // With 2 threads only the products with every side ≥ 32 and m·n·k ≥ 2²² get the second thread
+  // (native/batch-mat-mul.c). OpenBLAS's threaded products round differently (not bit-identical), so: within
+  // float32 rounding (relative to the largest entry), above and below the threshold, and with every product threaded.
+  it('products agree at 1 and 2 threads, above and below the threading threshold', () => {
+    const shapes: ReadonlyArray<readonly [number, number, number]> = [[128, 784, 400], [64, 256, 256], [2048, 16, 64], [300, 9, 32]]
+    try {
+      for (const [m, k, n] of shapes) {
+        const [a, b] = [tf.randomNormal([m, k], 0, 1, 'float32', m), tf.randomNormal([k, n], 0, 1, 'float32', n)]
+        const at = (threads: number, every = 0): Float32Array => {
+          setNative(true, threads)
+          if (every === 1 && loaded.ok) loaded.addon.setThreads(threads, 1)
+          return tf.tidy(() => tf.matMul(a, b).dataSync() as Float32Array)
+        }
+        const one = at(1), largest = one.reduce((w, v) => Math.max(w, Math.abs(v)), 0)
+        for (const other of [at(2), at(2, 1)]) {
+          expect(other.reduce((w, v, i) => Math.max(w, Math.abs(v - one[i]!)), 0) / largest).toBeLessThan(1e-6)
+        }
+        tf.dispose([a, b])
+      }
+    } finally { setNative(true) }
   })
 
   it('BatchMatMul equals the original kernel for random shapes, transposes and broadcast batches', () => {
@@ -120,6 +156,7 @@ describe.skipIf(!active)('native accelerator', () => {
     expect(() => n.addon.check(0, buf, 4, 16)).toThrow(/check: the operand lies outside the wasm heap/)
     expect(() => n.addon.check(4, buf, 0, 1)).toThrow(/check: expected/)
     expect(() => n.addon.setThreads(0)).toThrow(/setThreads/)
+    expect(() => n.addon.setThreads(2, 2)).toThrow(/everyProduct 0 or 1/)
   })
 })
 
