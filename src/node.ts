@@ -8,7 +8,7 @@
  *
  * @example
  * import { initBackend, mnistDigits, loadCheckpoint } from 'tfppl'
- * const info = await initBackend()   // info.nativeStatus: 'active (OpenBLAS, 1 thread)', or why not
+ * const info = await initBackend()   // info.nativeStatus: 'active (OpenBLAS 0.3.21, pthread build, 1 thread)', or why not
  */
 import { installNodePlatform } from './platform-node.js'
 

@@ -164,7 +164,7 @@ const startingMetrics = async (plan: TrainPlan): Promise<Metrics> => {
   return { backend: info.name, nativeAccelerator: info.nativeStatus, epochs: [...(recorded ?? [])] }
 }
 
-/** Where training runs, for the start line: `wasm, native accelerator: active (OpenBLAS, 1 thread)`. */
+/** Where training runs, for the start line: `wasm, native accelerator: active (OpenBLAS 0.3.21, pthread build, 1 thread)`. */
 const describeBackend = (m: Metrics): string => `${m.backend}, native accelerator: ${m.nativeAccelerator ?? 'unknown'}`
 
 /** The line that starts `train`: what is trained on what data and where, or what is resumed. */

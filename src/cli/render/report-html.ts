@@ -29,7 +29,7 @@ export interface Figure {
 export interface ReportInput {
   readonly title: string
   readonly backend: string
-  /** The native accelerator's state when the run trained ('active (OpenBLAS, 1 thread)', or why not); shown beside the backend. */
+  /** The native accelerator's state when the run trained ('active (OpenBLAS 0.3.21, pthread build, 1 thread)', or why not); shown beside the backend. */
   readonly accelerator?: string
   readonly metrics: { readonly epochs: readonly EpochMetrics[] }
   readonly images: readonly Figure[]
@@ -90,7 +90,7 @@ const section = (heading: string, figures: readonly Figure[]): string =>
  *
  * @example
  * const html = reportHtml({
- *   title: 'VAE on MNIST', backend: 'wasm', accelerator: 'active (OpenBLAS, 1 thread)',
+ *   title: 'VAE on MNIST', backend: 'wasm', accelerator: 'active (OpenBLAS 0.3.21, pthread build, 1 thread)',
  *   metrics: { epochs: [{ epoch: 1, trainElbo: -120.5, testElbo: -118.2, seconds: 12.3 }] },
  *   images: [{ title: 'Samples', file: 'samples.png', caption: '64 draws from the prior' }],
  *   svgs: [{ title: 'ELBO', file: 'elbo.svg' }],
