@@ -8,8 +8,14 @@
  *     which 2 (Conv2DBackpropFilter): A = x, B = dy, out = dW = col(x)ᵀ · dy              [kh, kw, c, o]
  *   col⁻¹ adds every patch entry back where it came from. The patch matrix is built a block of rows at
  *   a time (≈ 1 MB), so the scratch stays in cache; a 1×1, stride-1, unpadded convolution uses x itself.
+ * convLayer(which, heap, b, h, w, c, kh, kw, o, oh, ow, sh, sw, pt, pl, act, offA, offB, offBias, offOut)
+ *   a convolution layer in one call: which 0 y = act(col(x)·W + bias) (bias [o]; applied to each block of
+ *   rows right after its sgemm, while they are in cache), which 1 the transposed convolution
+ *   dx = act(col⁻¹(dy·Wᵀ) + bias) (bias [c]; after the last block). act as dense's (dense.h): 0 linear, 2 relu.
+ *   The same float32 operations as the separate kernels (conv, then add, then activation): bit-identical.
  */
 #include "common.h"
+#include "dense.h"
 #include <cblas.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,33 +78,42 @@ static void col2im(const Geom *g, const float *col, float *dx, int64_t r0, int64
   }
 }
 
-/* y = col(x) · W, a block of rows at a time. */
-static void forward(const Geom *g, const float *x, const float *wt, float *y, float *col, int64_t block) {
+/* The layer's epilogue (when `e` is not NULL): each of `rows` rows of n outputs ← act(row + bias). */
+typedef struct { const float *bias; int act; } Epilogue;
+static void finish(const Epilogue *e, float *out, int64_t rows, int64_t n) {
+  if (e != NULL) bias_act(e->act, out, e->bias, rows, n);
+}
+
+/* y = col(x) · W (then the epilogue), a block of rows at a time. */
+static void forward(const Geom *g, const float *x, const float *wt, float *y, float *col, int64_t block, const Epilogue *e) {
   const int64_t m = rows_of(g), k = width_of(g), n = g->o;
   if (col == NULL) {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)n, (int)k, 1.0f, x, (int)k, wt, (int)n, 0.0f, y, (int)n);
+    finish(e, y, m, n);
     return;
   }
   for (int64_t r0 = 0; r0 < m; r0 += block) {
     const int64_t r1 = r0 + block < m ? r0 + block : m;
     im2col(g, x, col, r0, r1);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(r1 - r0), (int)n, (int)k, 1.0f, col, (int)k, wt, (int)n, 0.0f, y + r0 * n, (int)n);
+    finish(e, y + r0 * n, r1 - r0, n);
   }
 }
 
-/* dx = col⁻¹(dy · Wᵀ), a block of rows at a time. */
-static void backprop_input(const Geom *g, const float *dy, const float *wt, float *dx, float *col, int64_t block) {
+/* dx = col⁻¹(dy · Wᵀ), a block of rows at a time, then the epilogue (over b·h·w rows of c). */
+static void backprop_input(const Geom *g, const float *dy, const float *wt, float *dx, float *col, int64_t block, const Epilogue *e) {
   const int64_t m = rows_of(g), k = width_of(g), n = g->o;
   if (col == NULL) {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)k, (int)n, 1.0f, dy, (int)n, wt, (int)n, 0.0f, dx, (int)k);
-    return;
+  } else {
+    memset(dx, 0, (size_t)(g->b * g->h * g->w * g->c) * sizeof(float));
+    for (int64_t r0 = 0; r0 < m; r0 += block) {
+      const int64_t r1 = r0 + block < m ? r0 + block : m;
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(r1 - r0), (int)k, (int)n, 1.0f, dy + r0 * n, (int)n, wt, (int)n, 0.0f, col, (int)k);
+      col2im(g, col, dx, r0, r1);
+    }
   }
-  memset(dx, 0, (size_t)(g->b * g->h * g->w * g->c) * sizeof(float));
-  for (int64_t r0 = 0; r0 < m; r0 += block) {
-    const int64_t r1 = r0 + block < m ? r0 + block : m;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(r1 - r0), (int)k, (int)n, 1.0f, dy + r0 * n, (int)n, wt, (int)n, 0.0f, col, (int)k);
-    col2im(g, col, dx, r0, r1);
-  }
+  finish(e, dx, g->b * g->h * g->w, g->c);
 }
 
 /* dW = col(x)ᵀ · dy, accumulated over blocks of rows. */
@@ -142,27 +157,43 @@ static void sizes_of(const Geom *g, int64_t which, int64_t s[3]) {
   s[2] = which == 0 ? y : which == 1 ? x : wt;
 }
 
-napi_value conv(napi_env env, napi_callback_info info) {
+/*
+ * conv (layer 0) or convLayer (layer 1): arguments as in the header.
+ * convLayer takes act after the geometry and the bias's offset before the output's.
+ */
+static napi_value run(napi_env env, napi_callback_info info, int layer) {
   Args a = args_of(env, info);
   size_t bytes = 0;
   const int64_t which = whole(&a, 0);
   float *base = heap(&a, 1, &bytes);
   Geom g;
   const char *bad = read_geom(&a, &g);
-  const int64_t offA = whole(&a, 15), offB = whole(&a, 16), offOut = whole(&a, 17);
-  if (a.failed || which > 2) return fail(env, "conv: expected (which 0–2, ArrayBuffer, b, h, w, c, kh, kw, o, oh, ow, sh, sw, pt, pl, offA, offB, offOut) as non-negative integers");
+  const size_t at = layer ? 16 : 15;
+  const int64_t act = layer ? whole(&a, 15) : ACT_LINEAR, offA = whole(&a, at), offB = whole(&a, at + 1);
+  const int64_t offBias = layer ? whole(&a, at + 2) : 0, offOut = whole(&a, at + 2 + (size_t)layer);
+  if (a.failed || which > (layer ? 1 : 2) || (act != ACT_LINEAR && act != ACT_RELU)) {
+    return fail(env, layer ? "convLayer: expected (which 0–1, ArrayBuffer, b, h, w, c, kh, kw, o, oh, ow, sh, sw, pt, pl, act 0 or 2, offA, offB, offBias, offOut) as non-negative integers"
+                           : "conv: expected (which 0–2, ArrayBuffer, b, h, w, c, kh, kw, o, oh, ow, sh, sw, pt, pl, offA, offB, offOut) as non-negative integers");
+  }
   if (bad != NULL) return fail(env, bad);
   int64_t s[3];
   sizes_of(&g, which, s);
-  if (!inside(offA, s[0], bytes) || !inside(offB, s[1], bytes) || !inside(offOut, s[2], bytes)) return fail(env, "conv: an operand lies outside the wasm heap");
+  if (!inside(offA, s[0], bytes) || !inside(offB, s[1], bytes) || !inside(offOut, s[2], bytes) || (layer && !inside(offBias, which == 0 ? g.o : g.c, bytes))) {
+    return fail(env, layer ? "convLayer: an operand lies outside the wasm heap" : "conv: an operand lies outside the wasm heap");
+  }
   const int64_t k = width_of(&g), block = k >= BLOCK_FLOATS ? 1 : BLOCK_FLOATS / k;
   float *col = NULL;
   if (!is_pointwise(&g) && (col = malloc((size_t)(block < rows_of(&g) ? block : rows_of(&g)) * (size_t)k * sizeof(float))) == NULL) return fail(env, "conv: out of memory");
   const float *A = base + offA / 4, *B = base + offB / 4;
   float *out = base + offOut / 4;
-  if (which == 0) forward(&g, A, B, out, col, block);
-  else if (which == 1) backprop_input(&g, A, B, out, col, block);
+  const Epilogue e = { layer ? base + offBias / 4 : NULL, (int)act };
+  if (which == 0) forward(&g, A, B, out, col, block, layer ? &e : NULL);
+  else if (which == 1) backprop_input(&g, A, B, out, col, block, layer ? &e : NULL);
   else backprop_filter(&g, A, B, out, col, block);
   free(col);
   return NULL;
 }
+
+napi_value conv(napi_env env, napi_callback_info info) { return run(env, info, 0); }
+
+napi_value conv_layer(napi_env env, napi_callback_info info) { return run(env, info, 1); }

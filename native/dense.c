@@ -7,19 +7,22 @@
  *   3: dpre itself (m×n; other unused), so a layer asked for several gradients computes it once.
  */
 #include "common.h"
+#include "dense.h"
 #include "unary.h"
 #include <cblas.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum { ACT_LINEAR, ACT_SOFTPLUS, ACT_RELU, ACT_TANH, ACTS };
-
-/* One row after the product: y += b, then the activation, in place (the output is fresh). */
-static void bias_act(int act, float *y, const float *b, int64_t n) {
-  for (int64_t j = 0; j < n; j++) y[j] += b[j];
-  if (act == ACT_SOFTPLUS) unary_apply(SOFTPLUS, y, y, n);
-  else if (act == ACT_TANH) unary_apply(TANH, y, y, n);
-  else if (act == ACT_RELU) for (int64_t j = 0; j < n; j++) y[j] = y[j] < 0.0f ? 0.0f : y[j];   /* NaN stays NaN */
+/* Rows after the product: y += b on each, then the activation over all of them, in place (the output is fresh). */
+void bias_act(int act, float *y, const float *b, int64_t rows, int64_t n) {
+  for (int64_t i = 0; i < rows; i++) {
+    float *row = y + i * n;
+    for (int64_t j = 0; j < n; j++) row[j] += b[j];
+  }
+  const int64_t count = rows * n;
+  if (act == ACT_SOFTPLUS) unary_apply(SOFTPLUS, y, y, count);
+  else if (act == ACT_TANH) unary_apply(TANH, y, y, count);
+  else if (act == ACT_RELU) for (int64_t j = 0; j < count; j++) y[j] = y[j] < 0.0f ? 0.0f : y[j];   /* NaN stays NaN */
 }
 
 napi_value dense(napi_env env, napi_callback_info info) {
@@ -35,7 +38,7 @@ napi_value dense(napi_env env, napi_callback_info info) {
   }
   float *y = base + offY / 4;
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)n, (int)k, 1.0f, base + offX / 4, (int)k, base + offW / 4, (int)n, 0.0f, y, (int)n);
-  for (int64_t i = 0; i < m; i++) bias_act((int)act, y + i * n, base + offB / 4, n);
+  bias_act((int)act, y, base + offB / 4, m, n);
   return NULL;
 }
 
@@ -44,8 +47,10 @@ static void pre_grad(int act, const float *restrict dy, const float *restrict y,
   if (act == ACT_SOFTPLUS) {
     unary_apply(SIGMOID_OF_SOFTPLUS, y, d, count);
     for (int64_t j = 0; j < count; j++) d[j] *= dy[j];
-  } else if (act == ACT_RELU) for (int64_t j = 0; j < count; j++) d[j] = y[j] > 0.0f ? dy[j] : 0.0f;
-  else for (int64_t j = 0; j < count; j++) d[j] = dy[j] * (1.0f - y[j] * y[j]);
+  } else if (act == ACT_RELU) {
+    /* dy read unconditionally, so the select vectorises (a conditional load stays a branch: 5 ns a float on random signs) */
+    for (int64_t j = 0; j < count; j++) { const float g = dy[j]; d[j] = y[j] > 0.0f ? g : 0.0f; }
+  } else for (int64_t j = 0; j < count; j++) d[j] = dy[j] * (1.0f - y[j] * y[j]);
 }
 
 /* out = the gradient `which` asks for, from d = dpre (m×n) and the other operand o. */

@@ -30,6 +30,8 @@
  *   conv(which, heap, b, h, w, c, kh, kw, o, oh, ow, sh, sw, pt, pl, offA, offB, offOut)
  *       NHWC 2-D convolution (which 0), its input gradient (1) and its filter gradient (2) by
  *       im2col / col2im and sgemm (conv.c).
+ *   convLayer(which, heap, b, h, w, c, kh, kw, o, oh, ow, sh, sw, pt, pl, act, offA, offB, offBias, offOut)
+ *       a convolution (0) or transposed convolution (1) with bias and activation (0 linear, 2 relu) in one pass (conv.c).
  *   gammaLogSample(heap, n, offAlpha, offOut, seed), gammaLogGrad(heap, n, offAlpha, offLogZ, offDy, hasDy, offOut, quadrature)
  *       log Gamma(α, 1) draws and their implicit-reparameterisation gradient d log z/dα (gamma.c).
  *   sumLeading(heap, m, n, offX, offOut)
@@ -54,6 +56,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "normalLogProb", NULL, normal_log_prob, NULL, NULL, NULL, napi_default, NULL },
     { "normalLogProbGrad", NULL, normal_log_prob_grad, NULL, NULL, NULL, napi_default, NULL },
     { "conv", NULL, conv, NULL, NULL, NULL, napi_default, NULL },
+    { "convLayer", NULL, conv_layer, NULL, NULL, NULL, napi_default, NULL },
     { "gammaLogSample", NULL, gamma_log_sample, NULL, NULL, NULL, napi_default, NULL },
     { "gammaLogGrad", NULL, gamma_log_grad, NULL, NULL, NULL, napi_default, NULL },
     { "sumLeading", NULL, sum_leading, NULL, NULL, NULL, napi_default, NULL },

@@ -7,6 +7,8 @@ export { logSumExp, softplus, logSigmoid, log1mexp, log1p, logAddExp, clampProbs
 export { conv2dTranspose } from './conv-grad.js'
 export { dense } from './dense.js'
 export type { DenseActivation } from './dense.js'
+export { convLayer } from './conv-layer.js'
+export type { ConvActivation, ConvLayerOptions } from './conv-layer.js'
 export { cholesky, triangularSolve, triangularSolveVec, matVec, tril, diagPart } from './linalg.js'
 export type { TriangularSolveOptions } from './linalg.js'
 export { lgamma, digamma, trigamma, polygamma, lbeta } from './special.js'

@@ -8,7 +8,7 @@ import { InvalidArgumentError } from '../errors.js'
 import { dense } from '../backend/dense.js'
 import type { DenseActivation } from '../backend/dense.js'
 import { subSeed } from '../backend/seed.js'
-import { conv2dTranspose } from '../backend/conv-grad.js'
+import { convLayer } from '../backend/conv-layer.js'
 import type { Network } from '../dsl/messages.js'
 
 /** A network that owns its variables. */
@@ -73,8 +73,8 @@ export const convEncoder = (opts: { readonly channels: number; readonly outDim: 
   const head = mlp({ sizes: [7 * 7 * 64, opts.outDim], seed: subSeed(opts.seed, 2) })
   return ownedBy([k1, b1, k2, b2, ...head.variables], (x: tf.Tensor) => {
     const images = tf.reshape(x, [-1, ...x.shape.slice(-3) as [number, number, number]]) as tf.Tensor4D   // leading dims (particles, plates) folded into the batch
-    const h1 = tf.relu(tf.add(tf.conv2d(images, k1 as tf.Tensor4D, 2, 'same'), b1))
-    const h2 = tf.relu(tf.add(tf.conv2d(h1 as tf.Tensor4D, k2 as tf.Tensor4D, 2, 'same'), b2))
+    const h1 = convLayer(images, k1 as tf.Tensor4D, b1 as tf.Tensor1D, { strides: 2, pad: 'same', activation: 'relu' })
+    const h2 = convLayer(h1, k2 as tf.Tensor4D, b2 as tf.Tensor1D, { strides: 2, pad: 'same', activation: 'relu' })
     return tf.reshape(head.apply(tf.reshape(h2, [images.shape[0], 7 * 7 * 64])), [...x.shape.slice(0, -3), opts.outDim])
   })
 }
@@ -87,13 +87,14 @@ export const convEncoder = (opts: { readonly channels: number; readonly outDim: 
 export const convDecoder = (opts: { readonly inDim: number; readonly channels: number; readonly seed?: number }): OwnedNetwork => {
   const c = opts.channels
   const head = mlp({ sizes: [opts.inDim, 7 * 7 * 64], seed: subSeed(opts.seed, 0) })
+  const [w0, b0] = head.variables as [tf.Variable, tf.Variable]   // its one layer, applied below with its ReLU fused
   const k1 = glorot([3, 3, 32, 64], subSeed(opts.seed, 1), 9 * 64, 9 * 32), b1 = zerosVariable(32)
   const k2 = glorot([3, 3, c, 32], subSeed(opts.seed, 2), 9 * 32, 9 * c), b2 = zerosVariable(c)
   return ownedBy([...head.variables, k1, b1, k2, b2], (z: tf.Tensor) => {
     const lead = z.shape.slice(0, -1)   // (particles, plates,) batch: folded into one batch dim
     const n = lead.reduce((a, b) => a * b, 1)
-    const h = tf.reshape(tf.relu(head.apply(z)), [n, 7, 7, 64]) as tf.Tensor4D
-    const h1 = tf.relu(tf.add(conv2dTranspose(h, k1 as tf.Tensor4D, [n, 14, 14, 32], 2, 'same'), b1)) as tf.Tensor4D
-    return tf.reshape(tf.add(conv2dTranspose(h1, k2 as tf.Tensor4D, [n, 28, 28, c], 2, 'same'), b2), [...lead, 28, 28, c])
+    const h = tf.reshape(dense(z, w0, b0, 'relu'), [n, 7, 7, 64]) as tf.Tensor4D
+    const h1 = convLayer(h, k1 as tf.Tensor4D, b1 as tf.Tensor1D, { strides: 2, pad: 'same', activation: 'relu', transpose: [n, 14, 14, 32] })
+    return tf.reshape(convLayer(h1, k2 as tf.Tensor4D, b2 as tf.Tensor1D, { strides: 2, pad: 'same', transpose: [n, 28, 28, c] }), [...lead, 28, 28, c])
   })
 }

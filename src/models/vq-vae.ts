@@ -15,7 +15,7 @@
 import * as tf from '@tensorflow/tfjs-core'
 import { InvalidArgumentError } from '../errors.js'
 import { subSeed } from '../backend/seed.js'
-import { conv2dTranspose } from '../backend/conv-grad.js'
+import { convLayer } from '../backend/conv-layer.js'
 import * as constraints from '../distributions/constraints.js'
 import { delta } from '../distributions/delta.js'
 import { deterministic, factor, module, observe, param, plate, sample } from '../dsl/primitives.js'
@@ -90,7 +90,7 @@ export interface VqVae extends ImageModel {
 const GRID = 7
 
 /** A 2-D convolution layer's kernel and bias. */
-const convLayer = (k: number, cin: number, cout: number, seed: number | undefined) =>
+const convWeights = (k: number, cin: number, cout: number, seed: number | undefined) =>
   ({ w: glorot([k, k, cin, cout], seed, k * k * cin, k * k * cout) as tf.Variable, b: zerosVariable(cout) })
 
 const owned = (vars: tf.Variable[], apply: (x: tf.Tensor) => tf.Tensor): OwnedNetwork =>
@@ -103,12 +103,12 @@ const owned = (vars: tf.Variable[], apply: (x: tf.Tensor) => tf.Tensor): OwnedNe
  * @example const enc = vqEncoder({ channels: 1, codeDim: 16, seed: 1 })
  */
 export const vqEncoder = (o: { readonly channels: number; readonly codeDim: number; readonly seed?: number }): OwnedNetwork => {
-  const l1 = convLayer(3, o.channels, 32, subSeed(o.seed, 0)), l2 = convLayer(3, 32, 64, subSeed(o.seed, 1))
-  const l3 = convLayer(1, 64, o.codeDim, subSeed(o.seed, 2))
+  const l1 = convWeights(3, o.channels, 32, subSeed(o.seed, 0)), l2 = convWeights(3, 32, 64, subSeed(o.seed, 1))
+  const l3 = convWeights(1, 64, o.codeDim, subSeed(o.seed, 2))
   return owned([l1.w, l1.b, l2.w, l2.b, l3.w, l3.b], (x) => {
-    const h1 = tf.relu(tf.add(tf.conv2d(x as tf.Tensor4D, l1.w as tf.Tensor4D, 2, 'same'), l1.b)) as tf.Tensor4D
-    const h2 = tf.relu(tf.add(tf.conv2d(h1, l2.w as tf.Tensor4D, 2, 'same'), l2.b)) as tf.Tensor4D
-    return tf.add(tf.conv2d(h2, l3.w as tf.Tensor4D, 1, 'same'), l3.b)
+    const h1 = convLayer(x as tf.Tensor4D, l1.w as tf.Tensor4D, l1.b as tf.Tensor1D, { strides: 2, pad: 'same', activation: 'relu' })
+    const h2 = convLayer(h1, l2.w as tf.Tensor4D, l2.b as tf.Tensor1D, { strides: 2, pad: 'same', activation: 'relu' })
+    return convLayer(h2, l3.w as tf.Tensor4D, l3.b as tf.Tensor1D, { strides: 1, pad: 'same' })
   })
 }
 
@@ -120,15 +120,15 @@ export const vqEncoder = (o: { readonly channels: number; readonly codeDim: numb
  */
 export const vqDecoder = (o: { readonly channels: number; readonly codeDim: number; readonly seed?: number }): OwnedNetwork => {
   const c = o.channels
-  const l0 = convLayer(1, o.codeDim, 64, subSeed(o.seed, 0))
+  const l0 = convWeights(1, o.codeDim, 64, subSeed(o.seed, 0))
   const k1 = glorot([3, 3, 32, 64], subSeed(o.seed, 1), 9 * 64, 9 * 32), b1 = zerosVariable(32)
   const k2 = glorot([3, 3, c, 32], subSeed(o.seed, 2), 9 * 32, 9 * c), b2 = zerosVariable(c)
   return owned([l0.w, l0.b, k1, b1, k2, b2], (z) => {
     const grids = tf.reshape(z, [-1, ...z.shape.slice(-3) as [number, number, number]]) as tf.Tensor4D   // leading (particle) dims folded into the batch
     const n = grids.shape[0]
-    const h = tf.relu(tf.add(tf.conv2d(grids, l0.w as tf.Tensor4D, 1, 'same'), l0.b)) as tf.Tensor4D
-    const h1 = tf.relu(tf.add(conv2dTranspose(h, k1 as tf.Tensor4D, [n, 14, 14, 32], 2, 'same'), b1)) as tf.Tensor4D
-    return tf.reshape(tf.add(conv2dTranspose(h1, k2 as tf.Tensor4D, [n, 28, 28, c], 2, 'same'), b2), [...z.shape.slice(0, -3), 28, 28, c])
+    const h = convLayer(grids, l0.w as tf.Tensor4D, l0.b as tf.Tensor1D, { strides: 1, pad: 'same', activation: 'relu' })
+    const h1 = convLayer(h, k1 as tf.Tensor4D, b1 as tf.Tensor1D, { strides: 2, pad: 'same', activation: 'relu', transpose: [n, 14, 14, 32] })
+    return tf.reshape(convLayer(h1, k2 as tf.Tensor4D, b2 as tf.Tensor1D, { strides: 2, pad: 'same', transpose: [n, 28, 28, c] }), [...z.shape.slice(0, -3), 28, 28, c])
   })
 }
 

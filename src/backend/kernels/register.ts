@@ -8,7 +8,7 @@
  * 2. The native accelerator's kernels (`native/`), while it is on; uninstalling restores what they
  *    replaced: `BatchMatMul` → the transcendentals (`Softplus`, `Exp`, `Log`, `Sigmoid`, `Tanh`,
  *    `Sqrt`) → the fused Adam's C path and `TfpplAdamAll` → `TfpplDense` →
- *    `Conv2D`/`Conv2DBackpropInput` and `TfpplConv2DBackpropFilter` → `Sum` over leading dims → the
+ *    `Conv2D`/`Conv2DBackpropInput` and `TfpplConv2DBackpropFilter` → `TfpplConvLayer` → `Sum` over leading dims → the
  *    two log densities → the Gamma sampler and its gradient → the finite/support checks.
  *
  * The order matters where two kernels share a name: a native kernel falls back to the one it replaced,
@@ -30,6 +30,7 @@ import type { NativeUnary } from './native/unary.js'
 import { ADAM_ALL_KERNEL, registerNativeAdam } from './native/adam.js'
 import { DENSE_KERNEL, registerNativeDense } from './native/dense.js'
 import { installNativeConv, NATIVE_CONV_KERNELS } from './native/conv.js'
+import { CONV_LAYER_KERNEL, registerNativeConvLayer } from './native/conv-layer.js'
 import { installNativeSum } from './native/sum.js'
 import { BERNOULLI_KERNEL, NORMAL_KERNEL, registerNativeDensities } from './native/densities.js'
 import { LOG_GAMMA_GRAD_KERNEL, LOG_GAMMA_SAMPLE_KERNEL, registerNativeGamma } from './native/gamma.js'
@@ -76,6 +77,7 @@ export const installNativeKernels = (addon: NativeAddon, unary: readonly NativeU
   registerNativeAdam(addon)
   registerNativeDense(addon)
   installNativeConv(addon, replace)
+  registerNativeConvLayer(addon)
   installNativeSum(addon, replace)
   registerNativeDensities(addon)
   registerNativeGamma(addon)
@@ -105,5 +107,5 @@ export const uninstallNativeKernels = (): void => {
 export const nativeKernels = (): string[] => {
   const native = kernelState.native
   return native === undefined ? []
-    : [...new Set([...native.replaced.map((k) => k.kernelName), ...NATIVE_CONV_KERNELS, DENSE_KERNEL, BERNOULLI_KERNEL, NORMAL_KERNEL, LOG_GAMMA_SAMPLE_KERNEL, LOG_GAMMA_GRAD_KERNEL, ...(kernelState.registered.has('adam') ? [ADAM_ALL_KERNEL] : []), 'Adam (fused update)', 'finite/support checks'])]
+    : [...new Set([...native.replaced.map((k) => k.kernelName), ...NATIVE_CONV_KERNELS, DENSE_KERNEL, BERNOULLI_KERNEL, NORMAL_KERNEL, LOG_GAMMA_SAMPLE_KERNEL, LOG_GAMMA_GRAD_KERNEL, ...(kernelState.registered.has('adam') ? [ADAM_ALL_KERNEL] : []), ...(kernelState.registered.has('conv-layer') ? [CONV_LAYER_KERNEL] : []), 'Adam (fused update)', 'finite/support checks'])]
 }

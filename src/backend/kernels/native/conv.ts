@@ -10,7 +10,7 @@
  * of `Conv2D` and `Conv2DBackpropInput` use the three while they are installed, and the previous
  * gradients (`../../conv-grad.ts`: XNNPACK convolutions) otherwise. Each kernel allocates its output first
  * (which may grow the wasm memory), then takes the heap's current buffer; C checks every operand's
- * bounds against it. Bias and ReLU are not fused: the models add them with separate ops.
+ * bounds against it. Bias and activation fused into the convolution: `./conv-layer.ts` (the models' layers).
  */
 import * as tf from '@tensorflow/tfjs-core'
 import { heapBuffer, heapOffset } from '../heap.js'
