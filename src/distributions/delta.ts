@@ -67,11 +67,11 @@ const deltaParams = (value: TensorLike, eventDims: number, logDensity: TensorLik
  */
 const pointMass = (eventDims: number) => customGradSaved<[tf.Tensor, tf.Tensor]>((x, value) => {
   const [xShape, valueShape] = [x.shape, value.shape]
-  const at = untaped(() => tf.tidy(() => {
+  const at = untaped(() => {   // its intermediates are freed by the logProb's scope (make.ts)
     const gap = tf.abs(tf.sub(x, value))
     const worst = eventDims === 0 ? gap : tf.max(gap, Array.from({ length: eventDims }, (_, i) => gap.rank - 1 - i))
     return tf.where(tf.greaterEqual(0, worst), tf.zeros(worst.shape), tf.fill(worst.shape, -Infinity))
-  }))
+  })
   return { value: at, gradFunc: () => [tf.zeros(xShape), tf.zeros(valueShape)] }
 })
 
