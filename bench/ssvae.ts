@@ -13,10 +13,15 @@
  *
  * Usage: npx tsx bench/ssvae.ts [--epochs 50] [--seeds 0,1,2] [--labels-per-class 100] [--alpha 46]
  *   [--threads 1|2] [--loss enum|elbo] [--max-steps N] [--baseline-epochs 100]
- *   [--scale-link softplus|exp] [--beta1 0.9] [--adam-eps 1e-7] [--init default|pyro] [--name NAME]
+ *   [--scale-link softplus|exp] [--beta1 0.9] [--adam-eps 1e-7] [--init default|pyro] [--pyro-steps] [--name NAME]
  * Pyro-faithful: --scale-link exp --beta1 0.95 --adam-eps 1e-8 (its README's `-b1 0.95`, torch's
  * Adam ε, its encoder's `Exp` scale); --init pyro: hidden layers N(0, 0.001) as its MLP (the
  * baseline then runs with both initialisations).
+ * --pyro-steps: Pyro's example steps its one shared Adam twice per batch — its ELBO's SVI, then its
+ * auxiliary loss's SVI, whose trace holds every parameter (`pyro.module`) and so updates every one of
+ * them, with a zero gradient (`zero_grads` leaves zeros, not None) on unlabelled batches and wherever
+ * the auxiliary term does not reach. Emulated: after each update, a second one with zero gradients
+ * (on labelled batches the auxiliary gradient stays in the first update, with the ELBO's).
  * `--loss elbo` samples y (score function) instead of enumerating it. The enumerated loss turns off
  * the no-enumerated-site warning (the labelled batches observe y: nothing to enumerate), as the CLI does.
  */
@@ -34,6 +39,7 @@ const seeds = list('seeds', [0, 1, 2])
 const lossName = word('loss', 'enum')
 const scaleLink = word('scale-link', 'softplus')
 const init = word('init', 'default')
+const pyroSteps = process.argv.includes('--pyro-steps')
 if (scaleLink !== 'softplus' && scaleLink !== 'exp') throw new Error(`bench/ssvae: --scale-link must be softplus or exp; got ${scaleLink}`)
 if (init !== 'default' && init !== 'pyro') throw new Error(`bench/ssvae: --init must be default or pyro; got ${init}`)
 await initBackend()
@@ -41,14 +47,27 @@ if (backendInfo().name === 'wasm') setNative(backendInfo().native, threads)
 const makeLoss = (): Loss => lossName === 'enum' ? enumElbo({ maxPlateNesting: 1, strictEnumerationWarning: false }) : elbo()
 const { train, test, source } = loadSplits()
 const info = backendInfo()
-const settings = `scale link ${scaleLink}, Adam 4.2e-4 β1 ${beta1} β2 0.999 ε ${adamEps}, ${init} init`
+const settings = `scale link ${scaleLink}, Adam 4.2e-4 β1 ${beta1} β2 0.999 ε ${adamEps}${pyroSteps ? ' applied twice per batch (the second with zero gradients, as Pyro\'s example)' : ''}, ${init} init`
+
+/** tfjs's Adam, each update followed by one with zero gradients (Pyro's example's second SVI step); not fused (its own class name). */
+class TwiceAdam extends tf.AdamOptimizer {
+  override getClassName(): string { return 'TwiceAdam' }
+  override applyGradients(grads: tf.NamedTensorMap | tf.NamedTensor[]): void {
+    super.applyGradients(grads)
+    const named = Array.isArray(grads) ? Object.fromEntries(grads.map((g) => [g.name, g.tensor])) : grads
+    const zeros = tf.tidy(() => Object.fromEntries(Object.entries(named).map(([k, g]) => [k, tf.zerosLike(g)])))
+    super.applyGradients(zeros)
+    tf.dispose(Object.values(zeros))
+  }
+}
+const adam = (): tf.Optimizer => pyroSteps ? new TwiceAdam(4.2e-4, beta1, 0.999, adamEps) : tf.train.adam(4.2e-4, beta1, 0.999, adamEps)
 console.log(`ssvae on ${source}: ${perClass} labels per class, α ${alpha}, loss ${lossName}, ${settings}, ${epochs} epochs${Number.isFinite(maxSteps) ? ` (at most ${maxSteps} steps)` : ''}; ${info.name}, native ${info.nativeStatus}`)
 
 /** Trains one seed's SSVAE; its per-epoch validation and test accuracy, read-outs, epoch times and steps. */
 const trainSsvae = async (seed: number, d: SplitData) => {
   const m = ssvae({ alpha, seed, scaleLink })
   if (init === 'pyro') for (const [i, net] of [m.networks.classifier, m.networks.encoder, m.networks.decoder].entries()) pyroInit(net, i === 0 ? seed : seed + 1000 * i)
-  const s = svi({ optimizer: tf.train.adam(4.2e-4, beta1, 0.999, adamEps), loss: makeLoss(), seed })
+  const s = svi({ optimizer: adam(), loss: makeLoss(), seed })
   const abort = new AbortController()
   const curve: EpochAccuracy[] = []
   const h = await s.fit(m.model, m.guide, { streams: [{ data: [d.xl, d.yl] }, { data: [d.xu] }], schedule: 'spread' }, {
@@ -98,10 +117,10 @@ const summary = {
 }
 console.log(`mean over seeds ${seeds.join(', ')}: ssvae last ${pct(summary.ssvaeLast)}, selected ${pct(summary.ssvaeSelected)}; baseline last ${pct(summary.baselineLast)}, selected ${pct(summary.baselineSelected)}; gain last ${signed(summary.gainLast)}, selected ${signed(summary.gainSelected)} points; epoch ${summary.epochSeconds === undefined ? 'not completed' : `${summary.epochSeconds.toFixed(1)} s`} (${threads} thread${threads === 1 ? '' : 's'})`)
 const pyroFaithful = scaleLink === 'exp' && beta1 === 0.95 && adamEps === 1e-8
-const name = word('name', `${lossName}-${perClass}pc-a${alpha}-${epochs}epochs${Number.isFinite(maxSteps) ? `-max${maxSteps}steps` : ''}-t${threads}${pyroFaithful ? '-pyroopt' : scaleLink !== 'softplus' || beta1 !== 0.9 || adamEps !== 1e-7 ? `-${scaleLink}-b${beta1}-eps${adamEps}` : ''}${init === 'pyro' ? '-pyroinit' : ''}-val`)
+const name = word('name', `${lossName}-${perClass}pc-a${alpha}-${epochs}epochs${Number.isFinite(maxSteps) ? `-max${maxSteps}steps` : ''}-t${threads}${pyroFaithful ? '-pyroopt' : scaleLink !== 'softplus' || beta1 !== 0.9 || adamEps !== 1e-7 ? `-${scaleLink}-b${beta1}-eps${adamEps}` : ''}${init === 'pyro' ? '-pyroinit' : ''}${pyroSteps ? '-pyrosteps' : ''}-val`)
 mkdirSync('bench/results', { recursive: true })
 writeFileSync(`bench/results/ssvae-${name}-seeds${seeds.join('_')}.json`, JSON.stringify({
   protocol: `ssvae M2: grey input, z 50, hidden 500, y ${lossName === 'enum' ? 'enumerated' : 'sampled (score function)'}, α ${alpha} per labelled point, ${settings}, batch 200, ${perClass} labels per class from the first 50,000 training images (seeded), the rest of them unlabelled, 'spread' schedule; validation = training images 50,000–60,000; read-outs (SSVAE and baseline alike): last epoch's test accuracy, test accuracy at the earliest best-validation epoch; baseline ${baselineEpochs} epochs, Adam 1e-3, batch 100, the SSVAE's classifier init`,
-  source, backend: info.name, native: info.nativeStatus, threads, scaleLink, beta1, adamEps, init, alpha, epochs, ...(Number.isFinite(maxSteps) ? { maxSteps } : {}), summary, rows,
+  source, backend: info.name, native: info.nativeStatus, threads, scaleLink, beta1, adamEps, init, pyroSteps, alpha, epochs, ...(Number.isFinite(maxSteps) ? { maxSteps } : {}), summary, rows,
 }, null, 2) + '\n')
 train.dispose(); test.dispose()
