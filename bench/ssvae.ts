@@ -52,12 +52,12 @@ const settings = `scale link ${scaleLink}, Adam 4.2e-4 β1 ${beta1} β2 0.999 ε
 /** tfjs's Adam, each update followed by one with zero gradients (Pyro's example's second SVI step); not fused (its own class name). */
 class TwiceAdam extends tf.AdamOptimizer {
   override getClassName(): string { return 'TwiceAdam' }
-  override applyGradients(grads: tf.NamedTensorMap | tf.NamedTensor[]): void {
+  override applyGradients(grads: Parameters<tf.AdamOptimizer['applyGradients']>[0]): void {
     super.applyGradients(grads)
-    const named = Array.isArray(grads) ? Object.fromEntries(grads.map((g) => [g.name, g.tensor])) : grads
-    const zeros = tf.tidy(() => Object.fromEntries(Object.entries(named).map(([k, g]) => [k, tf.zerosLike(g)])))
+    const named: Array<[string, tf.Tensor]> = Array.isArray(grads) ? grads.map((g) => [g.name, g.tensor]) : Object.entries(grads)
+    const zeros = named.map(([name, g]) => ({ name, tensor: tf.zerosLike(g) }))
     super.applyGradients(zeros)
-    tf.dispose(Object.values(zeros))
+    tf.dispose(zeros.map((z) => z.tensor))
   }
 }
 const adam = (): tf.Optimizer => pyroSteps ? new TwiceAdam(4.2e-4, beta1, 0.999, adamEps) : tf.train.adam(4.2e-4, beta1, 0.999, adamEps)

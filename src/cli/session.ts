@@ -57,14 +57,14 @@ export const createSession = (config: RunConfig, stepsPerEpoch?: number): Sessio
   }
 }
 
-/** Runs the model and guide once on a blank image so every param and module is registered. */
-const registerParams = (session: Session): void => {
+/** Runs the model and guide once on a blank image so every param and module is registered (no synchronous read: GPU backends too). */
+const registerParams = async (session: Session): Promise<void> => {
   const [h, w, c] = session.config.imageShape
   const x = tf.zeros([1, h, w, c]) as tf.Tensor4D
   const y = tf.zeros([1], 'int32') as tf.Tensor1D
   const args = session.model.inputs(x, y)
   try {
-    session.svi.init(session.model.model, session.model.guide, ...args)
+    await session.svi.initAsync(session.model.model, session.model.guide, ...args)
   } finally {
     tf.dispose([x, y, ...args])
   }
@@ -76,7 +76,7 @@ const registerParams = (session: Session): void => {
  * @example await restoreParams(createSession(config), 'runs/vae')
  */
 export const restoreParams = async (session: Session, dir: string): Promise<void> => {
-  registerParams(session)
+  await registerParams(session)
   await loadCheckpoint(runPaths(dir).checkpoint, { store: session.svi.params })
 }
 
