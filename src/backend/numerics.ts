@@ -107,3 +107,14 @@ export const broadcastTo = scoped('broadcastTo', (x: tf.Tensor, shape: readonly 
   x.dtype === 'float32' && !sameShape(x.shape, shape)
     ? tf.add(x, tf.zeros([...shape]))
     : tf.broadcastTo(x, [...shape]))
+
+/**
+ * `x` viewed as `shape` (one dim may be −1): `x` itself when it has that shape already, so a layer that
+ * folds leading dims into a batch dim costs nothing when there are none (tfjs's `reshape` would launch a
+ * kernel, save a clone of `x` for the backward pass, and launch another there); else `tf.reshape`. The
+ * result may be `x`: dispose one or the other, never both.
+ *
+ * @example reshapeTo(x, [-1, 28, 28, 1])   // x itself for x of shape [128, 28, 28, 1]
+ */
+export const reshapeTo = <T extends tf.Tensor>(x: tf.Tensor, shape: readonly number[]): T =>
+  (sameShape(x.shape, tf.util.inferFromImplicitShape([...shape], x.size)) ? x : tf.reshape(x, [...shape])) as T

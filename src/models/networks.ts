@@ -9,6 +9,7 @@ import { dense } from '../backend/dense.js'
 import type { DenseActivation } from '../backend/dense.js'
 import { subSeed } from '../backend/seed.js'
 import { convLayer } from '../backend/conv-layer.js'
+import { reshapeTo } from '../backend/numerics.js'
 import type { Network } from '../dsl/messages.js'
 
 /** A network that owns its variables. */
@@ -72,10 +73,10 @@ export const convEncoder = (opts: { readonly channels: number; readonly outDim: 
   const k2 = glorot([3, 3, 32, 64], subSeed(opts.seed, 1), 9 * 32, 9 * 64), b2 = zerosVariable(64)
   const head = mlp({ sizes: [7 * 7 * 64, opts.outDim], seed: subSeed(opts.seed, 2) })
   return ownedBy([k1, b1, k2, b2, ...head.variables], (x: tf.Tensor) => {
-    const images = tf.reshape(x, [-1, ...x.shape.slice(-3) as [number, number, number]]) as tf.Tensor4D   // leading dims (particles, plates) folded into the batch
+    const images = reshapeTo<tf.Tensor4D>(x, [-1, ...x.shape.slice(-3)])   // leading dims (particles, plates) folded into the batch
     const h1 = convLayer(images, k1 as tf.Tensor4D, b1 as tf.Tensor1D, { strides: 2, pad: 'same', activation: 'relu' })
     const h2 = convLayer(h1, k2 as tf.Tensor4D, b2 as tf.Tensor1D, { strides: 2, pad: 'same', activation: 'relu' })
-    return tf.reshape(head.apply(tf.reshape(h2, [images.shape[0], 7 * 7 * 64])), [...x.shape.slice(0, -3), opts.outDim])
+    return reshapeTo(head.apply(tf.reshape(h2, [images.shape[0], 7 * 7 * 64])), [...x.shape.slice(0, -3), opts.outDim])
   })
 }
 
@@ -95,6 +96,6 @@ export const convDecoder = (opts: { readonly inDim: number; readonly channels: n
     const n = lead.reduce((a, b) => a * b, 1)
     const h = tf.reshape(dense(z, w0, b0, 'relu'), [n, 7, 7, 64]) as tf.Tensor4D
     const h1 = convLayer(h, k1 as tf.Tensor4D, b1 as tf.Tensor1D, { strides: 2, pad: 'same', activation: 'relu', transpose: [n, 14, 14, 32] })
-    return tf.reshape(convLayer(h1, k2 as tf.Tensor4D, b2 as tf.Tensor1D, { strides: 2, pad: 'same', transpose: [n, 28, 28, c] }), [...lead, 28, 28, c])
+    return reshapeTo(convLayer(h1, k2 as tf.Tensor4D, b2 as tf.Tensor1D, { strides: 2, pad: 'same', transpose: [n, 28, 28, c] }), [...lead, 28, 28, c])
   })
 }

@@ -56,8 +56,22 @@ export const nearestCodes = (flat: tf.Tensor, codebook: tf.Tensor): tf.Tensor =>
 export const lookupCodes = (indices: tf.Tensor, codebook: tf.Tensor): tf.Tensor => {
   const [k, d] = codebook.shape as [number, number]
   const rows = tf.matMul(indicesToOneHot(tf.reshape(indices, [-1]), k), codebook)
-  return tf.reshape(rows, [...indices.shape, d])
+  const codes = tf.reshape(rows, [...indices.shape, d])
+  codeRows.set(codes.dataId, codebook.dataId)
+  return codes
 }
+
+/**
+ * Buffers that hold rows of a codebook: each {@link lookupCodes} output's buffer → its codebook's buffer.
+ * tfjs buffers are immutable (a variable's `assign` swaps in a new one) and their ids are never reused, so
+ * a tensor on such a buffer — the lookup, a clone or same-shape reshape of it (a straight-through value,
+ * a Delta's draw) — is a code vector of that codebook for certain (a one-hot product copies each row
+ * exactly, the codebook being finite), and the uniform prior's log-mass need not search for its nearest code.
+ */
+const codeRows = new WeakMap<object, object>()
+
+/** Whether every event of `x` is known to be a row of `codebook` (see {@link codeRows}). */
+const knownCodes = (x: tf.Tensor, codebook: tf.Tensor): boolean => codeRows.get(x.dataId) === codebook.dataId
 
 /** Sums all but the leading (batch) dim. */
 const perImage = (x: tf.Tensor): tf.Tensor => tf.sum(x, Array.from({ length: x.rank - 1 }, (_, i) => i + 1))
@@ -130,7 +144,8 @@ const MATCH_TOLERANCE = 1e-5
  * The uniform prior over the K codes of `codebook` [K, D] at each position of `batchShape`:
  * values are code vectors (event [D]); log p(x) = −log K where x is a row of the codebook
  * (‖x − e‖² ≤ 1e-5·(1 + ‖x‖²)), −∞ elsewhere. Draws pick codes uniformly. The log-mass is piecewise
- * constant: no gradient flows through it.
+ * constant: no gradient flows through it. Values known to be codes (a lookup's, a guide's straight-through
+ * z_q, the prior's own draws) skip the nearest-code search.
  *
  * @example
  * const prior = uniformCodes(codebook, [B, 7, 7]).toEvent(2)   // log p = −49 log K per image
@@ -142,6 +157,7 @@ export const uniformCodes = (codebook: tf.Tensor, batchShape: readonly number[])
     batchShape, eventShape: [d], reparameterized: false, support: constraints.independent(constraints.real, 1),
     draw: (s, seed) => lookupCodes(tf.randomUniform([...s, ...batchShape], 0, k, 'int32', seed), stopGradient(codebook)),
     logProb: (x) => {
+      if (knownCodes(x, codebook)) return tf.fill(x.shape.slice(0, -1), -Math.log(k))   // what the search below finds
       const book = stopGradient(codebook), flat = tf.reshape(stopGradient(x), [-1, d])
       const gap = tf.sum(tf.square(tf.sub(flat, lookupCodes(nearestCodes(flat, book), book))), 1)
       const allowed = tf.mul(MATCH_TOLERANCE, tf.add(1, tf.sum(tf.square(flat), 1)))

@@ -16,6 +16,7 @@ import * as tf from '@tensorflow/tfjs-core'
 import { InvalidArgumentError } from '../errors.js'
 import { subSeed } from '../backend/seed.js'
 import { convLayer } from '../backend/conv-layer.js'
+import { reshapeTo } from '../backend/numerics.js'
 import * as constraints from '../distributions/constraints.js'
 import { delta } from '../distributions/delta.js'
 import { deterministic, factor, module, observe, param, plate, sample } from '../dsl/primitives.js'
@@ -124,11 +125,11 @@ export const vqDecoder = (o: { readonly channels: number; readonly codeDim: numb
   const k1 = glorot([3, 3, 32, 64], subSeed(o.seed, 1), 9 * 64, 9 * 32), b1 = zerosVariable(32)
   const k2 = glorot([3, 3, c, 32], subSeed(o.seed, 2), 9 * 32, 9 * c), b2 = zerosVariable(c)
   return owned([l0.w, l0.b, k1, b1, k2, b2], (z) => {
-    const grids = tf.reshape(z, [-1, ...z.shape.slice(-3) as [number, number, number]]) as tf.Tensor4D   // leading (particle) dims folded into the batch
+    const grids = reshapeTo<tf.Tensor4D>(z, [-1, ...z.shape.slice(-3)])   // leading (particle) dims folded into the batch
     const n = grids.shape[0]
     const h = convLayer(grids, l0.w as tf.Tensor4D, l0.b as tf.Tensor1D, { strides: 1, pad: 'same', activation: 'relu' })
     const h1 = convLayer(h, k1 as tf.Tensor4D, b1 as tf.Tensor1D, { strides: 2, pad: 'same', activation: 'relu', transpose: [n, 14, 14, 32] })
-    return tf.reshape(convLayer(h1, k2 as tf.Tensor4D, b2 as tf.Tensor1D, { strides: 2, pad: 'same', transpose: [n, 28, 28, c] }), [...z.shape.slice(0, -3), 28, 28, c])
+    return reshapeTo(convLayer(h1, k2 as tf.Tensor4D, b2 as tf.Tensor1D, { strides: 2, pad: 'same', transpose: [n, 28, 28, c] }), [...z.shape.slice(0, -3), 28, 28, c])
   })
 }
 

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { clampProbs, log1mexp, log1p, logAddExp, logSigmoid, logSumExp, probsToLogits, softplus, FLOAT32_EPS } from '../../src/backend/numerics.js'
+import { clampProbs, log1mexp, log1p, logAddExp, logSigmoid, logSumExp, probsToLogits, reshapeTo, softplus, FLOAT32_EPS } from '../../src/backend/numerics.js'
 import { FC, expectClose, expectNoLeak, logSumExp64, read, softplus64, t } from '../helpers.js'
 
 const finite = fc.double({ min: -80, max: 80, noNaN: true })
@@ -47,6 +47,21 @@ describe('numerics', () => {
     expect(c[2]).toBeLessThan(1)
     expectClose(read(probsToLogits(t([0.1, 0.5, 0.9], [3]))), [Math.log(1 / 9), 0, Math.log(9)], 1e-5, 1e-6)
   }))
+
+  it('reshapeTo is x itself at its own shape (no launch), else the reshape', async () => {
+    const x = tf.ones([2, 3, 4])
+    const same = await tf.profile(() => { expect(reshapeTo(x, [2, 3, 4])).toBe(x); expect(reshapeTo(x, [-1, 3, 4])).toBe(x); return [] })
+    expect(same.kernels).toEqual([])
+    tf.tidy(() => {
+      const y = reshapeTo(x, [-1, 4])
+      expect(y).not.toBe(x)
+      expect(y.shape).toEqual([6, 4])
+      expect(() => reshapeTo(x, [5, 5])).toThrow()
+      // The gradient flows through either way.
+      expect(read(tf.grad((a: tf.Tensor) => tf.sum(tf.mul(reshapeTo(a, [2, 3, 4]), 2)))(x))).toEqual(new Array<number>(24).fill(2))
+    })
+    x.dispose()
+  })
 
   it('helpers leak nothing', () => {
     const x = t([-3, -0.1, 2], [3]), negative = t([-3, -0.1, -2], [3])

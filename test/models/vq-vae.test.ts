@@ -8,7 +8,7 @@ import { svi } from '../../src/inference/svi.js'
 import type { Svi } from '../../src/inference/svi.js'
 import { traceProgram } from '../../src/inference/trace.js'
 import type { FactorSite, SampleSite } from '../../src/inference/trace.js'
-import { perplexity, uniformCodes, vectorQuantize } from '../../src/models/vector-quantize.js'
+import { lookupCodes, perplexity, uniformCodes, vectorQuantize } from '../../src/models/vector-quantize.js'
 import { vqVae } from '../../src/models/vq-vae.js'
 import type { VqVae } from '../../src/models/vq-vae.js'
 import { expectClose, expectNoLeak, read } from '../helpers.js'
@@ -70,6 +70,21 @@ describe('uniformCodes', () => {
     expect(lp[3]).toBe(-Infinity)   // far from every code
     expect(lp[4]).toBe(-Infinity)   // 0.05 from code 3 at norm ≈ 1.4: not a code
   }))
+
+  it('knows the rows a lookup copied (and their clones) without searching, and only for that codebook', async () => {
+    const book = tf.tensor2d([[300, 0], [300, 1e-3], [0, 1], [-1, -1]]), other = tf.tensor2d([[1, 2], [3, 4], [5, 6], [7, 8]])
+    const codes = lookupCodes(tf.tensor2d([[0, 1, 2], [3, 3, 0]], [2, 3], 'int32'), book)
+    const known = await tf.profile(() => uniformCodes(book, [2, 3]).logProb(tf.clone(codes)))
+    expect(known.kernelNames).not.toContain('ArgMin')
+    expect(read(known.result as tf.Tensor)).toEqual(new Array<number>(6).fill(Math.fround(-Math.log(4))))
+    // The same values, not known as codes: the search finds the same log-mass.
+    expect(read(uniformCodes(book, [2, 3]).logProb(tf.add(codes, 0)))).toEqual(read(known.result as tf.Tensor))
+    // Rows of another codebook are checked against this one.
+    const elsewhere = await tf.profile(() => uniformCodes(other, [2, 3]).logProb(codes))
+    expect(elsewhere.kernelNames).toContain('ArgMin')
+    expect(read(elsewhere.result as tf.Tensor).every((v) => v === -Infinity)).toBe(true)
+    tf.dispose([book, other, codes, known.result as tf.Tensor, elsewhere.result as tf.Tensor])
+  })
 })
 
 describe('vqVae', () => {

@@ -64,6 +64,13 @@ export interface ConvPlan { readonly geom: readonly number[]; readonly xShape: S
 const isShape4 = (s: readonly number[]): s is Shape4 => s.length === 4 && s.every((d) => Number.isInteger(d) && d >= 1)
 
 /**
+ * The plans met so far by shapes and attributes: a model's few convolutions recur every step, and
+ * tfjs's `computeConv2DInfo` costs more than a look-up. Bounded (cleared when full).
+ */
+const plans = new Map<string, ConvPlan | undefined>()
+const MAX_PLANS = 256
+
+/**
  * The convolution of x [b, h, w, c] by W [kh, kw, c, o] under tfjs's kernel attributes, as the addon runs it, or
  * undefined when the native path does not cover it (NCHW, dilation > 1, channels that disagree, an empty output):
  *   y[b, p, q, o] = Σ_{i, j, c} x[b, p·sh − pt + i, q·sw − pl + j, c] · W[i, j, c, o]   (x = 0 outside)
@@ -74,6 +81,16 @@ export const convPlan = (xShape: readonly number[], wShape: readonly number[], r
   const attrs = raw as unknown as ConvAttrs | undefined
   if (attrs === undefined || !isShape4(xShape) || !isShape4(wShape) || xShape[3] !== wShape[2]) return undefined
   if ((attrs.dataFormat ?? 'NHWC') !== 'NHWC') return undefined
+  const key = `${xShape}|${wShape}|${JSON.stringify(attrs.strides)}|${JSON.stringify(attrs.pad)}|${JSON.stringify(attrs.dilations ?? 1)}|${attrs.dimRoundingMode}`
+  if (plans.has(key)) return plans.get(key)
+  if (plans.size >= MAX_PLANS) plans.clear()
+  const plan = planFor(xShape, wShape, attrs)
+  plans.set(key, plan)
+  return plan
+}
+
+/** {@link convPlan}'s computation, for shapes already checked. */
+const planFor = (xShape: Shape4, wShape: Shape4, attrs: ConvAttrs): ConvPlan | undefined => {
   let info: tf.backend_util.Conv2DInfo
   try {
     info = tf.backend_util.computeConv2DInfo(xShape, wShape, attrs.strides, attrs.dilations ?? 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast')
@@ -82,7 +99,7 @@ export const convPlan = (xShape: readonly number[], wShape: readonly number[], r
   if (info.dilationHeight !== 1 || info.dilationWidth !== 1 || info.outHeight < 1 || info.outWidth < 1 || top < 0 || left < 0) return undefined
   const [b, h, w, c] = xShape, [kh, kw, , o] = wShape
   const geom = [b, h, w, c, kh, kw, o, info.outHeight, info.outWidth, info.strideHeight, info.strideWidth, top, left]
-  return geom.every(Number.isInteger) ? { geom, xShape, wShape, yShape: [b, info.outHeight, info.outWidth, o] } : undefined
+  return geom.every(Number.isInteger) ? { geom, xShape: [...xShape], wShape: [...wShape], yShape: [b, info.outHeight, info.outWidth, o] } : undefined
 }
 
 const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i])
