@@ -4,7 +4,8 @@
  * first `--limit` training images. Reports the test reconstruction
  * log-likelihood log p(x | z_q) per image, the bound log p(x | z_q) − 49·log K,
  * and the code perplexity of the last epoch.
- * Usage: npx tsx bench/fashion-vqvae.ts [--epochs 3] [--limit 10000] [--seed 0]
+ * `--tag t` appends `-t` to the results file's name (e.g. native / stock runs side by side).
+ * Usage: npx tsx bench/fashion-vqvae.ts [--epochs 3] [--limit 10000] [--seed 0] [--tag native]
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import * as tf from '@tensorflow/tfjs-core'
@@ -15,7 +16,8 @@ const arg = (name: string, fallback: number): number => {
   return i >= 0 ? Number(process.argv[i + 1]) : fallback
 }
 const [epochs, limit, seed] = [arg('epochs', 3), arg('limit', 10000), arg('seed', 0)]
-await initBackend()
+const tag = process.argv.includes('--tag') ? `-${process.argv[process.argv.indexOf('--tag') + 1]}` : ''
+const info = await initBackend()
 const { train, test } = fashionMnist()
 const bin = binarize.fixed(0.5)
 const x = bin(subset(train, limit).images) as tf.Tensor4D
@@ -36,7 +38,7 @@ for (let i = 0; i < 2000; i += 200) {
   })
 }
 const reconstruction = recon / 2000
-const out = { protocol: 'fashion-mnist vq-vae, 64 codes × 16, 7×7 grid', seed, limit, epochs, reconstruction, bound: reconstruction - 49 * Math.log(K), perplexity: m.perplexity(), usage: m.usage() }
+const out = { machine: { backend: info.name, threads: info.threads, native: info.nativeStatus }, protocol: 'fashion-mnist vq-vae, 64 codes × 16, 7×7 grid', seed, limit, epochs, reconstruction, bound: reconstruction - 49 * Math.log(K), perplexity: m.perplexity(), usage: m.usage() }
 console.log(`test log p(x | z_q) ${reconstruction.toFixed(2)} nats; bound ${(reconstruction - 49 * Math.log(K)).toFixed(2)}; perplexity ${m.perplexity().toFixed(1)} of ${K}`)
 mkdirSync('bench/results', { recursive: true })
-writeFileSync(`bench/results/fashion-vqvae${limit === 6000 && epochs === 3 ? '' : `-${limit}images-${epochs}epochs`}-seed${seed}.json`, JSON.stringify(out, null, 2) + '\n')
+writeFileSync(`bench/results/fashion-vqvae${limit === 6000 && epochs === 3 ? '' : `-${limit}images-${epochs}epochs`}-seed${seed}${tag}.json`, JSON.stringify(out, null, 2) + '\n')
