@@ -123,7 +123,7 @@ describe('autoMultivariateNormal', () => {
       expect(sd).toBeLessThan(0.6 * Math.sqrt(POSTERIOR.cov[3 * i]!))
     })
     s.params.dispose(); tf.dispose([x, y])
-  })
+  }, 150_000)   // a few thousand SVI steps: ≈ 25 s alone, over 60 s on a loaded 2-core machine
 
   it('creates <prefix>.loc at the unconstrained init values and <prefix>.scaleTril = initScale · I', () => {
     const x = tf.scalar(0.7)
@@ -331,7 +331,7 @@ describe('autoLowRankMultivariateNormal', () => {
     const ww = outer(w, 2)
     expectPosterior(read(params.value('auto.loc')!), [ww[0]! + d[0]!, ww[1]!, ww[2]!, ww[3]! + d[1]!])
     params.dispose()
-  })
+  }, 150_000)   // a few thousand SVI steps: ≈ 25 s alone, over 60 s on a loaded 2-core machine
 })
 
 // -------------------------------------------------------------------------------------
