@@ -17,7 +17,7 @@ import { heapBuffer, heapOffset } from '../heap.js'
 import type { KernelFn, KernelInfo as Info, ReplaceKernel, WasmHeapBackend } from '../heap.js'
 import { kernelState } from '../state.js'
 import type { NativeAddon } from './addon.js'
-import { BackendError } from '../../../errors.js'
+import { BackendError, sameShape } from '../../../errors.js'
 
 /**
  * The filter gradient's kernel name (inputs x, dy; attributes as tfjs's `Conv2DBackpropFilter`, `filterShape` included).
@@ -101,8 +101,6 @@ const planFor = (xShape: Shape4, wShape: Shape4, attrs: ConvAttrs): ConvPlan | u
   const geom = [b, h, w, c, kh, kw, o, info.outHeight, info.outWidth, info.strideHeight, info.strideWidth, top, left]
   return geom.every(Number.isInteger) ? { geom, xShape: [...xShape], wShape: [...wShape], yShape: [b, info.outHeight, info.outWidth, o] } : undefined
 }
-
-const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i])
 
 /** The plan of a kernel call, from its inputs and attributes, or undefined when the native path does not cover it. */
 const planOf = (which: 0 | 1 | 2, inputs: Record<string, Info>, attrs: Record<string, unknown> | undefined): ConvPlan | undefined => {
