@@ -12,6 +12,9 @@
  *   its cores with that spinning thread. The other side's CPU use during every timed block is
  *   measured and reported (`idleCpu`: the servers, this process, the other thread count's server), as are
  *   the idle servers' during the standalone run;
+ * - every repetition starts fresh PyTorch servers, and the script keeps glibc from unmapping freed
+ *   memory (bench/pytorch-vae.py, `keep_freed_memory`): one process's allocator state sets at most
+ *   one repetition's figure;
  * - with one thread both processes (and the standalone run) are pinned to the same core; with two,
  *   to the same two;
  * - the in-round figure is the median over repetitions of each repetition's median, printed with
@@ -76,17 +79,28 @@ export const versusPytorch = async (
 ): Promise<{ rows: VersusRow[]; torch: string; python: string } | undefined> => {
   const allCpus = cpuList(cpus().length)
   const refs = new Map<number, PytorchReference>()
-  for (const t of threadCounts) {
-    const ref = await startPytorch(t, model, cpuList(t))
-    if (ref === undefined) { for (const r of refs.values()) r.close(); return undefined }
-    refs.set(t, ref)
+  let about: { torch: string; python: string } | undefined
+  /** Fresh PyTorch servers, one per thread count (the previous ones closed); false when none can start. */
+  const restart = async (): Promise<boolean> => {
+    for (const r of refs.values()) r.close()
+    refs.clear()
+    for (const t of threadCounts) {
+      const ref = await startPytorch(t, model, cpuList(t))
+      if (ref === undefined) { for (const r of refs.values()) r.close(); return false }
+      refs.set(t, ref)
+      about ??= { torch: ref.torch, python: ref.python }
+    }
+    return true
   }
+  if (!await restart()) return undefined
   /** CPU ms used so far by the idle PyTorch servers (all of them, or all but `except`). */
   const serversCpu = (except?: PytorchReference): number => [...refs.values()].filter((r) => r !== except).reduce((sum, r) => sum + cpuMsOf(r.pid), 0)
   const acc = new Map(threadCounts.map((t) => [t, { dsl: [] as number[], torch: [] as number[], alone: [] as number[], dslCpu: [] as number[], torchCpu: [] as number[], aloneCpu: [] as number[], torchWhileDsl: 0, dslWhileTorch: 0, otherServerWhileTorch: 0, serverWhileStandalone: 0 }]))
   let done = 0
   for (const t of threadCounts) { pinSelf(cpuList(t)); configure(t); for (let i = 0; i < plan.warmup; i++) step(done++) }
   for (let rep = 0; rep < plan.repetitions; rep++) {
+    // A fresh server in every repetition: one process's state (its allocator, where its pages landed) sets one repetition, not all.
+    if (rep > 0 && !await restart()) throw new Error(`bench: the PyTorch reference (${about!.python}) did not start again for repetition ${rep + 1}`)
     // Alternate which thread count goes first, so neither always follows the other.
     const order = rep % 2 === 0 ? threadCounts : [...threadCounts].reverse()
     for (const t of order) {
@@ -122,7 +136,6 @@ export const versusPytorch = async (
     }
   }
   pinSelf(allCpus)
-  const first = refs.get(threadCounts[0]!)!
   for (const r of refs.values()) r.close()
   const rows = threadCounts.map((t): VersusRow => {
     const a = acc.get(t)!
@@ -134,5 +147,5 @@ export const versusPytorch = async (
       idleCpu: { torchWhileDsl: a.torchWhileDsl, dslWhileTorch: a.dslWhileTorch, otherServerWhileTorch: a.otherServerWhileTorch, serverWhileStandalone: a.serverWhileStandalone },
     }
   })
-  return { rows, torch: first.torch, python: first.python }
+  return { rows, ...about! }
 }
