@@ -29,6 +29,16 @@ Args args_of(napi_env env, napi_callback_info info);
 /* Whether this CPU runs the AVX2 + FMA code paths. */
 int has_avx2(void);
 
+/* The threads setThreads asked for. */
+int blas_threads(void);
+/* The most shares a call splits into. */
+#define MAX_SHARES 16
+/* Runs work(arg, s) for every share s < shares at once (parallel.c): s = 0 on the calling thread, the
+   others on threads of their own, all joined before it returns. */
+void run_shares(int shares, void (*work)(void *arg, int share), void *arg);
+/* Whether the calling thread is running a share (its products are then not split again). */
+int inside_share(void);
+
 /* The exported kernels (one file each). */
 napi_value gemm(napi_env env, napi_callback_info info);
 napi_value set_threads(napi_env env, napi_callback_info info);

@@ -13,6 +13,10 @@
  *   rows right after its sgemm, while they are in cache), which 1 the transposed convolution
  *   dx = act(col⁻¹(dy·Wᵀ) + bias) (bias [c]; after the last block). act as dense's (dense.h): 0 linear, 2 relu.
  *   The same float32 operations as the separate kernels (conv, then add, then activation): bit-identical.
+ * Threads: with setThreads(n ≥ 2), a call of at least 2^21 multiply-adds splits its images into n shares
+ *   run at once (parallel.c; each share's products on its own thread), so im2col, col2im and the epilogue
+ *   run in parallel too, not only the products (split products lost on these skinny shapes:
+ *   bench/RESULTS.md, "Threads"). Results equal one thread's within float32 rounding (see compute).
  */
 #include "common.h"
 #include "dense.h"
@@ -23,8 +27,12 @@
 /* The geometry of one convolution (sizes in elements). */
 typedef struct { int64_t b, h, w, c, kh, kw, o, oh, ow, sh, sw, pt, pl; } Geom;
 
-/* Floats of patch matrix per block (≈ 1 MB: measured flat from 256 KB to 4 MB on the conv VAE's layers). */
+/* Floats of patch matrix per block: ≈ 1 MB on one thread (measured flat from 256 KB to 4 MB on the conv VAE's
+   layers), ≈ 256 KB per share when a call is split (measured on its 3×3 layers at 2 threads: 1.52 against
+   1.72 ms for the 128 × 14 × 14 × 32 → 64 layer, 0.41 against 0.53 ms for the first; at 1 thread 256 KB
+   was ≈ 10% slower). */
 #define BLOCK_FLOATS (1 << 18)
+#define SHARE_BLOCK_FLOATS (1 << 16)
 
 /* Rows of the patch matrix, and its width. */
 static int64_t rows_of(const Geom *g) { return g->b * g->oh * g->ow; }
@@ -157,6 +165,72 @@ static void sizes_of(const Geom *g, int64_t which, int64_t s[3]) {
   s[2] = which == 0 ? y : which == 1 ? x : wt;
 }
 
+/* Multiply-adds (m·n·k) from which a call splits its images between setThreads' threads: below, starting a
+   thread (tens of µs) is a large part of the call. */
+#define SPLIT_WORK (1 << 21)
+
+/* Each share's patch-matrix scratch, kept between calls (grown when too small): a fresh 1 MB block per call
+   is fresh pages to fault in, on the threads' arenas every call. Calls come one at a time from JavaScript,
+   and share s always runs on one thread, so each buffer has one user at a time. */
+static float *scratch[MAX_SHARES];
+static size_t scratch_floats[MAX_SHARES];
+
+static float *scratch_of(int share, size_t floats) {
+  if (scratch_floats[share] < floats) {
+    free(scratch[share]);
+    scratch_floats[share] = (scratch[share] = malloc(floats * sizeof(float))) == NULL ? 0 : floats;
+  }
+  return scratch[share];
+}
+
+/* One call split into `shares` shares of whole images (so col⁻¹'s sums stay inside a share); dW of share
+   s > 0 into partials + (s − 1)·(filter size), added by the caller. */
+typedef struct { const Geom *g; int64_t which; const float *A, *B; float *out, *partials; const Epilogue *e; int shares, failed[MAX_SHARES]; } Call;
+
+/* Share s of a call: `which` over images [b·s/shares, b·(s+1)/shares). */
+static void run_share(void *arg, int s) {
+  Call *c = arg;
+  const int64_t i0 = c->g->b * s / c->shares, i1 = c->g->b * (s + 1) / c->shares;
+  Geom g = *c->g;
+  g.b = i1 - i0;
+  const int64_t x_at = i0 * g.h * g.w * g.c, y_at = i0 * g.oh * g.ow * g.o;
+  const int64_t k = width_of(&g), floats = c->shares > 1 ? SHARE_BLOCK_FLOATS : BLOCK_FLOATS, block = k >= floats ? 1 : floats / k;
+  float *col = NULL;
+  if (!is_pointwise(&g) && (col = scratch_of(s, (size_t)((block < rows_of(&g) ? block : rows_of(&g)) * k))) == NULL) { c->failed[s] = 1; return; }
+  float *dw = s == 0 ? c->out : c->partials + (s - 1) * g.kh * g.kw * g.c * g.o;
+  if (c->which == 0) forward(&g, c->A + x_at, c->B, c->out + y_at, col, block, c->e);
+  else if (c->which == 1) backprop_input(&g, c->A + y_at, c->B, c->out + x_at, col, block, c->e);
+  else backprop_filter(&g, c->A + x_at, c->B + y_at, dw, col, block);
+}
+
+/*
+ * `which` over all images: one share when the call is small or setThreads asked for one thread, else
+ * setThreads' count of shares at once (parallel.c), each share's products on its own thread. y and dx
+ * rows are each computed by one share, in blocks that start at the share's first row: equal to one
+ * thread's within float32 rounding (OpenBLAS rounds some rows of a differently sized product
+ * differently); dW is the sum of the shares' partials. Returns an error message or NULL.
+ */
+static const char *compute(const Geom *g, int64_t which, const float *A, const float *B, float *out, const Epilogue *e) {
+  const double work = (double)rows_of(g) * (double)width_of(g) * (double)g->o;
+  int64_t shares = blas_threads() < g->b ? blas_threads() : g->b;
+  if (shares > MAX_SHARES) shares = MAX_SHARES;
+  if (work < SPLIT_WORK) shares = 1;
+  const int64_t filter = g->kh * g->kw * g->c * g->o;
+  float *partials = which == 2 && shares > 1 ? malloc((size_t)((shares - 1) * filter) * sizeof(float)) : NULL;
+  if (which == 2 && shares > 1 && partials == NULL) return "conv: out of memory";
+  Call c = { g, which, A, B, out, partials, e, (int)shares, { 0 } };
+  if (shares == 1) run_share(&c, 0);
+  else run_shares((int)shares, run_share, &c);
+  int failed = 0;
+  for (int64_t s = 0; s < shares; s++) failed |= c.failed[s];
+  for (int64_t s = 1; !failed && which == 2 && s < shares; s++) {
+    const float *p = partials + (s - 1) * filter;
+    for (int64_t i = 0; i < filter; i++) out[i] += p[i];
+  }
+  free(partials);
+  return failed ? "conv: out of memory" : NULL;
+}
+
 /*
  * conv (layer 0) or convLayer (layer 1): arguments as in the header.
  * convLayer takes act after the geometry and the bias's offset before the output's.
@@ -181,17 +255,9 @@ static napi_value run(napi_env env, napi_callback_info info, int layer) {
   if (!inside(offA, s[0], bytes) || !inside(offB, s[1], bytes) || !inside(offOut, s[2], bytes) || (layer && !inside(offBias, which == 0 ? g.o : g.c, bytes))) {
     return fail(env, layer ? "convLayer: an operand lies outside the wasm heap" : "conv: an operand lies outside the wasm heap");
   }
-  const int64_t k = width_of(&g), block = k >= BLOCK_FLOATS ? 1 : BLOCK_FLOATS / k;
-  float *col = NULL;
-  if (!is_pointwise(&g) && (col = malloc((size_t)(block < rows_of(&g) ? block : rows_of(&g)) * (size_t)k * sizeof(float))) == NULL) return fail(env, "conv: out of memory");
-  const float *A = base + offA / 4, *B = base + offB / 4;
-  float *out = base + offOut / 4;
   const Epilogue e = { layer ? base + offBias / 4 : NULL, (int)act };
-  if (which == 0) forward(&g, A, B, out, col, block, layer ? &e : NULL);
-  else if (which == 1) backprop_input(&g, A, B, out, col, block, layer ? &e : NULL);
-  else backprop_filter(&g, A, B, out, col, block);
-  free(col);
-  return NULL;
+  const char *err = compute(&g, which, base + offA / 4, base + offB / 4, base + offOut / 4, layer ? &e : NULL);
+  return err == NULL ? NULL : fail(env, err);
 }
 
 napi_value conv(napi_env env, napi_callback_info info) { return run(env, info, 0); }

@@ -26,7 +26,7 @@ const ADDON_URL = new URL('../../native/build/Release/tfppl_native.node', import
 export type NativeLoad = { readonly ok: true; readonly addon: NativeAddon } | { readonly ok: false; readonly reason: string }
 
 /**
- * Reads `TFPPL_THREADS` (BLAS threads, default 1).
+ * Reads `TFPPL_THREADS` (the accelerator's threads, native/parallel.c; default 1).
  *
  * @example
  * process.env.TFPPL_THREADS = '2'; nativeThreads()   // 2
