@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core'
 import { logAddExp, logSumExp } from '../backend/numerics.js'
 import { subSeed } from '../backend/seed.js'
-import { InvalidArgumentError } from '../errors.js'
+import { BackendError, InvalidArgumentError } from '../errors.js'
 import type { Handler } from './interpreter.js'
 import { particleLogWeights } from './iwae.js'
 import type { ProgramFn } from './loss.js'
@@ -57,6 +57,22 @@ const chunk = <Args extends readonly unknown[]>(
   return acc === undefined ? lse : logAddExp(acc, lse)
 })
 
+/** Whether `err` is WebAssembly's own fault (a wasm kernel read or wrote outside its memory, e.g. after an allocation failed). */
+const isWasmFault = (err: unknown): err is Error => typeof WebAssembly !== 'undefined' && err instanceof WebAssembly.RuntimeError
+
+/**
+ * Runs one chunk; a WebAssembly fault inside it (the wasm backend's memory is at most 4 GB, and a
+ * chunk's draws are all alive at once) becomes a BackendError that says which draws and what to lower.
+ */
+const chunkOrExplain = (run: () => tf.Tensor, start: number, batch: number, samples: number): tf.Tensor => {
+  try { return run() } catch (err) {
+    if (!isWasmFault(err)) throw err
+    throw new BackendError(`logMarginal: the ${tf.getBackend()} backend failed with "${err.message}" in draws ${start}–${Math.min(samples, start + batch) - 1} ` +
+      `(batch: ${batch} draws per chunk, all alive at once); the wasm heap holds at most 4 GB. Lower \`batch\` (e.g. ${Math.max(1, Math.floor(batch / 4))}), ` +
+      'or pass fewer data points per call; the backend may be unusable after this fault: restart the process before using it again')
+  }
+}
+
 /**
  * The importance-sampling estimate of log p(x_i) for every element i of the plates
  * all sites share (every data point, when each site is in the data plate), with
@@ -87,7 +103,7 @@ export const logMarginal = <Args extends readonly unknown[]>(
   const shared: SharedPlates = { draws: undefined, depth: plateDepthOfRun(model, guide, args, opts) }   // every draw weighs the same data points (a subsampled plate's)
   try {
     for (let start = 0; start < samples; start += batch) {
-      const next = chunk(model, guide, args, opts, start, Math.min(samples, start + batch), acc, shared)
+      const next = chunkOrExplain(() => chunk(model, guide, args, opts, start, Math.min(samples, start + batch), acc, shared), start, batch, samples)
       acc?.dispose()
       acc = next
     }

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core'
 import { describe, expect, it } from 'vitest'
 import { subSeed } from '../../src/backend/seed.js'
 import { normal } from '../../src/distributions/normal.js'
-import { InvalidArgumentError } from '../../src/errors.js'
+import { BackendError, InvalidArgumentError } from '../../src/errors.js'
 import { observe, plate, sample } from '../../src/dsl/primitives.js'
 import { gen } from '../../src/dsl/program.js'
 import { SiteError } from '../../src/inference/interpreter.js'
@@ -51,6 +51,27 @@ describe('logMarginal on the Normal–Normal conjugate model', () => {
     expectNoLeak(() => logMarginal(model, fixedGuide(loc, scale), [x] as const, { samples: 40, batch: 15, seed: 0 }))
     const bad = (_x: tf.Tensor) => gen(function* () { yield* sample('w', normal(0, 1)) })
     expectNoLeak(() => { expect(() => logMarginal(model, bad, [x] as const, { samples: 40, batch: 15 })).toThrow(SiteError); return [] })
+    tf.dispose([x, loc, scale])
+  })
+
+  it('a WebAssembly fault in a chunk (the wasm heap full) becomes a BackendError naming the draws and what to lower, leaking nothing', () => {
+    const x = data(), loc = tf.scalar(POST_LOC), scale = tf.scalar(POST_SCALE)
+    // What tfjs-wasm throws when an allocation failed and a kernel wrote through the null pointer: from the guide's
+    // `faultAt`-th run on (run 1 traces the plates, runs 2–5 are draws 0–3, the first chunk, runs 6–9 draws 4–7).
+    let runs = 0, faultAt = 7
+    const faulting = (_x: tf.Tensor) => gen(function* () {
+      if (++runs >= faultAt) throw new WebAssembly.RuntimeError('memory access out of bounds')
+      return yield* sample('z', normal(loc, scale))
+    })
+    expectNoLeak(() => {
+      expect(() => logMarginal(model, faulting, [x] as const, { numParticles: 12, batch: 4, seed: 0 }))
+        .toThrow(new RegExp('logMarginal: the \\w+ backend failed with "memory access out of bounds" in draws 4–7 \\(batch: 4 draws per chunk.*Lower `batch` \\(e\\.g\\. 1\\)'))
+      return []
+    })
+    runs = 0; faultAt = 3
+    expect(() => logMarginal(model, faulting, [x] as const, { numParticles: 12, batch: 4, seed: 0 })).toThrow(BackendError)
+    runs = 0; faultAt = 3
+    expect(() => logMarginal(model, faulting, [x] as const, { numParticles: 12, batch: 4, seed: 0 })).toThrow(/in draws 0–3 /)
     tf.dispose([x, loc, scale])
   })
 })
