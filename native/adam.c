@@ -5,7 +5,8 @@
  * adamAll(heap, table, lr, b1, b2, eps, c1, c2)
  *   the same update of every variable of a step in one call: `table` is a Float64Array of 8 numbers
  *   per variable, n and the byte offsets of x, g, m, v, x', m', v'; returns whether every g and
- *   every x' of every variable was finite.
+ *   every x' of every variable was finite. With setThreads(n ≥ 2) and ≥ 2^16 elements in all, the elements
+ *   are shared between n threads (parallel.c): bit-identical to one thread.
  */
 #include "common.h"
 #include <math.h>
@@ -97,6 +98,30 @@ static size_t table_of(Args *a, size_t i, const double **values) {
   return length;
 }
 
+/* Elements from which adamAll splits the update between setThreads' threads (≈ 0.1 ms of updates). */
+#define SPLIT_FLOATS (1 << 16)
+
+/* One adamAll call: its table, and each share's "some g or x' was not finite". */
+typedef struct { float *base; const double *table; size_t length; const AdamConstants *c; int64_t total; int shares, bad[MAX_SHARES]; } Update;
+
+/* Share s of an adamAll call: elements [total·s/shares, total·(s+1)/shares) of the variables laid end to end
+   (each element's update is independent of the others: bit-identical however the elements are shared). */
+static void update_share(void *arg, int s) {
+  Update *u = arg;
+  const int64_t lo = u->total * s / u->shares, hi = u->total * (s + 1) / u->shares;
+  int64_t at = 0;
+  for (size_t k = 0; k < u->length && at < hi; k += 8) {
+    const int64_t n = (int64_t)u->table[k], from = lo > at ? lo - at : 0, to = hi - at < n ? hi - at : n;
+    if (to > from) {
+      int64_t off[7];
+      offsets_of(u->table + k, off);
+      for (int j = 0; j < 7; j++) off[j] += 4 * from;
+      u->bad[s] |= adam_at(u->base, to - from, off, u->c);
+    }
+    at += n;
+  }
+}
+
 napi_value adam_all(napi_env env, napi_callback_info info) {
   Args a = args_of(env, info);
   size_t bytes = 0;
@@ -115,11 +140,13 @@ napi_value adam_all(napi_env env, napi_callback_info info) {
     offsets_of(table + k, off);
     if (!all_inside(off, (int64_t)table[k], bytes)) return fail(env, "adamAll: an operand lies outside the wasm heap");
   }
+  int64_t total = 0;
+  for (size_t k = 0; k < length; k += 8) total += (int64_t)table[k];
+  int shares = total < SPLIT_FLOATS ? 1 : blas_threads() < MAX_SHARES ? blas_threads() : MAX_SHARES;
+  Update u = { base, table, length, &c, total, shares, { 0 } };
+  if (shares == 1) update_share(&u, 0);
+  else run_shares(shares, update_share, &u);
   int bad = 0;
-  for (size_t k = 0; k < length; k += 8) {
-    int64_t off[7];
-    offsets_of(table + k, off);
-    bad |= adam_at(base, (int64_t)table[k], off, &c);
-  }
+  for (int s = 0; s < shares; s++) bad |= u.bad[s];
   return boolean(env, !bad);
 }

@@ -72,6 +72,26 @@ describe.skipIf(!active)('TfpplAdamAll', () => {
     })), { ...FC, numRuns: 60 })
   })
 
+  it('with 2 and 3 threads (≥ 2^16 elements, shared between threads) it is bit-identical to one thread, a NaN gradient in any share included', () => {
+    // Variables of uneven sizes, so the shares' boundaries fall inside variables; 70,003 elements in all.
+    const sizes = [5, 40_000, 3, 29_990, 5]
+    const ops = sizes.map((n, i) => ({ x: tf.randomNormal([n], 0, 1, 'float32', i), g: tf.randomNormal([n], 0, 1, 'float32', 10 + i), m: tf.randomNormal([n], 0, 0.1, 'float32', 20 + i), v: tf.randomUniform([n], 0, 0.1, 'float32', 30 + i) }))
+    const withNaN = ops.map((o, i) => i === 3 ? { ...o, g: tf.tidy(() => tf.concat([o.g.slice(0, 29_000), tf.fill([1], Number.NaN), o.g.slice(29_001)])) } : o)
+    try {
+      for (const operands of [ops, withNaN]) {
+        const one = allAtOnce(operands)
+        for (const threads of [2, 3]) {
+          setNative(true, threads)
+          const split = allAtOnce(operands)
+          setNative(true, 1)
+          try { expectSame(split, one) } finally { tf.dispose(split) }
+        }
+        expect(one[one.length - 1]!.dataSync()[0]).toBe(operands === ops ? 1 : 0)
+        tf.dispose(one)
+      }
+    } finally { setNative(true, 1); tf.dispose([...ops.flatMap(Object.values), withNaN[3]!.g]) }
+  })
+
   it('stays bit-identical when allocating its outputs grows the wasm memory mid-call', () => {
     const n = Math.ceil(heapBytes() / 4 / 2)   // two variables whose 4 inputs fill the old heap: the 6 outputs cannot fit beside them
     const ops = [0, 1].map((i) => ({ x: tf.randomNormal([n], 0, 1, 'float32', i), g: tf.randomNormal([n], 0, 1, 'float32', 10 + i), m: tf.randomNormal([n], 0, 0.1, 'float32', 20 + i), v: tf.randomUniform([n], 0, 0.1, 'float32', 30 + i) }))
