@@ -57,8 +57,11 @@ const chunk = <Args extends readonly unknown[]>(
   return acc === undefined ? lse : logAddExp(acc, lse)
 })
 
+/** WebAssembly's trap error, where the platform has WebAssembly (read off globalThis: the core's types carry no WebAssembly). */
+const WasmTrap = (globalThis as { WebAssembly?: { RuntimeError: new () => Error } }).WebAssembly?.RuntimeError
+
 /** Whether `err` is WebAssembly's own fault (a wasm kernel read or wrote outside its memory, e.g. after an allocation failed). */
-const isWasmFault = (err: unknown): err is Error => typeof WebAssembly !== 'undefined' && err instanceof WebAssembly.RuntimeError
+const isWasmFault = (err: unknown): err is Error => WasmTrap !== undefined && err instanceof WasmTrap
 
 /**
  * Runs one chunk; a WebAssembly fault inside it (the wasm backend's memory is at most 4 GB, and a
