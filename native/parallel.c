@@ -22,15 +22,19 @@ static __thread int in_share = 0;
 
 int inside_share(void) { return in_share; }
 
-/* The current job, published by incrementing `posted`; `pending` counts the workers' shares not yet done. */
-static struct { void (*work)(void *arg, int share); void *arg; int shares; } job;
-static atomic_ulong posted = 0;
+/* Worker w's slot: the share it runs next, published by incrementing `posted` (the slot is rewritten only
+   after the worker has counted its share done in `pending`, so it never reads a half-written job). */
+typedef struct {
+  void (*work)(void *arg, int share);
+  void *arg;
+  atomic_ulong posted;
+  pthread_mutex_t lock;
+  pthread_cond_t wake;
+} Slot;
+
+static Slot slots[MAX_SHARES - 1];
 static atomic_int pending = 0;
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
 static int workers = 0;
-/* The job count when worker w started: it runs every job posted after it. */
-static unsigned long started_at[MAX_SHARES];
 
 static int64_t now_ns(void) {
   struct timespec t;
@@ -38,24 +42,23 @@ static int64_t now_ns(void) {
   return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
 }
 
-/* Worker w: runs share w + 1 of every job that has one. */
+/* Worker w: runs share w + 1 of every job posted to its slot. */
 static void *worker(void *p) {
-  const int share = (int)(intptr_t)p + 1;
-  unsigned long seen = started_at[share - 1];
+  Slot *slot = p;
+  const int share = (int)(slot - slots) + 1;
+  unsigned long seen = 0;
   in_share = 1;
   for (;;) {
     const int64_t since = now_ns();
-    while (atomic_load(&posted) == seen) {
+    while (atomic_load(&slot->posted) == seen) {
       if (now_ns() - since < SPIN_NS) { __builtin_ia32_pause(); continue; }
-      pthread_mutex_lock(&lock);
-      while (atomic_load(&posted) == seen) pthread_cond_wait(&wake, &lock);
-      pthread_mutex_unlock(&lock);
+      pthread_mutex_lock(&slot->lock);
+      while (atomic_load(&slot->posted) == seen) pthread_cond_wait(&slot->wake, &slot->lock);
+      pthread_mutex_unlock(&slot->lock);
     }
-    seen = atomic_load(&posted);
-    if (share < job.shares) {
-      job.work(job.arg, share);
-      atomic_fetch_sub(&pending, 1);
-    }
+    seen++;
+    slot->work(slot->arg, share);
+    atomic_fetch_sub(&pending, 1);
   }
   return NULL;
 }
@@ -63,12 +66,15 @@ static void *worker(void *p) {
 /* Starts workers until there are `n` (or no more can start); returns how many there are. */
 static int ensure_workers(int n) {
   while (workers < n && workers < MAX_SHARES - 1) {
+    Slot *slot = &slots[workers];
+    atomic_init(&slot->posted, 0);
+    pthread_mutex_init(&slot->lock, NULL);
+    pthread_cond_init(&slot->wake, NULL);
     pthread_t t;
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    started_at[workers] = atomic_load(&posted);
-    const int ok = pthread_create(&t, &attr, worker, (void *)(intptr_t)workers) == 0;
+    const int ok = pthread_create(&t, &attr, worker, slot) == 0;
     pthread_attr_destroy(&attr);
     if (!ok) break;
     workers++;
@@ -78,21 +84,22 @@ static int ensure_workers(int n) {
 
 void run_shares(int shares, void (*work)(void *arg, int share), void *arg) {
   if (shares > MAX_SHARES) shares = MAX_SHARES;
-  const int helped = shares < 2 ? 0 : ensure_workers(shares - 1);
+  int helped = shares < 2 ? 0 : ensure_workers(shares - 1);
+  if (helped > shares - 1) helped = shares - 1;
   const int outer = in_share;
   in_share = 1;
-  if (helped > 0) {
-    job.work = work;
-    job.arg = arg;
-    job.shares = helped + 1 < shares ? helped + 1 : shares;
-    atomic_store(&pending, job.shares - 1);
-    pthread_mutex_lock(&lock);
-    atomic_fetch_add(&posted, 1);
-    pthread_cond_broadcast(&wake);
-    pthread_mutex_unlock(&lock);
+  atomic_store(&pending, helped);
+  for (int w = 0; w < helped; w++) {
+    Slot *slot = &slots[w];
+    slot->work = work;
+    slot->arg = arg;
+    pthread_mutex_lock(&slot->lock);
+    atomic_fetch_add(&slot->posted, 1);
+    pthread_cond_signal(&slot->wake);
+    pthread_mutex_unlock(&slot->lock);
   }
   work(arg, 0);
   for (int s = helped + 1; s < shares; s++) work(arg, s);   /* shares no worker could take: run them here */
-  while (helped > 0 && atomic_load(&pending) > 0) __builtin_ia32_pause();
+  while (atomic_load(&pending) > 0) __builtin_ia32_pause();
   in_share = outer;
 }

@@ -152,6 +152,7 @@ describe.skipIf(!active)(title, () => {
     const layers: readonly Case[] = [
       { b: 64, h: 28, w: 28, c: 1, kh: 3, kw: 3, o: 32, strides: [2, 2], pad: 'same' },     // the encoder's first layer
       { b: 5, h: 14, w: 14, c: 32, kh: 3, kw: 3, o: 64, strides: [2, 2], pad: 'same' },     // its second
+      { b: 2, h: 28, w: 28, c: 16, kh: 3, kw: 3, o: 64, strides: [1, 1], pad: 'same' },     // 2 images: 2 shares at 3 threads, a worker left idle
       { b: 7, h: 7, w: 7, c: 64, kh: 1, kw: 1, o: 160, strides: [1, 1], pad: 'valid' },     // 1×1: no patch matrix
       { b: 6, h: 15, w: 13, c: 9, kh: 3, kw: 2, o: 64, strides: [1, 2], pad: [[0, 0], [2, 1], [0, 1], [0, 0]] },
     ]
