@@ -2,9 +2,9 @@
  * The accelerator's threads: a call that splits its work runs its shares at once, share 0 on the calling
  * thread and share s on worker s − 1, a thread started the first time it is needed and kept. A worker that
  * finishes a share waits for the next by spinning for SPIN_NS, then sleeps on a condition variable: a step's
- * products come tens to hundreds of µs apart, and waking a sleeping vCPU here costs about as much as a
- * share saves (measured: threads started per call made the MLP step only 1.01–1.1× faster at 2 threads,
- * with its four large products each 1.45–1.6× faster alone). OpenBLAS itself is kept at one thread: its
+ * products come tens to hundreds of µs apart, and threads started per call made the MLP step only
+ * 1.01–1.1× faster at 2 threads, with its four large products each 1.45–1.6× faster alone (starting a
+ * thread and waking the idle vCPU cost about what a share saves; not measured separately). OpenBLAS itself is kept at one thread: its
  * own pthread workers spin with sched_yield for ≈ 0.1 s after each threaded product, which took the
  * second core from the conv kernels' shares (16–19 ms of system time per conv VAE step at 2 threads).
  */
