@@ -72,7 +72,7 @@ const chunkOrExplain = (run: () => tf.Tensor, start: number, batch: number, samp
     if (!isWasmFault(err)) throw err
     throw new BackendError(`logMarginal: the ${tf.getBackend()} backend failed with "${err.message}" in draws ${start}–${Math.min(samples, start + batch) - 1} ` +
       `(batch: ${batch} draws per chunk, all alive at once); the wasm heap holds at most 4 GB. Lower \`batch\` (e.g. ${Math.max(1, Math.floor(batch / 4))}), ` +
-      'or pass fewer data points per call; the backend may be unusable after this fault: restart the process before using it again')
+      'or pass fewer data points per call; the backend may be unusable after this fault: restart the program before using it again')
   }
 }
 
