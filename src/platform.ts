@@ -17,7 +17,7 @@ import type { FitCheckpointIo } from './inference/fit-types.js'
 export interface NativeHost {
   /** Loads the addon once, or says why it cannot. */
   readonly load: () => NativeLoad
-  /** The BLAS threads to start it with (`TFPPL_THREADS` in Node). */
+  /** The accelerator's threads to start it with (`TFPPL_THREADS` in Node). */
   readonly threads: () => number
 }
 

@@ -221,7 +221,7 @@ export const backendInfo = (): BackendInfo => {
 }
 
 /**
- * Switches the native accelerator on (with `threads` BLAS threads) or off at run time, under wasm;
+ * Switches the native accelerator on (with `threads` threads of its own: native/parallel.c) or off at run time, under wasm;
  * returns the updated {@link backendInfo}. Off means tfjs's stock wasm kernels (plus tfppl's wasm fast paths).
  *
  * @example

@@ -36,7 +36,7 @@ export interface NativeAddon {
   readonly sumLeading: (heap: ArrayBuffer, m: number, n: number, offX: number, offOut: number) => void
   /** A convolution (`which` 0) or transposed convolution (1) with bias and activation (0 linear, 2 relu) in one call (absent from an addon built before it). */
   readonly convLayer?: (which: number, heap: ArrayBuffer, ...geomActThenOffsets: number[]) => void
-  /** BLAS threads for the products where a second thread paid (every side ≥ 32, m·n·k ≥ 2²²), 1 for the rest; `everyProduct` 1: for all. */
+  /** The accelerator's threads (native/parallel.c): products where a second thread paid (every side ≥ 32, m·n·k ≥ 2²²) are split between them, and convolutions of ≥ 2²¹ multiply-adds split their images; `everyProduct` 1: every product split. OpenBLAS itself stays at one thread. */
   readonly setThreads: (n: number, everyProduct?: number) => void
   /** The OpenBLAS build loaded, e.g. 'OpenBLAS 0.3.21, pthread build' (absent from an addon built before it). */
   readonly blasInfo?: () => string
