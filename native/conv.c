@@ -21,6 +21,7 @@
 #include "common.h"
 #include "dense.h"
 #include <cblas.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -169,18 +170,26 @@ static void sizes_of(const Geom *g, int64_t which, int64_t s[3]) {
    thread (tens of µs) is a large part of the call. */
 #define SPLIT_WORK (1 << 21)
 
-/* Each share's patch-matrix scratch, kept between calls (grown when too small): a fresh 1 MB block per call
-   is fresh pages to fault in, on the threads' arenas every call. Calls come one at a time from JavaScript,
-   and share s always runs on one thread, so each buffer has one user at a time. */
-static float *scratch[MAX_SHARES];
-static size_t scratch_floats[MAX_SHARES];
+/* The calling thread's patch-matrix scratch, kept between calls (grown when too small; freed when the
+   thread ends): a fresh 1 MB block per call is fresh pages to fault in, on the workers' arenas every call.
+   One per thread, not per share: a share may run on the worker or, when the workers are taken by another
+   JavaScript thread (worker_threads), on the caller. */
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+typedef struct { float *at; size_t floats; } Scratch;
 
-static float *scratch_of(int share, size_t floats) {
-  if (scratch_floats[share] < floats) {
-    free(scratch[share]);
-    scratch_floats[share] = (scratch[share] = malloc(floats * sizeof(float))) == NULL ? 0 : floats;
+static void scratch_free(void *p) { Scratch *s = p; free(s->at); free(s); }
+static void scratch_key_make(void) { pthread_key_create(&scratch_key, scratch_free); }
+
+static float *scratch_of(size_t floats) {
+  pthread_once(&scratch_once, scratch_key_make);
+  Scratch *s = pthread_getspecific(scratch_key);
+  if (s == NULL && ((s = calloc(1, sizeof *s)) == NULL || pthread_setspecific(scratch_key, s) != 0)) { free(s); return NULL; }
+  if (s->floats < floats) {
+    free(s->at);
+    s->floats = (s->at = malloc(floats * sizeof(float))) == NULL ? 0 : floats;
   }
-  return scratch[share];
+  return s->at;
 }
 
 /* One call split into `shares` shares of whole images (so col⁻¹'s sums stay inside a share); dW of share
@@ -196,7 +205,7 @@ static void run_share(void *arg, int s) {
   const int64_t x_at = i0 * g.h * g.w * g.c, y_at = i0 * g.oh * g.ow * g.o;
   const int64_t k = width_of(&g), floats = c->shares > 1 ? SHARE_BLOCK_FLOATS : BLOCK_FLOATS, block = k >= floats ? 1 : floats / k;
   float *col = NULL;
-  if (!is_pointwise(&g) && (col = scratch_of(s, (size_t)((block < rows_of(&g) ? block : rows_of(&g)) * k))) == NULL) { c->failed[s] = 1; return; }
+  if (!is_pointwise(&g) && (col = scratch_of((size_t)((block < rows_of(&g) ? block : rows_of(&g)) * k))) == NULL) { c->failed[s] = 1; return; }
   float *dw = s == 0 ? c->out : c->partials + (s - 1) * g.kh * g.kw * g.c * g.o;
   if (c->which == 0) forward(&g, c->A + x_at, c->B, c->out + y_at, col, block, c->e);
   else if (c->which == 1) backprop_input(&g, c->A + y_at, c->B, c->out + x_at, col, block, c->e);

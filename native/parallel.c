@@ -35,6 +35,9 @@ typedef struct {
 static Slot slots[MAX_SHARES - 1];
 static atomic_int pending = 0;
 static int workers = 0;
+/* Held by the JavaScript thread whose call is using the workers: the addon is one per process, but Node's
+   worker_threads may each call it; a call that finds the workers taken runs its shares on its own thread. */
+static pthread_mutex_t pool = PTHREAD_MUTEX_INITIALIZER;
 
 static int64_t now_ns(void) {
   struct timespec t;
@@ -84,6 +87,13 @@ static int ensure_workers(int n) {
 
 void run_shares(int shares, void (*work)(void *arg, int share), void *arg) {
   if (shares > MAX_SHARES) shares = MAX_SHARES;
+  if (pthread_mutex_trylock(&pool) != 0) {   /* another JavaScript thread's call has the workers */
+    const int outer = in_share;
+    in_share = 1;
+    for (int s = 0; s < shares; s++) work(arg, s);
+    in_share = outer;
+    return;
+  }
   int helped = shares < 2 ? 0 : ensure_workers(shares - 1);
   if (helped > shares - 1) helped = shares - 1;
   const int outer = in_share;
@@ -102,4 +112,5 @@ void run_shares(int shares, void (*work)(void *arg, int share), void *arg) {
   for (int s = helped + 1; s < shares; s++) work(arg, s);   /* shares no worker could take: run them here */
   while (atomic_load(&pending) > 0) __builtin_ia32_pause();
   in_share = outer;
+  pthread_mutex_unlock(&pool);
 }
