@@ -142,7 +142,7 @@ napi_value adam_all(napi_env env, napi_callback_info info) {
   }
   int64_t total = 0;
   for (size_t k = 0; k < length; k += 8) total += (int64_t)table[k];
-  int shares = total < SPLIT_FLOATS ? 1 : blas_threads() < MAX_SHARES ? blas_threads() : MAX_SHARES;
+  const int shares = total < SPLIT_FLOATS ? 1 : shares_for(total);
   Update u = { base, table, length, &c, total, shares, { 0 } };
   if (shares == 1) update_share(&u, 0);
   else run_shares(shares, update_share, &u);

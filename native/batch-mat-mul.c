@@ -81,8 +81,7 @@ void __wrap_cblas_sgemm(const enum CBLAS_ORDER order, const enum CBLAS_TRANSPOSE
                         const blasint n, const blasint k, const float alpha, const float *A, const blasint lda, const float *B,
                         const blasint ldb, const float beta, float *C, const blasint ldc) {
   const int pays = m >= 32 && n >= 32 && k >= 32 && (double)m * (double)n * (double)k >= 4194304.0;
-  const int by_rows = m >= n, len = by_rows ? m : n;
-  const int shares = threads_asked < len ? threads_asked : len;
+  const int by_rows = m >= n, shares = shares_for(by_rows ? m : n);
   if (shares < 2 || inside_share() || order != CblasRowMajor || !(pays || threads_everywhere)) {
     __real_cblas_sgemm(order, ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
     return;

@@ -33,8 +33,10 @@ int has_avx2(void);
 int blas_threads(void);
 /* The most shares a call splits into. */
 #define MAX_SHARES 16
+/* How many shares to split `parts` independent parts into: setThreads' count, at most `parts` and MAX_SHARES. */
+int shares_for(int64_t parts);
 /* Runs work(arg, s) for every share s < shares at once (parallel.c): s = 0 on the calling thread, the
-   others on threads of their own, all joined before it returns. */
+   others on workers (any share no worker takes, on the calling thread), all done before it returns. */
 void run_shares(int shares, void (*work)(void *arg, int share), void *arg);
 /* Whether the calling thread is running a share (its products are then not split again). */
 int inside_share(void);

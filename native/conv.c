@@ -221,18 +221,16 @@ static void run_share(void *arg, int s) {
  */
 static const char *compute(const Geom *g, int64_t which, const float *A, const float *B, float *out, const Epilogue *e) {
   const double work = (double)rows_of(g) * (double)width_of(g) * (double)g->o;
-  int64_t shares = blas_threads() < g->b ? blas_threads() : g->b;
-  if (shares > MAX_SHARES) shares = MAX_SHARES;
-  if (work < SPLIT_WORK) shares = 1;
+  const int shares = work < SPLIT_WORK ? 1 : shares_for(g->b);
   const int64_t filter = g->kh * g->kw * g->c * g->o;
   float *partials = which == 2 && shares > 1 ? malloc((size_t)((shares - 1) * filter) * sizeof(float)) : NULL;
   if (which == 2 && shares > 1 && partials == NULL) return "conv: out of memory";
-  Call c = { g, which, A, B, out, partials, e, (int)shares, { 0 } };
+  Call c = { g, which, A, B, out, partials, e, shares, { 0 } };
   if (shares == 1) run_share(&c, 0);
-  else run_shares((int)shares, run_share, &c);
+  else run_shares(shares, run_share, &c);
   int failed = 0;
-  for (int64_t s = 0; s < shares; s++) failed |= c.failed[s];
-  for (int64_t s = 1; !failed && which == 2 && s < shares; s++) {
+  for (int s = 0; s < shares; s++) failed |= c.failed[s];
+  for (int s = 1; !failed && which == 2 && s < shares; s++) {
     const float *p = partials + (s - 1) * filter;
     for (int64_t i = 0; i < filter; i++) out[i] += p[i];
   }

@@ -85,19 +85,22 @@ static int ensure_workers(int n) {
   return workers;
 }
 
+int shares_for(int64_t parts) {
+  const int64_t t = blas_threads();
+  const int64_t n = t < parts ? t : parts;
+  return n < 1 ? 1 : n > MAX_SHARES ? MAX_SHARES : (int)n;
+}
+
 void run_shares(int shares, void (*work)(void *arg, int share), void *arg) {
-  if (shares > MAX_SHARES) shares = MAX_SHARES;
-  if (pthread_mutex_trylock(&pool) != 0) {   /* another JavaScript thread's call has the workers */
-    const int outer = in_share;
-    in_share = 1;
+  const int outer = in_share;
+  in_share = 1;
+  if (pthread_mutex_trylock(&pool) != 0) {   /* another JavaScript thread's call has the workers: run every share here */
     for (int s = 0; s < shares; s++) work(arg, s);
     in_share = outer;
     return;
   }
   int helped = shares < 2 ? 0 : ensure_workers(shares - 1);
   if (helped > shares - 1) helped = shares - 1;
-  const int outer = in_share;
-  in_share = 1;
   atomic_store(&pending, helped);
   for (int w = 0; w < helped; w++) {
     Slot *slot = &slots[w];

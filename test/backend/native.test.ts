@@ -48,25 +48,31 @@ describe.skipIf(!active)('native accelerator', () => {
   // With 2 threads only the products with every side ≥ 32 and m·n·k ≥ 2²² are split between threads, along C's
   // longer side (native/batch-mat-mul.c, native/parallel.c). A product of fewer rows or columns rounds some
   // entries differently in OpenBLAS (not bit-identical), so: within float32 rounding (relative to the largest
-  // entry), above and below the threshold, split by rows and by columns, every transpose, 2 and 3 threads, and
+  // entry), above and below the threshold, split by rows and by columns, every transpose, 2, 3 and 20 threads, and
   // with every product split.
-  it('products agree at 1, 2 and 3 threads, above and below the threading threshold, for every transpose', () => {
+  it('products agree at 1, 2, 3 and 20 threads, above and below the threading threshold, for every transpose', () => {
     const shapes: ReadonlyArray<readonly [number, number, number]> = [[128, 784, 400], [64, 256, 256], [2048, 16, 64], [300, 9, 32], [517, 96, 131]]
     try {
       for (const [m, k, n] of shapes) {
         for (const [tA, tB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
           const a = tf.randomNormal(tA ? [k, m] : [m, k], 0, 1, 'float32', m)
           const b = tf.randomNormal(tB ? [n, k] : [k, n], 0, 1, 'float32', n)
+          // Every result is kept until the end, so no product's output lands in a freed buffer that already
+          // holds the same values (an entry a split product failed to write would then go unseen).
+          const results: tf.Tensor[] = []
           const at = (threads: number, every = 0): Float32Array => {
             setNative(true, threads)
             if (every === 1 && loaded.ok) loaded.addon.setThreads(threads, 1)
-            return tf.tidy(() => tf.matMul(a, b, tA, tB).dataSync() as Float32Array)
+            const c = tf.matMul(a, b, tA, tB)
+            results.push(c)
+            return c.dataSync() as Float32Array
           }
           const one = at(1), largest = one.reduce((w, v) => Math.max(w, Math.abs(v)), 0)
-          for (const other of [at(2), at(2, 1), at(3), at(3, 1)]) {
+          // 20 threads: more than native/parallel.c's 16 shares, so each call caps its shares at 16.
+          for (const other of [at(2), at(2, 1), at(3), at(3, 1), at(20), at(20, 1)]) {
             expect(other.reduce((w, v, i) => Math.max(w, Math.abs(v - one[i]!)), 0) / largest).toBeLessThan(1e-6)
           }
-          tf.dispose([a, b])
+          tf.dispose([a, b, ...results])
         }
       }
     } finally { setNative(true) }
