@@ -41,6 +41,9 @@ void run_shares(int shares, void (*work)(void *arg, int share), void *arg);
 /* Whether the calling thread is running a share (its products are then not split again). */
 int inside_share(void);
 
+/* out[j] = Σᵢ x[i·n + j] over the m rows of a row-major [m, n] array (sum.c; out must not overlap x). */
+void sum_rows(const float *x, int64_t m, int64_t n, float *out);
+
 /* The exported kernels (one file each). */
 napi_value gemm(napi_env env, napi_callback_info info);
 napi_value set_threads(napi_env env, napi_callback_info info);

@@ -57,10 +57,7 @@ static void pre_grad(int act, const float *restrict dy, const float *restrict y,
 static void grad_of(int64_t which, int64_t m, int64_t n, int64_t k, const float *d, const float *o, float *out) {
   if (which == 0) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)k, (int)n, 1.0f, d, (int)n, o, (int)n, 0.0f, out, (int)k);
   else if (which == 1) cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)k, (int)n, (int)m, 1.0f, o, (int)k, d, (int)n, 0.0f, out, (int)n);
-  else {
-    memset(out, 0, (size_t)n * sizeof(float));
-    for (int64_t i = 0; i < m; i++) for (int64_t j = 0; j < n; j++) out[j] += d[i * n + j];
-  }
+  else sum_rows(d, m, n, out);
 }
 
 napi_value dense_grad(napi_env env, napi_callback_info info) {
