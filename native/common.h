@@ -62,6 +62,9 @@ napi_value conv_layer(napi_env env, napi_callback_info info);
 napi_value gamma_log_sample(napi_env env, napi_callback_info info);
 napi_value gamma_log_grad(napi_env env, napi_callback_info info);
 napi_value sum_leading(napi_env env, napi_callback_info info);
+napi_value gather_rows(napi_env env, napi_callback_info info);
+napi_value segment_sum_rows(napi_env env, napi_callback_info info);
+napi_value nearest_codes(napi_env env, napi_callback_info info);
 napi_value blas_info(napi_env env, napi_callback_info info);
 
 #endif

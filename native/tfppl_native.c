@@ -1,7 +1,7 @@
 /*
  * tfppl's optional native accelerator (this file registers the module; one file per
  * kernel, named as its TypeScript side in src/backend/kernels/native/: batch-mat-mul.c, unary.c,
- * dense.c, adam.c, check.c, densities.c, conv.c, gamma.c, sum.c; common.c reads arguments): kernels that run on the tfjs wasm
+ * dense.c, adam.c, check.c, densities.c, conv.c, gamma.c, sum.c, rows.c, nearest-codes.c; common.c reads arguments): kernels that run on the tfjs wasm
  * backend's heap from outside it. JavaScript passes the heap's ArrayBuffer and
  * byte offsets of tensors (inputs, and outputs it has just allocated); every
  * access is bounds-checked here against the buffer's current length.
@@ -36,6 +36,10 @@
  *       log Gamma(α, 1) draws and their implicit-reparameterisation gradient d log z/dα (gamma.c).
  *   sumLeading(heap, m, n, offX, offOut)
  *       out[j] = Σ_{i<m} x[i·n + j]: Sum over leading dims, in tfjs-wasm's order (sum.c).
+ *   gatherRows(heap, count, row, rows, offX, offIdx, offOut), segmentSumRows(heap, count, row, segments, offX, offIds, offOut)
+ *       rows by index: a gather along axis 0 and its gradient, the segment sum (rows.c).
+ *   nearestCodes(heap, n, k, d, offX, offBook, offOut)
+ *       the nearest of k codes to each of n rows (int32), as the composite computes it (nearest-codes.c).
  *   setThreads(n)    BLAS threads.
  *   blasInfo()       the OpenBLAS build loaded: "OpenBLAS 0.3.21, pthread build" (version, threading).
  */
@@ -60,6 +64,9 @@ static napi_value init(napi_env env, napi_value exports) {
     { "gammaLogSample", NULL, gamma_log_sample, NULL, NULL, NULL, napi_default, NULL },
     { "gammaLogGrad", NULL, gamma_log_grad, NULL, NULL, NULL, napi_default, NULL },
     { "sumLeading", NULL, sum_leading, NULL, NULL, NULL, napi_default, NULL },
+    { "gatherRows", NULL, gather_rows, NULL, NULL, NULL, napi_default, NULL },
+    { "segmentSumRows", NULL, segment_sum_rows, NULL, NULL, NULL, napi_default, NULL },
+    { "nearestCodes", NULL, nearest_codes, NULL, NULL, NULL, napi_default, NULL },
     { "setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL },
     { "blasInfo", NULL, blas_info, NULL, NULL, NULL, napi_default, NULL },
   };

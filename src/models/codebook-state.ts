@@ -7,7 +7,6 @@
 import * as tf from '@tensorflow/tfjs-core'
 import { InvalidArgumentError } from '../errors.js'
 import { scoped } from '../backend/scope.js'
-import { indicesToOneHot } from '../distributions/categorical.js'
 import { VQ_SITES, nearestCodes } from './vector-quantize.js'
 
 /** The state of an EMA codebook: smoothed assignment counts N [K], summed outputs m [K, D], codes [K, D]. */
@@ -16,6 +15,13 @@ export type EmaCodebook = {
   readonly sums: tf.Tensor
   readonly codebook: tf.Tensor
 }
+
+/**
+ * How many of `indices` (int32 [N], each in [0, k)) name each code: n_k = #{i: k(i) = k}, float32 [k].
+ *
+ * @example codeCounts(tf.tensor1d([2, 0, 2], 'int32'), 3)   // [1, 0, 2]
+ */
+export const codeCounts = (indices: tf.Tensor, k: number): tf.Tensor => tf.unsortedSegmentSum(tf.ones(indices.shape), indices as tf.Tensor1D, k)
 
 /**
  * One exponential-moving-average codebook update (the paper's appendix) from a batch of
@@ -27,9 +33,8 @@ export type EmaCodebook = {
  */
 export const emaCodebookUpdate = scoped('emaCodebookUpdate', (state: EmaCodebook, flat: tf.Tensor, indices: tf.Tensor, decay: number, epsilon: number = 1e-5): EmaCodebook => {
   const k = state.counts.shape[0]!
-  const onehot = indicesToOneHot(indices, k)
-  const counts = tf.add(tf.mul(decay, state.counts), tf.mul(1 - decay, tf.sum(onehot, 0)))
-  const sums = tf.add(tf.mul(decay, state.sums), tf.mul(1 - decay, tf.matMul(tf.transpose(onehot), flat)))
+  const counts = tf.add(tf.mul(decay, state.counts), tf.mul(1 - decay, codeCounts(indices, k)))
+  const sums = tf.add(tf.mul(decay, state.sums), tf.mul(1 - decay, tf.unsortedSegmentSum(flat, indices as tf.Tensor1D, k)))
   const n = tf.sum(counts)
   const smoothed = tf.mul(tf.div(tf.add(counts, epsilon), tf.add(n, k * epsilon)), n)
   return { counts, sums, codebook: tf.div(sums, tf.expandDims(smoothed, 1)) }
@@ -151,7 +156,7 @@ const update = (o: CodebookStateOptions, v: Vars, step: Assignments, done: numbe
   const k = o.numCodes
   if (initialise) restartDead(v, step.flat, Array.from({ length: k }, () => true), seedAt(o.seed, 0))
   const indices = initialise ? nearestCodes(step.flat, v.codebook) : step.indices
-  const counted = tf.sum(indicesToOneHot(indices, k), 0)
+  const counted = codeCounts(indices, k)
   v.epochUsage.assign(tf.add(v.epochUsage, counted))
   v.windowUsage.assign(tf.add(v.windowUsage, counted))
   if (o.ema) {

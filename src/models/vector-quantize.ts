@@ -6,11 +6,13 @@
  */
 import * as tf from '@tensorflow/tfjs-core'
 import { stopGradient, straightThroughGrad } from '../backend/gradient.js'
+import { nearestCodes } from '../backend/nearest-codes.js'
 import { scoped } from '../backend/scope.js'
-import { indicesToOneHot } from '../distributions/categorical.js'
 import * as constraints from '../distributions/constraints.js'
 import type { Distribution, Independent } from '../distributions/distribution.js'
 import { makeDistribution } from '../distributions/make.js'
+
+export { nearestCodes }
 
 /**
  * The deterministic sites through which a VQ-VAE's guide hands on its quantisation: the encoder
@@ -33,30 +35,14 @@ export type Quantized = {
 }
 
 /**
- * The nearest code of each row of `flat` [N, D] in `codebook` [K, D] (int32 [N]):
- * argmin_k ‖z‖² − 2 z·e_k + ‖e_k‖², the cross term one plain product with the
- * codebook transposed explicitly (wasm's transposed matMul flags are slow).
- * Not differentiable (an argmin); callers detach the inputs.
- *
- * @example nearestCodes(tf.tensor2d([[0.9, 0]]), tf.tensor2d([[0, 0], [1, 0]]))   // [1]
- */
-export const nearestCodes = (flat: tf.Tensor, codebook: tf.Tensor): tf.Tensor => {
-  const zz = tf.sum(tf.square(flat), 1, true)
-  const ee = tf.sum(tf.square(codebook), 1)
-  const cross = tf.matMul(flat, tf.transpose(codebook))
-  return tf.argMin(tf.add(tf.sub(zz, tf.mul(2, cross)), ee), 1)
-}
-
-/**
- * The codes at `indices` (int32, any shape S) as rows of `codebook` [K, D], shape S ++ [D]:
- * a one-hot product, so the gradient to the codebook needs no scatter kernel (wasm has none).
+ * The codes at `indices` (int32, any shape S) as rows of `codebook` [K, D], shape S ++ [D]: a gather,
+ * whose gradient to the codebook adds each position's gradient into its code's row (`UnsortedSegmentSum`;
+ * tfppl adds that kernel on wasm, which lacks it). Indices must lie in [0, K).
  *
  * @example lookupCodes(tf.tensor1d([1, 0], 'int32'), codebook)   // [[e₁], [e₀]]
  */
 export const lookupCodes = (indices: tf.Tensor, codebook: tf.Tensor): tf.Tensor => {
-  const [k, d] = codebook.shape as [number, number]
-  const rows = tf.matMul(indicesToOneHot(tf.reshape(indices, [-1]), k), codebook)
-  const codes = tf.reshape(rows, [...indices.shape, d])
+  const codes = tf.gather(codebook, indices)
   codeRows.set(codes.dataId, codebook.dataId)
   return codes
 }
@@ -65,8 +51,8 @@ export const lookupCodes = (indices: tf.Tensor, codebook: tf.Tensor): tf.Tensor 
  * Buffers that hold rows of a codebook: each {@link lookupCodes} output's buffer → its codebook's buffer.
  * tfjs buffers are immutable (a variable's `assign` swaps in a new one) and their ids are never reused, so
  * a tensor on such a buffer — the lookup, a clone or same-shape reshape of it (a straight-through value,
- * a Delta's draw) — is a code vector of that codebook for certain (a one-hot product copies each row
- * exactly, the codebook being finite), and the uniform prior's log-mass need not search for its nearest code.
+ * a Delta's draw) — is a code vector of that codebook for certain (a gather copies each row exactly),
+ * and the uniform prior's log-mass need not search for its nearest code.
  */
 const codeRows = new WeakMap<object, object>()
 

@@ -75,13 +75,14 @@ describe('uniformCodes', () => {
     const book = tf.tensor2d([[300, 0], [300, 1e-3], [0, 1], [-1, -1]]), other = tf.tensor2d([[1, 2], [3, 4], [5, 6], [7, 8]])
     const codes = lookupCodes(tf.tensor2d([[0, 1, 2], [3, 3, 0]], [2, 3], 'int32'), book)
     const known = await tf.profile(() => uniformCodes(book, [2, 3]).logProb(tf.clone(codes)))
-    expect(known.kernelNames).not.toContain('ArgMin')
+    const searches = (names: readonly string[]): boolean => names.includes('ArgMin') || names.includes('TfpplNearestCodes')   // composite or fused search
+    expect(searches(known.kernelNames)).toBe(false)
     expect(read(known.result as tf.Tensor)).toEqual(new Array<number>(6).fill(Math.fround(-Math.log(4))))
     // The same values, not known as codes: the search finds the same log-mass.
     expect(read(uniformCodes(book, [2, 3]).logProb(tf.add(codes, 0)))).toEqual(read(known.result as tf.Tensor))
     // Rows of another codebook are checked against this one.
     const elsewhere = await tf.profile(() => uniformCodes(other, [2, 3]).logProb(codes))
-    expect(elsewhere.kernelNames).toContain('ArgMin')
+    expect(searches(elsewhere.kernelNames)).toBe(true)
     expect(read(elsewhere.result as tf.Tensor).every((v) => v === -Infinity)).toBe(true)
     tf.dispose([book, other, codes, known.result as tf.Tensor, elsewhere.result as tf.Tensor])
   })

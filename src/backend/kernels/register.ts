@@ -8,8 +8,8 @@
  * 2. The native accelerator's kernels (`native/`), while it is on; uninstalling restores what they
  *    replaced: `BatchMatMul` → the transcendentals (`Softplus`, `Exp`, `Log`, `Sigmoid`, `Tanh`,
  *    `Sqrt`) → the fused Adam's C path and `TfpplAdamAll` → `TfpplDense` →
- *    `Conv2D`/`Conv2DBackpropInput` and `TfpplConv2DBackpropFilter` → `TfpplConvLayer` → `Sum` over leading dims → the
- *    two log densities → the Gamma sampler and its gradient → the finite/support checks.
+ *    `Conv2D`/`Conv2DBackpropInput` and `TfpplConv2DBackpropFilter` → `TfpplConvLayer` → `Sum` over leading dims →
+ *    `GatherV2`/`UnsortedSegmentSum` (rows by index) → `TfpplNearestCodes` → the two log densities → the Gamma sampler and its gradient → the finite/support checks.
  *
  * The order matters where two kernels share a name: a native kernel falls back to the one it replaced,
  * so with group 1 first, `BatchMatMul` and `Softplus` fall back to the wasm fast paths, not stock wasm.
@@ -32,6 +32,8 @@ import { DENSE_KERNEL, registerNativeDense } from './native/dense.js'
 import { installNativeConv, NATIVE_CONV_KERNELS } from './native/conv.js'
 import { CONV_LAYER_KERNEL, registerNativeConvLayer } from './native/conv-layer.js'
 import { installNativeSum } from './native/sum.js'
+import { installNativeRows } from './native/rows.js'
+import { NEAREST_CODES_KERNEL, registerNativeNearestCodes } from './native/nearest-codes.js'
 import { BERNOULLI_KERNEL, NORMAL_KERNEL, registerNativeDensities } from './native/densities.js'
 import { LOG_GAMMA_GRAD_KERNEL, LOG_GAMMA_SAMPLE_KERNEL, registerNativeGamma } from './native/gamma.js'
 
@@ -79,6 +81,8 @@ export const installNativeKernels = (addon: NativeAddon, unary: readonly NativeU
   installNativeConv(addon, replace)
   registerNativeConvLayer(addon)
   installNativeSum(addon, replace)
+  installNativeRows(addon, replace)
+  registerNativeNearestCodes(addon)
   registerNativeDensities(addon)
   registerNativeGamma(addon)
 }
@@ -107,5 +111,5 @@ export const uninstallNativeKernels = (): void => {
 export const nativeKernels = (): string[] => {
   const native = kernelState.native
   return native === undefined ? []
-    : [...new Set([...native.replaced.map((k) => k.kernelName), ...NATIVE_CONV_KERNELS, DENSE_KERNEL, BERNOULLI_KERNEL, NORMAL_KERNEL, LOG_GAMMA_SAMPLE_KERNEL, LOG_GAMMA_GRAD_KERNEL, ...(kernelState.registered.has('adam') ? [ADAM_ALL_KERNEL] : []), ...(kernelState.registered.has('conv-layer') ? [CONV_LAYER_KERNEL] : []), 'Adam (fused update)', 'finite/support checks'])]
+    : [...new Set([...native.replaced.map((k) => k.kernelName), ...NATIVE_CONV_KERNELS, DENSE_KERNEL, BERNOULLI_KERNEL, NORMAL_KERNEL, LOG_GAMMA_SAMPLE_KERNEL, LOG_GAMMA_GRAD_KERNEL, ...(kernelState.registered.has('adam') ? [ADAM_ALL_KERNEL] : []), ...(kernelState.registered.has('conv-layer') ? [CONV_LAYER_KERNEL] : []), ...(kernelState.registered.has('nearest-codes') ? [NEAREST_CODES_KERNEL] : []), 'Adam (fused update)', 'finite/support checks'])]
 }

@@ -11,7 +11,7 @@ import type { NativeAddon } from './native/addon.js'
 export type WasmKernel = 'batch-mat-mul' | 'identity' | 'slice' | 'softplus'
 
 /** tfppl's own native kernels (`native/`) registered once per process, with their gradients; they stay registered and are used only while {@link KernelState.native} is set. */
-export type NativeRegistration = 'dense' | 'conv' | 'conv-layer' | 'densities' | 'gamma' | 'adam'
+export type NativeRegistration = 'dense' | 'conv' | 'conv-layer' | 'densities' | 'gamma' | 'adam' | 'nearest-codes'
 
 /** The accelerator's kernels while installed. */
 export interface NativeInstall {

@@ -34,6 +34,12 @@ export interface NativeAddon {
     offOut: number, quadrature: Float64Array) => void
   /** out[j] = Σ_{i<m} x[i·n + j] (float32, in ascending i). */
   readonly sumLeading: (heap: ArrayBuffer, m: number, n: number, offX: number, offOut: number) => void
+  /** out[k] = x[idx[k]], rows of `row` 4-byte elements; false (nothing written) when an index lies outside [0, rows) (absent from an addon built before it). */
+  readonly gatherRows?: (heap: ArrayBuffer, count: number, row: number, rows: number, offX: number, offIdx: number, offOut: number) => boolean
+  /** out[s] = Σ_{i: ids[i] = s} x[i] over `count` float32 rows of `row`, ids outside [0, segments) dropped (absent from an addon built before it). */
+  readonly segmentSumRows?: (heap: ArrayBuffer, count: number, row: number, segments: number, offX: number, offIds: number, offOut: number) => void
+  /** out[i] = the first c minimising (‖x_i‖² − 2 x_i·e_c) + ‖e_c‖² (int32), X [n, d], E [k, d] (absent from an addon built before it). */
+  readonly nearestCodes?: (heap: ArrayBuffer, n: number, k: number, d: number, offX: number, offBook: number, offOut: number) => void
   /** A convolution (`which` 0) or transposed convolution (1) with bias and activation (0 linear, 2 relu) in one call (absent from an addon built before it). */
   readonly convLayer?: (which: number, heap: ArrayBuffer, ...geomActThenOffsets: number[]) => void
   /** The accelerator's threads (native/parallel.c): products where a second thread paid (every side ≥ 32, m·n·k ≥ 2²²) are split between them, and convolutions of ≥ 2²¹ multiply-adds split their images; `everyProduct` 1: every product split. OpenBLAS itself stays at one thread. */

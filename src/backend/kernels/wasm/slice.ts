@@ -38,6 +38,15 @@ const copyBox = (x: Float32Array | Int32Array | Uint8Array, shape: readonly numb
   }
 }
 
+/** dst row k = src row idx[k], rows of `row` elements: short rows element by element (a subarray per row costs more than its copy). */
+const copyRows = (src: Float32Array | Int32Array | Uint8Array, idx: Int32Array, row: number, dst: Float32Array | Int32Array | Uint8Array): void => {
+  if (row >= 64) { idx.forEach((i, k) => dst.set(src.subarray(i * row, (i + 1) * row), k * row)); return }
+  for (let k = 0; k < idx.length; k++) {
+    const from = idx[k]! * row, to = k * row
+    for (let j = 0; j < row; j++) dst[to + j] = src[from + j]!
+  }
+}
+
 /**
  * UnsortedSegmentSum (GatherV2's gradient): out[s] = Σ_{i: ids[i] = s} x[i], over the
  * leading dims of `x` that `segmentIds` spans; ids outside [0, numSegments) are dropped, as in TensorFlow.
@@ -46,15 +55,17 @@ const unsortedSegmentSum = (args: Parameters<KernelFn>[0]): Info => {
   const { x, segmentIds } = args.inputs as { x: Info; segmentIds: Info }
   const numSegments = args.attrs?.['numSegments'] as number
   const backend = args.backend as WasmViews
-  const ids = Int32Array.from(backend.typedArrayFromHeap(segmentIds))
+  const ids = (backend.typedArrayFromHeap(segmentIds) as Int32Array).slice()   // a copy: the output allocation may move the heap
   const row = ids.length === 0 ? 0 : x.shape.reduce((a, d) => a * d, 1) / ids.length
   const out = backend.makeOutput([numSegments, ...x.shape.slice(segmentIds.shape.length)], x.dtype)
   const src = backend.typedArrayFromHeap(x), dst = backend.typedArrayFromHeap(out)
   dst.fill(0)
-  ids.forEach((s, i) => {
-    if (s < 0 || s >= numSegments) return
-    for (let j = 0; j < row; j++) dst[s * row + j]! += src[i * row + j]!
-  })
+  for (let i = 0; i < ids.length; i++) {
+    const s = ids[i]!
+    if (s < 0 || s >= numSegments) continue
+    const to = s * row, from = i * row
+    for (let j = 0; j < row; j++) dst[to + j]! += src[from + j]!
+  }
   return out
 }
 
@@ -83,12 +94,12 @@ export const installWasmSlice = (): void => {
     const axis = tf.util.parseAxisParam(args.attrs?.['axis'] as number, x.shape)[0]
     if (axis !== 0 || (args.attrs?.['batchDims'] ?? 0) !== 0 || !NUMERIC.has(x.dtype) || x.shape.length === 0 || indices.dtype !== 'int32') return original(args)
     const backend = args.backend as WasmViews
-    const rows = x.shape[0]!, idx = Int32Array.from(backend.typedArrayFromHeap(indices))
+    const rows = x.shape[0]!, idx = (backend.typedArrayFromHeap(indices) as Int32Array).slice()
     if (idx.some((i) => i < 0 || i >= rows)) return original(args)
     const row = x.shape.slice(1).reduce((a, d) => a * d, 1)
     const out = backend.makeOutput([...indices.shape, ...x.shape.slice(1)], x.dtype)
     const src = backend.typedArrayFromHeap(x), dst = backend.typedArrayFromHeap(out)
-    idx.forEach((i, k) => dst.set(src.subarray(i * row, (i + 1) * row), k * row))
+    copyRows(src, idx, row, dst)
     return out
   })
   if (tf.getKernel('UnsortedSegmentSum', 'wasm') === undefined) {

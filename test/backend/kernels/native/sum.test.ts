@@ -39,7 +39,7 @@ describe.skipIf(!info.native)('native Sum over leading dims', () => {
     const cases = fc.tuple(fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 3 }), fc.integer({ min: 32, max: 70 }))
       .chain(([s, last]) => fc.tuple(fc.constant([...s, last]), fc.integer({ min: 1, max: s.length }), fc.boolean(), fc.integer({ min: 0, max: 1e6 })))
     fc.assert(fc.property(cases, ([shape, k, keepDims, seed]) => tf.tidy(() => {
-      const x = spread(shape, seed)
+      const x = spread([...shape], seed)
       const got = tf.sum(x, Array.from({ length: k }, (_, i) => i), keepDims), want = stockLeadingSum(x, k, keepDims)
       expect(got.shape).toEqual(want.shape)
       expect(bits(got)).toEqual(bits(want))
