@@ -57,6 +57,7 @@ napi_value bernoulli_log_prob(napi_env env, napi_callback_info info);
 napi_value bernoulli_log_prob_grad(napi_env env, napi_callback_info info);
 napi_value normal_log_prob(napi_env env, napi_callback_info info);
 napi_value normal_log_prob_grad(napi_env env, napi_callback_info info);
+napi_value point_mass_log_prob(napi_env env, napi_callback_info info);
 napi_value conv(napi_env env, napi_callback_info info);
 napi_value conv_layer(napi_env env, napi_callback_info info);
 napi_value gamma_log_sample(napi_env env, napi_callback_info info);

@@ -10,6 +10,7 @@
  *   which 0: ∂/∂x = −(dy·w)/σ, 1: ∂/∂μ = (dy·w)/σ, 2: ∂/∂σ = (dy·(w² − 1))/σ, elementwise
  *   (the caller sums a broadcast parameter's gradient). locAll/scaleAll: 1 when the parameter
  *   has n elements, 0 when it is one value broadcast to all.
+ * pointMassLogProb(heap, n, offX, offV, offOut, inner)         out = 0 where x = v on the whole group, −∞ elsewhere
  * inner ≥ 1 divides n. Above 1 the forward kernels sum every `inner` consecutive values (the
  * rightmost dims of an event, as `toEvent` does), writing n / inner sums by the sequential float32
  * loop of tfjs's Sum kernel, and the gradients read one dy per group: bit-identical to the
@@ -17,6 +18,7 @@
  */
 #include "common.h"
 #include "unary.h"
+#include <math.h>
 #include <stdlib.h>
 
 #define HALF_LOG_2PI 0.91893853320467274178
@@ -150,6 +152,28 @@ napi_value normal_log_prob_grad(napi_env env, napi_callback_info info) {
       const float s = p.scale[i * p.scaleStride], w = (p.x[i] - p.loc[i * p.locStride]) / s;
       out[i] = which == 2 ? (d * (w * w - 1.0f)) / s : which == 1 ? (d * w) / s : -((d * w) / s);
     }
+  }
+  return NULL;
+}
+
+/*
+ * pointMassLogProb(heap, n, offX, offV, offOut, inner): the Delta log density without its log-density
+ * term, out[g] = 0 where x[i] == v[i] for every i of group g (the `inner` consecutive values of one
+ * event), −∞ elsewhere: IEEE equality, so ±0 are equal, ±∞ equal themselves and NaN equals nothing —
+ * Pyro's `x == v`, as the composite of src/backend/point-mass.ts computes it (tf.equal, tf.all).
+ */
+napi_value point_mass_log_prob(napi_env env, napi_callback_info info) {
+  Args a = args_of(env, info);
+  Heap h = heap_n(&a, 0);
+  int64_t offX = whole(&a, 2), offV = whole(&a, 3), offOut = whole(&a, 4), inner = whole(&a, 5);
+  if (a.failed || !groups_ok(h.n, inner)) return fail(env, "pointMassLogProb: expected (ArrayBuffer, n, offX, offV, offOut, inner) as non-negative integers, inner ≥ 1 dividing n");
+  if (!inside(offX, h.n, h.bytes) || !inside(offV, h.n, h.bytes) || !inside(offOut, h.n / inner, h.bytes)) return fail(env, "pointMassLogProb: an operand lies outside the wasm heap");
+  const float *x = h.base + offX / 4, *v = h.base + offV / 4;
+  float *out = h.base + offOut / 4;
+  for (int64_t g = 0; g < h.n / inner; g++) {
+    int differ = 0;
+    for (int64_t i = g * inner, end = i + inner; i < end; i++) differ |= !(x[i] == v[i]);
+    out[g] = differ ? -INFINITY : 0.0f;
   }
   return NULL;
 }

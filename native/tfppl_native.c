@@ -25,8 +25,8 @@
  *       3: dpre itself (m×n; other unused).
  *   check(kind, heap, off, n)
  *       whether every element is finite (0), positive (1), in {0, 1} (2), in [0, 1] (3).
- *   bernoulliLogProb, bernoulliLogProbGrad, normalLogProb, normalLogProbGrad
- *       the two log densities and their gradients in one pass each (densities.c).
+ *   bernoulliLogProb, bernoulliLogProbGrad, normalLogProb, normalLogProbGrad, pointMassLogProb
+ *       the two log densities and their gradients, and the point mass's indicator, in one pass each (densities.c).
  *   conv(which, heap, b, h, w, c, kh, kw, o, oh, ow, sh, sw, pt, pl, offA, offB, offOut)
  *       NHWC 2-D convolution (which 0), its input gradient (1) and its filter gradient (2) by
  *       im2col / col2im and sgemm (conv.c).
@@ -59,6 +59,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "bernoulliLogProbGrad", NULL, bernoulli_log_prob_grad, NULL, NULL, NULL, napi_default, NULL },
     { "normalLogProb", NULL, normal_log_prob, NULL, NULL, NULL, napi_default, NULL },
     { "normalLogProbGrad", NULL, normal_log_prob_grad, NULL, NULL, NULL, napi_default, NULL },
+    { "pointMassLogProb", NULL, point_mass_log_prob, NULL, NULL, NULL, napi_default, NULL },
     { "conv", NULL, conv, NULL, NULL, NULL, napi_default, NULL },
     { "convLayer", NULL, conv_layer, NULL, NULL, NULL, napi_default, NULL },
     { "gammaLogSample", NULL, gamma_log_sample, NULL, NULL, NULL, napi_default, NULL },

@@ -1,5 +1,5 @@
 /**
- * The two log densities every VAE step evaluates, each as one differentiable op with a
+ * The two log densities every VAE step evaluates, and a point mass's indicator, each as one differentiable op with a
  * hand-written gradient (`tf.customGrad`): the forward kernels run off the gradient tape (no
  * saved-tensor clones), and the backward pass is a few fused formulas instead of tfjs's
  * op-by-op autodiff (≈ 30 kernel launches fewer per Normal site, ≈ 12 per Bernoulli site).
@@ -11,7 +11,8 @@
 import * as tf from '@tensorflow/tfjs-core'
 import { customGradSaved } from './gradient.js'
 import { nativeKernelsInstalled } from './kernels/state.js'
-import { BERNOULLI_KERNEL, NORMAL_KERNEL } from './kernels/native/densities.js'
+import { BERNOULLI_KERNEL, NORMAL_KERNEL, POINT_MASS_KERNEL } from './kernels/native/densities.js'
+import { untaped } from './scope.js'
 import { expandRightmost, sumRightmost } from './rightmost.js'
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI)
@@ -103,3 +104,31 @@ export const composedBernoulliLogDensity = (x: tf.Tensor, logits: tf.Tensor, sum
       },
     }
   })(x, logits)
+
+/**
+ * A point mass's log indicator: 0 where `x` equals `value` on every element of an event (the rightmost
+ * `eventDims` dims), −∞ elsewhere, by IEEE equality (±0 equal, ±∞ each equal itself, NaN equal to
+ * nothing: Pyro's `x == v`); x and value broadcast. A zero gradient for both: the indicator is piecewise
+ * constant, and its comparisons stay off the tape (the backward pass does not walk through them). With the
+ * accelerator, x and value of one shape go to one native kernel (`TfpplPointMassLogProb`), the same values.
+ *
+ * @example
+ * pointMassLogDensity(tf.tensor2d([[1, 2], [3, 5]]), tf.tensor2d([[1, 2], [3, 4]]), 1)   // [0, −∞]
+ */
+export const pointMassLogDensity = (x: tf.Tensor, value: tf.Tensor, eventDims: number): tf.Tensor =>
+  customGradSaved<[tf.Tensor, tf.Tensor]>((xv, vv) => ({
+    value: pointMassIndicator(xv, vv, eventDims),
+    gradFunc: () => [tf.zeros(xv.shape), tf.zeros(vv.shape)],
+  }))(x, value)
+
+/** The value of {@link pointMassLogDensity}: the native kernel where it covers the operands, else tf.equal and tf.all off the tape. */
+const pointMassIndicator = (x: tf.Tensor, value: tf.Tensor, eventDims: number): tf.Tensor => {
+  if (nativeCovers(x, [value]) && tf.util.arraysEqual(x.shape, value.shape) && tf.getKernel(POINT_MASS_KERNEL, 'wasm') !== undefined) {
+    return tf.engine().runKernel(POINT_MASS_KERNEL, { x, value }, { sumLast: eventDims }) as tf.Tensor
+  }
+  return untaped(() => {   // its intermediates are freed by the caller's scope
+    const equal = tf.equal(x, value)
+    const whole = eventDims === 0 ? equal : tf.all(equal, Array.from({ length: eventDims }, (_, i) => equal.rank - 1 - i))
+    return tf.where(whole, tf.zeros(whole.shape), tf.fill(whole.shape, -Infinity))
+  })
+}

@@ -1,12 +1,11 @@
 /**
  * The Delta (point-mass) distribution at `value`, with an optional log density carried at the point.
  *
- * log p(x) = logDensity if x = value (every event element equal), −∞ otherwise (logDensity default 0)
+ * log p(x) = logDensity if x = value (every event element equal, IEEE: NaN equals nothing), −∞ otherwise (logDensity default 0)
  */
 import * as tf from '@tensorflow/tfjs-core'
-import { customGradSaved } from '../backend/gradient.js'
+import { pointMassLogDensity } from '../backend/log-densities.js'
 import { broadcastTo } from '../backend/numerics.js'
-import { untaped } from '../backend/scope.js'
 import { ShapeError, showShape } from '../errors.js'
 import * as constraints from './constraints.js'
 import type { Distribution, Independent } from './distribution.js'
@@ -60,22 +59,6 @@ const deltaParams = (value: TensorLike, eventDims: number, logDensity: TensorLik
   })[0] as { value: tf.Tensor; logDensity?: tf.Tensor }
 
 /**
- * 0 where `x` equals `value` over the rightmost `eventDims` dims, −∞ elsewhere: one op with a zero
- * gradient for both inputs (the indicator is piecewise constant; Pyro's Delta has no gradient there
- * either). Its comparisons run off the tape, so a backward pass does not walk through them (the
- * gradient of a max over a VQ-VAE's latent grid cost as much as a convolution).
- */
-const pointMass = (eventDims: number) => customGradSaved<[tf.Tensor, tf.Tensor]>((x, value) => {
-  const [xShape, valueShape] = [x.shape, value.shape]
-  const at = untaped(() => {   // its intermediates are freed by the logProb's scope (make.ts)
-    const gap = tf.abs(tf.sub(x, value))
-    const worst = eventDims === 0 ? gap : tf.max(gap, Array.from({ length: eventDims }, (_, i) => gap.rank - 1 - i))
-    return tf.where(tf.greaterEqual(0, worst), tf.zeros(worst.shape), tf.fill(worst.shape, -Infinity))
-  })
-  return { value: at, gradFunc: () => [tf.zeros(xShape), tf.zeros(valueShape)] }
-})
-
-/**
  * Delta(value): all mass at `value`; log p(x) = logDensity (default 0) where x equals `value` on
  * every event element, −∞ elsewhere. batchShape is `value.shape` minus its
  * `eventDims` rightmost dims. `rsample` broadcasts `value` to
@@ -97,7 +80,7 @@ export const delta = (value: TensorLike, options: DeltaOptions = {}): Delta => {
     batchShape, eventShape, reparameterized: true, support: constraints.independent(constraints.real, eventDims),
     draw: (s) => broadcastTo($value, [...s, ...$value.shape]),
     logProb: (x) => {
-      const at = pointMass(eventDims)(x, $value)
+      const at = pointMassLogDensity(x, $value, eventDims)
       return $ld === undefined ? at : tf.add(at, $ld)
     },
     mean: () => tf.clone($value),

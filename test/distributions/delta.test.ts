@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { delta } from '../../src/distributions/delta.js'
+import { setValidation } from '../../src/distributions/validation.js'
 import { InvalidArgumentError, ShapeError, SupportError } from '../../src/errors.js'
 import { FC, centralDiff, expectClose, read, sizeOf, t } from '../helpers.js'
 import { doubles, noLeakLaw, shapeLaws } from './laws.js'
@@ -33,6 +34,19 @@ describe('delta', () => {
       expect(read(d.logProb(t(x, shape)))).toEqual(want)
     })), FC)
   })
+
+  it('logProb compares by IEEE equality, as Pyro\'s x == v: −0 equals 0; with validation off NaN and ±∞ equal no value; x with sample dims broadcasts', () => tf.tidy(() => {
+    const value = t([0, 1, -2, 3, 4, 5], [3, 2])
+    const d = delta(value, { eventDims: 1 })
+    expect(read(d.logProb(t([-0, 1, -2, 3, 4, 5.5], [3, 2])))).toEqual([0, 0, -Infinity])
+    const draws = t([0, 1, -2, 3, 4, 5, 0, 1, -2, 3.5, 4, 5], [2, 3, 2])   // two draws: the value, then one with a changed event
+    expect(read(d.logProb(draws))).toEqual([0, 0, 0, 0, -Infinity, 0])
+    setValidation(false)
+    try {
+      expect(read(d.logProb(t([-0, 1, -2, Infinity, 4, NaN], [3, 2])))).toEqual([0, -Infinity, -Infinity])
+      expect(read(delta(value).logProb(t([-0, NaN, -2, -Infinity, 4, 5], [3, 2])))).toEqual([0, -Infinity, 0, -Infinity, 0, 0])
+    } finally { setValidation(true) }
+  }))
 
   it('normalisation: exp(logProb(value)) = 1', () => tf.tidy(() => {
     const d = delta(t([1.5, -2, 1e20, 0], [2, 2]), { eventDims: 1 })
@@ -76,8 +90,9 @@ describe('delta', () => {
     const [gx, gv] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(delta(b, { eventDims: 1 }).logProb(a)))([x, value])
     expect([...read(gx!), ...read(gv!)]).toEqual(Array(12).fill(0))
     const { kernels } = await tf.profile(() => tf.grads((a: tf.Tensor) => tf.sum(delta(value, { eventDims: 1 }).logProb(a)))([x]))
-    const comparisons = kernels.map((k) => k.name).filter((n) => ['Max', 'Equal', 'Abs', 'Sub', 'Select', 'GreaterEqual', 'Sign'].includes(n))
-    expect(comparisons).toEqual(['Sub', 'Abs', 'Max', 'GreaterEqual', 'Select'])   // the forward's, once
+    const comparisons = kernels.map((k) => k.name).filter((n) => ['Max', 'Equal', 'All', 'Abs', 'Sub', 'Select', 'GreaterEqual', 'Sign', 'TfpplPointMassLogProb'].includes(n))
+    // the forward's, once: the composite's, or the accelerator's one kernel
+    expect([['Equal', 'All', 'Select'], ['TfpplPointMassLogProb']]).toContainEqual(comparisons)
     tf.dispose([value, x, gx!, gv!])
   })
 

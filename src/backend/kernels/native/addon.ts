@@ -27,6 +27,8 @@ export interface NativeAddon {
   /** `which`: 0 ∂/∂x, 1 ∂/∂loc, 2 ∂/∂scale, elementwise. */
   readonly normalLogProbGrad: (which: number, heap: ArrayBuffer, n: number, offDy: number, offX: number, offLoc: number, locAll: number,
     offScale: number, scaleAll: number, offOut: number, inner: number) => void
+  /** out[g] = 0 where x = v on all `inner` values of group g, −∞ elsewhere (absent from an addon built before it). */
+  readonly pointMassLogProb?: (heap: ArrayBuffer, n: number, offX: number, offV: number, offOut: number, inner: number) => void
   /** log Gamma(α, 1) draws for the n α at `offAlpha` (seed: 0 … 2³² − 1). */
   readonly gammaLogSample: (heap: ArrayBuffer, n: number, offAlpha: number, offOut: number, seed: number) => void
   /** dy · d log z/dα (dy = 1 when `hasDy` is 0); `quadrature`: 12 Gauss–Laguerre nodes, then their weights. */

@@ -5,6 +5,8 @@
  *   (data needs none).
  *   `TfpplNormalLogProb` −½w² − (log σ + ½ log 2π), w = (x − μ)/σ, with μ and σ either of x's
  *   shape or one value; one `TfpplNormalLogProbGrad` launch per input that needs a gradient.
+ *   `TfpplPointMassLogProb` 0 where x = v on a whole event, −∞ elsewhere (IEEE equality): a Delta's
+ *   indicator, no gradient of its own (`log-densities.ts` wraps it in a zero gradient).
  * Attribute `sumLast` (default 0): the forward kernels also sum the rightmost `sumLast` dims (the
  * event of `toEvent`), and the gradients take that reduced dy — the `Sum` and its gradient's
  * broadcast are then no launches of their own.
@@ -26,6 +28,7 @@ export const BERNOULLI_KERNEL = 'TfpplBernoulliLogProb'
 const BERNOULLI_GRAD_KERNEL = 'TfpplBernoulliLogProbGrad'
 export const NORMAL_KERNEL = 'TfpplNormalLogProb'
 const NORMAL_GRAD_KERNEL = 'TfpplNormalLogProbGrad'
+export const POINT_MASS_KERNEL = 'TfpplPointMassLogProb'
 
 const size = (shape: readonly number[]): number => tf.util.sizeFromShape([...shape])
 
@@ -65,6 +68,16 @@ const bernoulliGradKernel = (addon: NativeAddon): KernelFn => ({ inputs, backend
   const backend = raw as WasmHeapBackend
   const out = backend.makeOutput([...x.shape], 'float32')
   addon.bernoulliLogProbGrad(heapBuffer(backend), size(x.shape), heapOffset(backend, dy), heapOffset(backend, x), heapOffset(backend, logits), heapOffset(backend, out), inner)
+  return out
+}
+
+const pointMassKernel = (pointMass: NonNullable<NativeAddon['pointMassLogProb']>): KernelFn => ({ inputs, backend: raw, attrs }) => {
+  const { x, value } = inputs as { x: Info; value: Info }
+  checkOperands(POINT_MASS_KERNEL, size(x.shape), { x, value })
+  const { outShape, inner } = summed(POINT_MASS_KERNEL, x.shape, attrs)
+  const backend = raw as WasmHeapBackend
+  const out = backend.makeOutput(outShape, 'float32')
+  if (size(x.shape) > 0) pointMass(heapBuffer(backend), size(x.shape), heapOffset(backend, x), heapOffset(backend, value), heapOffset(backend, out), inner)
   return out
 }
 
@@ -126,7 +139,7 @@ const normalGradient: tf.GradConfig = {
 }
 
 /**
- * Registers the four kernels on the wasm backend and the forward kernels' gradients (idempotent);
+ * Registers the five kernels on the wasm backend (the point mass's when the addon has it) and the forward kernels' gradients (idempotent);
  * `log-densities.ts` uses them only while the accelerator is installed.
  *
  * @example
@@ -136,7 +149,8 @@ export const registerNativeDensities = (addon: NativeAddon): void => {
   if (kernelState.registered.has('densities')) return
   kernelState.registered.add('densities')
   const kernels: [string, KernelFn][] = [[BERNOULLI_KERNEL, bernoulliKernel(addon)], [BERNOULLI_GRAD_KERNEL, bernoulliGradKernel(addon)],
-    [NORMAL_KERNEL, normalKernel(addon)], [NORMAL_GRAD_KERNEL, normalGradKernel(addon)]]
+    [NORMAL_KERNEL, normalKernel(addon)], [NORMAL_GRAD_KERNEL, normalGradKernel(addon)],
+    ...(addon.pointMassLogProb !== undefined ? [[POINT_MASS_KERNEL, pointMassKernel(addon.pointMassLogProb)] as [string, KernelFn]] : [])]
   for (const [kernelName, f] of kernels) tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: f as unknown as tf.KernelFunc })
   tf.registerGradient(bernoulliGradient)
   tf.registerGradient(normalGradient)
