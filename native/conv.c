@@ -44,8 +44,40 @@ static int is_pointwise(const Geom *g) {
   return g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && g->pt == 0 && g->pl == 0 && g->oh == g->h && g->ow == g->w;
 }
 
+/*
+ * One input channel (c = 1: a grayscale image, or the 1-channel image gradient of a decoder's last layer):
+ * a patch row is kh·kw floats, so the general loops' per-row costs (divisions, runtime tap loops, a memset
+ * per tap) dominate; here the rows are walked image by image without a division, and 3×3 filters get loops
+ * of constant length (0.40 → 0.10 ms for the conv VAE's first layer). `scatter` 0: im2col, 1: col2im.
+ */
+static inline __attribute__((always_inline)) void single_channel_k(const Geom *g, float *x, float *col, int64_t r0, int64_t r1, int scatter,
+                                                                   const int64_t kh, const int64_t kw) {
+  const int64_t per_image = g->oh * g->ow;
+  int64_t bi = r0 / per_image, oy = (r0 % per_image) / g->ow, ox = r0 % per_image % g->ow;
+  for (int64_t r = r0; r < r1; r++) {
+    const int64_t y0 = oy * g->sh - g->pt, x0 = ox * g->sw - g->pl;
+    float *image = x + bi * g->h * g->w, *patch = col + (r - r0) * kh * kw;
+    const int whole = y0 >= 0 && x0 >= 0 && y0 + kh <= g->h && x0 + kw <= g->w;
+    for (int64_t i = 0; i < kh; i++) {
+      for (int64_t j = 0; j < kw; j++) {
+        const int64_t y = y0 + i, xx = x0 + j;
+        const int in = whole || (y >= 0 && y < g->h && xx >= 0 && xx < g->w);
+        if (scatter) { if (in) image[y * g->w + xx] += patch[i * kw + j]; }
+        else patch[i * kw + j] = in ? image[y * g->w + xx] : 0.0f;
+      }
+    }
+    if (++ox == g->ow) { ox = 0; if (++oy == g->oh) { oy = 0; bi++; } }
+  }
+}
+
+static void single_channel(const Geom *g, float *x, float *col, int64_t r0, int64_t r1, int scatter) {
+  if (g->kh == 3 && g->kw == 3) single_channel_k(g, x, col, r0, r1, scatter, 3, 3);
+  else single_channel_k(g, x, col, r0, r1, scatter, g->kh, g->kw);
+}
+
 /* Patch-matrix rows [r0, r1) of x into col (row-major, width kh·kw·c). */
 static void im2col(const Geom *g, const float *x, float *col, int64_t r0, int64_t r1) {
+  if (g->c == 1) { single_channel(g, (float *)x, col, r0, r1, 0); return; }   /* reads x only */
   const int64_t c = g->c, kwc = g->kw * c;
   for (int64_t r = r0; r < r1; r++) {
     const int64_t bi = r / (g->oh * g->ow), p = r % (g->oh * g->ow);
@@ -57,8 +89,7 @@ static void im2col(const Geom *g, const float *x, float *col, int64_t r0, int64_
       const float *row = x + ((bi * g->h + y) * g->w) * c;
       for (int64_t j = 0; j < g->kw; j++) {
         const int64_t xx = x0 + j;
-        if (c == 1) dst[j] = xx < 0 || xx >= g->w ? 0.0f : row[xx];   /* a memcpy per float made the first layer 1.5× slower */
-        else if (xx < 0 || xx >= g->w) memset(dst + j * c, 0, (size_t)c * sizeof(float));
+        if (xx < 0 || xx >= g->w) memset(dst + j * c, 0, (size_t)c * sizeof(float));
         else memcpy(dst + j * c, row + xx * c, (size_t)c * sizeof(float));
       }
     }
@@ -67,6 +98,7 @@ static void im2col(const Geom *g, const float *x, float *col, int64_t r0, int64_
 
 /* Adds patch-matrix rows [r0, r1) of col back into dx (the inverse placement of im2col). */
 static void col2im(const Geom *g, const float *col, float *dx, int64_t r0, int64_t r1) {
+  if (g->c == 1) { single_channel(g, dx, (float *)col, r0, r1, 1); return; }   /* reads col only */
   const int64_t c = g->c;
   for (int64_t r = r0; r < r1; r++) {
     const int64_t bi = r / (g->oh * g->ow), p = r % (g->oh * g->ow);
