@@ -14,15 +14,16 @@
 #include <string.h>
 
 /* Rows after the product: y += b on each, then the activation over all of them, in place (the output is fresh). */
-void bias_act(int act, float *y, const float *b, int64_t rows, int64_t n) {
+void bias_act(int act, float *restrict y, const float *restrict b, int64_t rows, int64_t n) {
   for (int64_t i = 0; i < rows; i++) {
-    float *row = y + i * n;
-    for (int64_t j = 0; j < n; j++) row[j] += b[j];
+    float *restrict row = y + i * n;
+    if (act == ACT_RELU) {   /* one pass: the sum, then the same select as a pass of its own (NaN stays NaN) */
+      for (int64_t j = 0; j < n; j++) { const float v = row[j] + b[j]; row[j] = v < 0.0f ? 0.0f : v; }
+    } else for (int64_t j = 0; j < n; j++) row[j] += b[j];
   }
   const int64_t count = rows * n;
   if (act == ACT_SOFTPLUS) unary_apply(SOFTPLUS, y, y, count);
   else if (act == ACT_TANH) unary_apply(TANH, y, y, count);
-  else if (act == ACT_RELU) for (int64_t j = 0; j < count; j++) y[j] = y[j] < 0.0f ? 0.0f : y[j];   /* NaN stays NaN */
 }
 
 napi_value dense(napi_env env, napi_callback_info info) {

@@ -34,7 +34,7 @@ import { CONV_LAYER_KERNEL, registerNativeConvLayer } from './native/conv-layer.
 import { installNativeSum } from './native/sum.js'
 import { installNativeRows } from './native/rows.js'
 import { NEAREST_CODES_KERNEL, registerNativeNearestCodes } from './native/nearest-codes.js'
-import { BERNOULLI_KERNEL, NORMAL_KERNEL, registerNativeDensities } from './native/densities.js'
+import { BERNOULLI_KERNEL, NORMAL_KERNEL, POINT_MASS_KERNEL, registerNativeDensities } from './native/densities.js'
 import { LOG_GAMMA_GRAD_KERNEL, LOG_GAMMA_SAMPLE_KERNEL, registerNativeGamma } from './native/gamma.js'
 
 export { nativeKernelsInstalled } from './state.js'
@@ -103,13 +103,14 @@ export const uninstallNativeKernels = (): void => {
 
 /**
  * The kernels the accelerator runs now: the wasm kernels it replaced (BatchMatMul, the transcendentals,
- * Conv2D, Conv2DBackpropInput, Sum) and tfppl's own (dense layers, the two log densities, the filter
- * gradient, the fused Adam update, the finite/support checks); empty when off.
+ * Conv2D, Conv2DBackpropInput, Sum, GatherV2, UnsortedSegmentSum) and tfppl's own (dense layers, the log
+ * densities and the point mass, the filter gradient, the nearest-code search, the fused Adam update, the
+ * finite/support checks); empty when off.
  *
  * @example nativeKernels()   // ['BatchMatMul', 'Softplus', …, 'Conv2D', …, 'TfpplDense', …]
  */
 export const nativeKernels = (): string[] => {
   const native = kernelState.native
   return native === undefined ? []
-    : [...new Set([...native.replaced.map((k) => k.kernelName), ...NATIVE_CONV_KERNELS, DENSE_KERNEL, BERNOULLI_KERNEL, NORMAL_KERNEL, LOG_GAMMA_SAMPLE_KERNEL, LOG_GAMMA_GRAD_KERNEL, ...(kernelState.registered.has('adam') ? [ADAM_ALL_KERNEL] : []), ...(kernelState.registered.has('conv-layer') ? [CONV_LAYER_KERNEL] : []), ...(kernelState.registered.has('nearest-codes') ? [NEAREST_CODES_KERNEL] : []), 'Adam (fused update)', 'finite/support checks'])]
+    : [...new Set([...native.replaced.map((k) => k.kernelName), ...NATIVE_CONV_KERNELS, DENSE_KERNEL, BERNOULLI_KERNEL, NORMAL_KERNEL, LOG_GAMMA_SAMPLE_KERNEL, LOG_GAMMA_GRAD_KERNEL, ...(kernelState.registered.has('adam') ? [ADAM_ALL_KERNEL] : []), ...(kernelState.registered.has('conv-layer') ? [CONV_LAYER_KERNEL] : []), ...(kernelState.registered.has('nearest-codes') ? [NEAREST_CODES_KERNEL] : []), ...(tf.getKernel(POINT_MASS_KERNEL, 'wasm') !== undefined ? [POINT_MASS_KERNEL] : []), 'Adam (fused update)', 'finite/support checks'])]
 }
