@@ -160,7 +160,7 @@ napi_value normal_log_prob_grad(napi_env env, napi_callback_info info) {
  * pointMassLogProb(heap, n, offX, offV, offOut, inner): the Delta log density without its log-density
  * term, out[g] = 0 where x[i] == v[i] for every i of group g (the `inner` consecutive values of one
  * event), −∞ elsewhere: IEEE equality, so ±0 are equal, ±∞ equal themselves and NaN equals nothing —
- * Pyro's `x == v`, as the composite of src/backend/point-mass.ts computes it (tf.equal, tf.all).
+ * Pyro's `x == v`, as the composite of `pointMassLogDensity` (src/backend/log-densities.ts) computes it (tf.equal, tf.all).
  */
 napi_value point_mass_log_prob(napi_env env, napi_callback_info info) {
   Args a = args_of(env, info);

@@ -7,7 +7,8 @@
 import * as tf from '@tensorflow/tfjs-core'
 import { InvalidArgumentError } from '../errors.js'
 import { scoped } from '../backend/scope.js'
-import { VQ_SITES, nearestCodes } from './vector-quantize.js'
+import { nearestCodes } from '../backend/nearest-codes.js'
+import { VQ_SITES } from './vector-quantize.js'
 
 /** The state of an EMA codebook: smoothed assignment counts N [K], summed outputs m [K, D], codes [K, D]. */
 export type EmaCodebook = {

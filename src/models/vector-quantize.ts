@@ -12,8 +12,6 @@ import * as constraints from '../distributions/constraints.js'
 import type { Distribution, Independent } from '../distributions/distribution.js'
 import { makeDistribution } from '../distributions/make.js'
 
-export { nearestCodes }
-
 /**
  * The deterministic sites through which a VQ-VAE's guide hands on its quantisation: the encoder
  * outputs z_e [B, 7, 7, D] and the codes it assigned them (int32 [B, 7, 7]). The model, replayed on
